@@ -1,0 +1,53 @@
+/** HTTP gateway → cloud contract, DESIGN §3.4. */
+import { z } from 'zod';
+import { REJECT_CODES } from './errors.js';
+import { idSchema, terminalIdSchema, UUID_PATTERN } from './ids.js';
+import { MAX_JWS_BYTES } from './event.js';
+
+/** Limits of one ingest request: a batch is bounded in count and bytes (STYLE 9). */
+export const MAX_INGEST_EVENTS = 1000;
+export const MAX_INGEST_ENROLLMENTS = 1000;
+export const MAX_INGEST_BODY_BYTES = 20 * 1024 * 1024;
+
+export const enrollmentSchema = z.object({
+  terminal: terminalIdSchema,
+  kid: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  at: z.string().max(40),
+});
+export type Enrollment = z.infer<typeof enrollmentSchema>;
+
+export const ingestRequestSchema = z.object({
+  gateway: idSchema,
+  store: idSchema,
+  batch: z.string().regex(UUID_PATTERN),
+  enrollments: z.array(enrollmentSchema).max(MAX_INGEST_ENROLLMENTS),
+  events: z.array(z.string().min(1).max(MAX_JWS_BYTES)).max(MAX_INGEST_EVENTS),
+});
+export type IngestRequest = z.infer<typeof ingestRequestSchema>;
+
+export const INGEST_STATUSES = ['accepted', 'duplicate', 'rejected'] as const;
+export type IngestStatus = (typeof INGEST_STATUSES)[number];
+
+export const ingestResultSchema = z.object({
+  // terminal and seq are null when the event could not even be parsed.
+  terminal: z.string().nullable(),
+  seq: z.number().int().nullable(),
+  status: z.enum(INGEST_STATUSES),
+  code: z.enum(REJECT_CODES).optional(),
+  expected: z.number().int().optional(),
+});
+export type IngestResult = z.infer<typeof ingestResultSchema>;
+
+export const ingestResponseSchema = z.object({ results: z.array(ingestResultSchema) });
+export type IngestResponse = z.infer<typeof ingestResponseSchema>;
+
+/** Error body of every non-200 answer: a stable code and a human message. */
+export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const eventsPageSchema = z.object({
+  head: z.number().int().min(0),
+  events: z.array(z.object({ seq: z.number().int(), jws: z.string(), receivedAt: z.string() })),
+});
+export type EventsPage = z.infer<typeof eventsPageSchema>;

@@ -1,0 +1,45 @@
+/** Gateway → terminal MQTT payloads (DESIGN §3.3) and the health sample (§5.3). */
+import { z } from 'zod';
+import { REJECT_CODES } from './errors.js';
+
+export const ackMessageSchema = z.object({
+  seq: z.number().int().min(0),
+  hash: z.string().max(64),
+});
+export type AckMessage = z.infer<typeof ackMessageSchema>;
+
+export const rejectMessageSchema = z.object({
+  seq: z.number().int().min(0),
+  id: z.string().max(64),
+  code: z.enum(REJECT_CODES),
+  message: z.string().max(512),
+  expected: z.number().int().min(1).optional(),
+});
+export type RejectMessage = z.infer<typeof rejectMessageSchema>;
+
+export const WAN_STATES = ['online', 'degraded', 'offline'] as const;
+export type WanState = (typeof WAN_STATES)[number];
+
+export const gatewayStatusSchema = z.object({
+  wan: z.enum(WAN_STATES),
+  accepting: z.boolean(),
+  backlog: z.number().int().min(0),
+  at: z.string(),
+});
+export type GatewayStatusMessage = z.infer<typeof gatewayStatusSchema>;
+
+/** Health samples: bounded in size; unknown extra fields are kept (DESIGN §5.3). */
+export const MAX_HEALTH_BYTES = 4096;
+export const healthSampleSchema = z
+  .object({
+    at: z.string().max(40),
+    rssiDbm: z.number().min(-150).max(0).nullable().optional(),
+    rttMs: z.number().min(0).max(600_000).nullable().optional(),
+    reconnects: z.number().int().min(0).optional(),
+    outboxDepth: z.number().int().min(0).optional(),
+    outboxOldestAgeS: z.number().min(0).optional(),
+    errors: z.number().int().min(0).optional(),
+    batteryPct: z.number().min(0).max(100).nullable().optional(),
+  })
+  .loose();
+export type HealthSample = z.infer<typeof healthSampleSchema>;
