@@ -1,0 +1,183 @@
+/**
+ * The one sentence the page leads with, and the ordered list of problems behind it. A technician
+ * reads the first line and knows in ten seconds whether payments are safe and what to fix
+ * (issue 5). Problems are ranked by how much they threaten payments right now:
+ *
+ *  1. storage full — the gateway no longer takes payments; terminals hold them (DESIGN §4)
+ *  2. internet down — payments pile up here (safe, but nothing reaches the cloud)
+ *  3. dead letters — payments the cloud refused; they need a person
+ *  4. security rejects — a terminal sent forged, conflicting or misaddressed events
+ *  5. silent terminals — a till may be off the network and holding payments itself
+ *  6. internet unreliable, or sending is behind while the link is up
+ *  7. other rejects — a terminal sends events the gateway refuses
+ * and "All good" when none applies.
+ */
+import { formatDuration, formatMoneyByCurrency, plural } from './format.js';
+import type { StatusView, TerminalView } from './view.js';
+
+export type HeadlineLevel = 'ok' | 'warn' | 'alarm';
+
+export interface Problem {
+  /** Stable code so tests and scripts never match on the words. */
+  readonly code: ProblemCode;
+  readonly level: Exclude<HeadlineLevel, 'ok'>;
+  readonly sentence: string;
+}
+
+export const PROBLEM_CODES = {
+  storeFull: 'STORE_FULL',
+  wanOffline: 'WAN_OFFLINE',
+  deadLetters: 'DEAD_LETTERS',
+  securityRejects: 'SECURITY_REJECTS',
+  terminalSilent: 'TERMINAL_SILENT',
+  wanDegraded: 'WAN_DEGRADED',
+  forwardBehind: 'FORWARD_BEHIND',
+  rejects: 'REJECTS',
+} as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[keyof typeof PROBLEM_CODES];
+
+export interface Headline {
+  readonly level: HeadlineLevel;
+  /** The first problem's sentence, or the all-good sentence. */
+  readonly sentence: string;
+  /** Every problem, most urgent first (empty when all is good). */
+  readonly problems: readonly Problem[];
+}
+
+export interface HeadlineOptions {
+  /** A disconnected terminal unseen for longer than this is called out: long enough that a till
+   * rebooting or roaming between access points does not raise a false alarm. */
+  readonly silentTerminalAfterMs: number;
+  /** Rejects newer than this are called out; older ones stay in the terminal table only. */
+  readonly rejectWindowMs: number;
+  /** With the link up, a backlog older than this means sending is behind. */
+  readonly forwardBehindAfterS: number;
+}
+
+export const DEFAULT_SILENT_TERMINAL_AFTER_MS = 10 * 60_000;
+export const DEFAULT_REJECT_WINDOW_MS = 60 * 60_000;
+export const DEFAULT_FORWARD_BEHIND_AFTER_S = 5 * 60;
+
+export const DEFAULT_HEADLINE_OPTIONS: HeadlineOptions = Object.freeze({
+  silentTerminalAfterMs: DEFAULT_SILENT_TERMINAL_AFTER_MS,
+  rejectWindowMs: DEFAULT_REJECT_WINDOW_MS,
+  forwardBehindAfterS: DEFAULT_FORWARD_BEHIND_AFTER_S,
+});
+
+/** Reject codes that mean someone may be tampering, not just a buggy till (DESIGN §3.3). */
+const SECURITY_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
+/** Reject codes that are not a problem of their own: `SEQ_GAP` is the normal resync after a
+ * terminal reset (the terminal resends from `expected`), `STORE_FULL` is the storage problem. */
+const ROUTINE_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP', 'STORE_FULL']);
+/** Most terminal ids one sentence names. */
+const MAX_IDS_IN_SENTENCE = 3;
+
+/** Builds the headline for `view`: the most urgent problem in plain words, or "All good". */
+export function buildHeadline(view: StatusView, options: HeadlineOptions = DEFAULT_HEADLINE_OPTIONS): Headline {
+  const problems = listProblems(view, options);
+  const first = problems[0];
+  if (first === undefined) return { level: 'ok', sentence: allGoodSentence(view), problems };
+  return { level: problems.some((p) => p.level === 'alarm') ? 'alarm' : 'warn', sentence: first.sentence, problems };
+}
+
+/** Every current problem, most urgent first (see the ranking at the top of this file). */
+export function listProblems(view: StatusView, options: HeadlineOptions = DEFAULT_HEADLINE_OPTIONS): Problem[] {
+  const out: Problem[] = [];
+  const { wan, forwarder, storage } = view;
+  const waiting = waitingPhrase(view);
+  if (!storage.accepting) {
+    out.push({ code: PROBLEM_CODES.storeFull, level: 'alarm', sentence: 'Storage full — terminals are keeping payments on their own devices' });
+  }
+  if (wan.state === 'offline') {
+    const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'no payments waiting; new ones are stored safely on this gateway';
+    out.push({ code: PROBLEM_CODES.wanOffline, level: 'alarm', sentence: `Internet down${forPart(view, wan.sinceMs)} — ${tail}` });
+  }
+  if (forwarder.deadLetters > 0) {
+    out.push({
+      code: PROBLEM_CODES.deadLetters,
+      level: 'alarm',
+      sentence: `${plural(forwarder.deadLetters, 'payment was', 'payments were')} refused by the cloud — kept on this gateway, an admin must retry ${forwarder.deadLetters === 1 ? 'it' : 'them'}`,
+    });
+  }
+  const recentRejects = view.terminals.filter((t) => hasRecentRejects(t, view.nowMs, options.rejectWindowMs));
+  const security = recentRejects.filter((t) => notableRejects(t).some(([c]) => SECURITY_REJECT_CODES.has(c)));
+  if (security.length > 0) {
+    out.push({ code: PROBLEM_CODES.securityRejects, level: 'alarm', sentence: rejectSentence(security, true) });
+  }
+  const silent = silentTerminals(view, options.silentTerminalAfterMs);
+  if (silent.length > 0) out.push({ code: PROBLEM_CODES.terminalSilent, level: 'warn', sentence: silentSentence(silent, view.nowMs) });
+  if (wan.state === 'degraded') {
+    const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
+    out.push({ code: PROBLEM_CODES.wanDegraded, level: 'warn', sentence: `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}` });
+  } else if (wan.state !== 'offline' && (forwarder.oldestPendingAgeS ?? 0) > options.forwardBehindAfterS) {
+    out.push({
+      code: PROBLEM_CODES.forwardBehind,
+      level: 'warn',
+      sentence: `Sending to the cloud is behind — ${waiting} waiting, the oldest for ${formatDuration((forwarder.oldestPendingAgeS ?? 0) * 1000)}`,
+    });
+  }
+  const plain = recentRejects.filter((t) => !security.includes(t));
+  if (plain.length > 0) out.push({ code: PROBLEM_CODES.rejects, level: 'warn', sentence: rejectSentence(plain, false) });
+  return out;
+}
+
+/** `"342 payments (EUR 4,210.50)"`. */
+function waitingPhrase(view: StatusView): string {
+  const money = formatMoneyByCurrency(view.forwarder.amountByCurrency);
+  const count = plural(view.forwarder.backlogEvents, 'payment');
+  return money === '' ? count : `${count} (${money})`;
+}
+
+function forPart(view: StatusView, sinceMs: number | null): string {
+  return sinceMs === null ? '' : ` for ${formatDuration(view.nowMs - sinceMs)}`;
+}
+
+function allGoodSentence(view: StatusView): string {
+  const total = view.terminals.length;
+  const connected = view.terminals.filter((t) => t.connected).length;
+  const terminals =
+    total === 0 ? 'no terminals enrolled yet' : connected === total ? `${plural(total, 'terminal')} connected` : `${connected} of ${plural(total, 'terminal')} connected`;
+  const backlog = view.forwarder.backlogEvents;
+  const queue = backlog === 0 ? 'nothing waiting' : `${plural(backlog, 'payment')} on the way to the cloud`;
+  return `All good — ${terminals}, ${queue}`;
+}
+
+function silentTerminals(view: StatusView, afterMs: number): TerminalView[] {
+  return view.terminals
+    .filter((t) => !t.connected && t.lastSeenAtMs !== null && view.nowMs - t.lastSeenAtMs > afterMs)
+    .sort((a, b) => (a.lastSeenAtMs ?? 0) - (b.lastSeenAtMs ?? 0) || (a.id < b.id ? -1 : 1));
+}
+
+function silentSentence(silent: readonly TerminalView[], nowMs: number): string {
+  const [first] = silent;
+  const longest = formatDuration(nowMs - (first?.lastSeenAtMs ?? nowMs));
+  if (silent.length === 1) return `Terminal ${first?.id} has not been seen for ${longest}`;
+  const shortest = formatDuration(nowMs - (silent[silent.length - 1]?.lastSeenAtMs ?? nowMs));
+  return `${silent.length} terminals have not been seen for ${shortest} or more: ${idList(silent)}`;
+}
+
+/** The reject counts of `t` worth a sentence (routine codes left out). */
+function notableRejects(t: TerminalView): [string, number][] {
+  return Object.entries(t.rejects).filter(([code, n]) => n > 0 && !ROUTINE_REJECT_CODES.has(code));
+}
+
+function hasRecentRejects(t: TerminalView, nowMs: number, windowMs: number): boolean {
+  const count = notableRejects(t).reduce((a, [, n]) => a + n, 0);
+  if (count === 0) return false;
+  // Unknown time: show it rather than hide a possible attack.
+  return t.lastRejectAtMs === null || nowMs - t.lastRejectAtMs <= windowMs;
+}
+
+function rejectSentence(terminals: readonly TerminalView[], security: boolean): string {
+  const codes = [...new Set(terminals.flatMap((t) => notableRejects(t).map(([c]) => c)))].sort();
+  const count = terminals.reduce((sum, t) => sum + notableRejects(t).reduce((a, [, n]) => a + n, 0), 0);
+  const who = terminals.length === 1 ? `Terminal ${terminals[0]?.id}` : `${terminals.length} terminals (${idList(terminals)})`;
+  const what = `${who} sent ${plural(count, 'event')} the gateway refused (${codes.join(', ')})`;
+  return security ? `Possible tampering — ${what}` : what;
+}
+
+function idList(terminals: readonly TerminalView[]): string {
+  const ids = terminals.slice(0, MAX_IDS_IN_SENTENCE).map((t) => t.id);
+  const rest = terminals.length - ids.length;
+  return rest > 0 ? `${ids.join(', ')} and ${rest} more` : ids.join(', ');
+}

@@ -1,0 +1,84 @@
+/**
+ * The status page's view model: one plain snapshot of everything a field technician needs, built
+ * from the gateway's own numbers (store, forwarder, WAN monitor, health samples) at one instant.
+ * Everything the page, the headline sentence and the live stream show comes from this one shape, so
+ * the words can be unit-tested with plain objects and a fake clock (STYLE 11).
+ *
+ * Times are ms since the Unix epoch on the gateway's clock; `null` means "not known yet".
+ */
+import type { WanState } from '../../protocol/messages.js';
+
+/** WAN link state as the WAN monitor reports it; `unknown` until a monitor is wired in. */
+export type WanView = {
+  readonly state: WanState | 'unknown';
+  /** When the link entered this state. */
+  readonly sinceMs: number | null;
+  /** Round-trip time of the last successful probe. */
+  readonly rttMs: number | null;
+};
+
+export interface ForwarderView {
+  /** Lifecycle/link state of the forwarder as it names it (`idle`, `sending`, `backoff`, …). */
+  readonly state: string;
+  /** Events stored here and not yet accepted by the cloud (dead letters excluded). */
+  readonly backlogEvents: number;
+  /** Age of the oldest event in the backlog; null when the backlog is empty. */
+  readonly oldestPendingAgeS: number | null;
+  /** Money waiting, minor units per ISO 4217 currency. */
+  readonly amountByCurrency: Readonly<Record<string, number>>;
+  /** Events accepted by the cloud per second over the last minute; null when not measured. */
+  readonly ratePerS: number | null;
+  readonly lastSuccessAtMs: number | null;
+  /** Stable code of the last failure (e.g. `HTTP_503`, `TIMEOUT`), null when the last try worked. */
+  readonly lastErrorCode: string | null;
+  /** Events the cloud refused: kept on the gateway, waiting for an admin retry. */
+  readonly deadLetters: number;
+}
+
+export interface StorageView {
+  readonly eventsStored: number;
+  readonly diskFreeBytes: number | null;
+  /** False once the disk passed its high-water mark: terminals keep events in their own outboxes. */
+  readonly accepting: boolean;
+}
+
+export interface TerminalView {
+  readonly id: string;
+  readonly connected: boolean;
+  readonly lastSeenAtMs: number | null;
+  /** Highest seq stored for this terminal (0 = none yet). */
+  readonly headSeq: number;
+  /** From the terminal's latest health sample (DESIGN §5.3); null when it sent none. */
+  readonly outboxDepth: number | null;
+  readonly rssiDbm: number | null;
+  readonly batteryPct: number | null;
+  /** Reject counts by code (DESIGN §3.3 codes). */
+  readonly rejects: Readonly<Record<string, number>>;
+  /** When this terminal's latest reject happened; null when unknown. */
+  readonly lastRejectAtMs: number | null;
+}
+
+export type AlarmLevel = 'alarm' | 'warn' | 'info';
+
+export interface AlarmView {
+  readonly atMs: number;
+  readonly level: AlarmLevel;
+  /** Stable code, e.g. `CONFLICT`, `DEAD_LETTER`, `CLOUD_AUTH`. */
+  readonly code: string;
+  readonly message: string;
+  readonly terminal?: string;
+}
+
+export interface StatusView {
+  readonly gatewayId: string;
+  readonly store: string;
+  /** The instant this snapshot describes. */
+  readonly nowMs: number;
+  readonly uptimeS: number;
+  readonly wan: WanView;
+  readonly forwarder: ForwarderView;
+  readonly storage: StorageView;
+  readonly terminals: readonly TerminalView[];
+  /** Newest first, bounded by whoever builds the view. */
+  readonly alarms: readonly AlarmView[];
+}

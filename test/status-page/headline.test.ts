@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { buildHeadline, DEFAULT_HEADLINE_OPTIONS, listProblems, PROBLEM_CODES } from '../../gateway/status-page/headline.js';
+import { FakeClock } from '../support/fake-clock.js';
+import {
+  deadLettersView,
+  healthyView,
+  MIN_MS,
+  rejectsView,
+  storeFullView,
+  terminal,
+  terminalSilentView,
+  wanDownView,
+} from './fixtures.js';
+
+const codes = (view: Parameters<typeof listProblems>[0]) => listProblems(view).map((p) => p.code);
+
+describe('status page headline', () => {
+  it('headline - says all good with the number of terminals when nothing is wrong', () => {
+    const clock = new FakeClock();
+    const h = buildHeadline(healthyView(clock.now()));
+    expect(h.level).toBe('ok');
+    expect(h.problems).toEqual([]);
+    expect(h.sentence).toBe('All good — 12 terminals connected, nothing waiting');
+  });
+
+  it('headline - all good mentions a small backlog in flight and terminals not connected', () => {
+    const now = new FakeClock().now();
+    const base = healthyView(now);
+    const view = {
+      ...base,
+      forwarder: { ...base.forwarder, backlogEvents: 5, oldestPendingAgeS: 2, amountByCurrency: { EUR: 500 } },
+      terminals: [terminal('t-01', now), terminal('t-02', now, { connected: false, lastSeenAtMs: now - MIN_MS })],
+    };
+    expect(buildHeadline(view).sentence).toBe('All good — 1 of 2 terminals connected, 5 payments on the way to the cloud');
+    expect(buildHeadline({ ...base, terminals: [] }).sentence).toBe('All good — no terminals enrolled yet, nothing waiting');
+  });
+
+  it('headline - says the internet is down, for how long, and how much money waits safely', () => {
+    const h = buildHeadline(wanDownView(new FakeClock().now()));
+    expect(h.level).toBe('alarm');
+    expect(h.problems[0]?.code).toBe(PROBLEM_CODES.wanOffline);
+    expect(h.sentence).toBe('Internet down for 12 min — 342 payments (EUR 4,210.50) waiting, all stored safely on this gateway');
+  });
+
+  it('headline - the WAN-down sentence follows a fake clock and lists every currency', () => {
+    const clock = new FakeClock();
+    const view = wanDownView(clock.now());
+    clock.advance(60 * MIN_MS);
+    const later = {
+      ...view,
+      nowMs: clock.now(),
+      forwarder: { ...view.forwarder, backlogEvents: 1, amountByCurrency: { JPY: 1200, EUR: 421_050 } },
+    };
+    expect(buildHeadline(later).sentence).toBe('Internet down for 1 h 12 min — 1 payment (EUR 4,210.50 + JPY 1,200) waiting, all stored safely on this gateway');
+    const empty = { ...later, forwarder: { ...later.forwarder, backlogEvents: 0, amountByCurrency: {} }, wan: { ...later.wan, sinceMs: null } };
+    expect(buildHeadline(empty).sentence).toBe('Internet down — no payments waiting; new ones are stored safely on this gateway');
+  });
+
+  it('headline - storage full outranks the internet being down', () => {
+    const now = new FakeClock().now();
+    const full = storeFullView(now);
+    const both = { ...wanDownView(now), storage: full.storage };
+    const h = buildHeadline(both);
+    expect(h.sentence).toBe('Storage full — terminals are keeping payments on their own devices');
+    expect(h.problems.map((p) => p.code)).toEqual([PROBLEM_CODES.storeFull, PROBLEM_CODES.wanOffline]);
+  });
+
+  it('headline - store full does not also report the STORE_FULL rejects as a terminal problem', () => {
+    expect(codes(storeFullView(new FakeClock().now()))).toEqual([PROBLEM_CODES.storeFull]);
+  });
+
+  it('headline - names a silent terminal and how long it has been gone', () => {
+    const h = buildHeadline(terminalSilentView(new FakeClock().now()));
+    expect(h.level).toBe('warn');
+    expect(h.sentence).toBe('Terminal t-07 has not been seen for 25 min');
+  });
+
+  it('headline - groups several silent terminals, longest gone first, and ignores a short blip', () => {
+    const now = new FakeClock().now();
+    const base = healthyView(now);
+    const off = (id: string, minutes: number) => terminal(id, now, { connected: false, lastSeenAtMs: now - minutes * MIN_MS });
+    const view = { ...base, terminals: [off('t-01', 30), off('t-02', 11), off('t-03', 90), off('t-04', 45), off('t-05', 2)] };
+    expect(buildHeadline(view).sentence).toBe('4 terminals have not been seen for 11 min or more: t-03, t-04, t-01 and 1 more');
+    const blip = { ...base, terminals: [off('t-05', 2)] };
+    expect(buildHeadline(blip).level).toBe('ok');
+    const strict = buildHeadline(blip, { ...DEFAULT_HEADLINE_OPTIONS, silentTerminalAfterMs: MIN_MS });
+    expect(strict.sentence).toBe('Terminal t-05 has not been seen for 2 min');
+  });
+
+  it('headline - calls forged events possible tampering, leaving routine SEQ_GAP out', () => {
+    const h = buildHeadline(rejectsView(new FakeClock().now()));
+    expect(h.level).toBe('alarm');
+    expect(h.problems.map((p) => p.code)).toEqual([PROBLEM_CODES.securityRejects]);
+    expect(h.sentence).toBe('Possible tampering — Terminal t-03 sent 3 events the gateway refused (BAD_SIGNATURE)');
+  });
+
+  it('headline - reports other recent rejects as a warning and forgets old ones', () => {
+    const clock = new FakeClock();
+    const now = clock.now();
+    const base = healthyView(now);
+    const view = { ...base, terminals: [terminal('t-01', now, { rejects: { PAN_DETECTED: 2, SCHEMA: 1 }, lastRejectAtMs: now - MIN_MS })] };
+    const h = buildHeadline(view);
+    expect(h.level).toBe('warn');
+    expect(h.sentence).toBe('Terminal t-01 sent 3 events the gateway refused (PAN_DETECTED, SCHEMA)');
+    clock.advance(2 * 60 * MIN_MS);
+    expect(buildHeadline({ ...view, nowMs: clock.now() }).level).toBe('ok');
+    const routine = { ...base, terminals: [terminal('t-01', now, { rejects: { SEQ_GAP: 4 }, lastRejectAtMs: now })] };
+    expect(buildHeadline(routine).level).toBe('ok');
+  });
+
+  it('headline - says dead letters need an admin', () => {
+    const h = buildHeadline(deadLettersView(new FakeClock().now()));
+    expect(h.level).toBe('alarm');
+    expect(h.sentence).toBe('2 payments were refused by the cloud — kept on this gateway, an admin must retry them');
+  });
+
+  it('headline - warns when the link is unreliable or sending falls behind while it is up', () => {
+    const now = new FakeClock().now();
+    const down = wanDownView(now);
+    const degraded = { ...down, wan: { state: 'degraded' as const, sinceMs: now - 5 * MIN_MS, rttMs: 900 } };
+    const h = buildHeadline(degraded);
+    expect(h.level).toBe('warn');
+    expect(h.sentence).toBe('Internet unreliable for 5 min — 342 payments (EUR 4,210.50) waiting, all stored safely on this gateway');
+    const behind = { ...down, wan: { state: 'online' as const, sinceMs: now - MIN_MS, rttMs: 40 } };
+    expect(buildHeadline(behind).sentence).toBe('Sending to the cloud is behind — 342 payments (EUR 4,210.50) waiting, the oldest for 12 min');
+    const unknown = { ...behind, wan: { state: 'unknown' as const, sinceMs: null, rttMs: null } };
+    expect(codes(unknown)).toEqual([PROBLEM_CODES.forwardBehind]);
+  });
+
+  it('headline - keeps every problem in priority order', () => {
+    const now = new FakeClock().now();
+    const down = wanDownView(now);
+    const all = {
+      ...down,
+      storage: storeFullView(now).storage,
+      forwarder: { ...down.forwarder, deadLetters: 1 },
+      terminals: [
+        terminal('t-01', now, { rejects: { CONFLICT: 1 }, lastRejectAtMs: now }),
+        terminal('t-02', now, { connected: false, lastSeenAtMs: now - 60 * MIN_MS }),
+        terminal('t-03', now, { rejects: { TOO_LARGE: 1 }, lastRejectAtMs: null }),
+      ],
+    };
+    expect(codes(all)).toEqual([
+      PROBLEM_CODES.storeFull,
+      PROBLEM_CODES.wanOffline,
+      PROBLEM_CODES.deadLetters,
+      PROBLEM_CODES.securityRejects,
+      PROBLEM_CODES.terminalSilent,
+      PROBLEM_CODES.rejects,
+    ]);
+    expect(listProblems(all)[2]?.sentence).toBe('1 payment was refused by the cloud — kept on this gateway, an admin must retry it');
+  });
+});
