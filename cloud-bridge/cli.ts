@@ -1,5 +1,31 @@
-/** CLI entry of this program (placeholder until its issue lands). */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('not implemented yet\n');
-  return 1;
+/**
+ * `tillgate cloud` (DESIGN §3.5): parses flags/env/config through one schema, starts the
+ * cloud-bridge, prints one ready line on STDOUT, shuts down gracefully on SIGTERM/SIGINT (exit 0).
+ */
+import { helpText, loadConfig } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { cloudOptionSpecs, cloudOptionsSchema } from './options.js';
+import { startCloud } from './index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText('cloud', cloudOptionSpecs));
+    return 0;
+  }
+  const options = loadConfig(cloudOptionsSchema, cloudOptionSpecs, { argv, env: process.env });
+  const logger = createLogger({ level: options.logLevel, bindings: { program: 'tillgate-cloud' } });
+  const cloud = await startCloud(options, { logger });
+  process.stdout.write(`${JSON.stringify({ ready: 'cloud', httpPort: cloud.httpPort, url: cloud.url })}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info('shutting down', { signal });
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await cloud.close();
+  return 0;
 }

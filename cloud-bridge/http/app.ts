@@ -1,0 +1,54 @@
+/**
+ * The cloud-bridge's Hono app: ingest, read side, health and metrics, behind security headers.
+ * Built from handed-in parts (ledger, directory, metrics, clock, logger) so tests can call
+ * `app.request()` without a socket.
+ */
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import type { KeyCache } from '../../protocol/keys.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { GatewayDirectory } from '../auth.js';
+import type { Ledger } from '../ledger.js';
+import type { CloudMetrics } from '../metrics.js';
+import { errorResponse } from './answers.js';
+import { mountIngestRoute, type IngestLimits } from './ingest-route.js';
+import { mountReadRoutes, type ReadLimits } from './read-routes.js';
+
+export interface CloudAppParts {
+  readonly ledger: Ledger;
+  readonly directory: GatewayDirectory;
+  readonly metrics: CloudMetrics;
+  readonly keyCache: KeyCache;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly limits: IngestLimits & ReadLimits;
+  /** False while the service starts or shuts down: /readyz answers 503. */
+  readonly isReady: () => boolean;
+}
+
+export function createCloudApp(parts: CloudAppParts): Hono {
+  const { ledger, directory, metrics, logger } = parts;
+  const app = new Hono();
+  app.use('*', secureHeaders());
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) =>
+    parts.isReady() && ledger.state === 'open' ? c.json({ status: 'ready' }) : c.json({ status: 'not-ready', ledger: ledger.state }, 503),
+  );
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+
+  mountIngestRoute(app, { ledger, keyCache: parts.keyCache, clock: parts.clock, logger, metrics }, directory, parts.limits);
+  mountReadRoutes(app, ledger, directory, parts.limits);
+
+  app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', 'no such route'));
+  app.onError((err, c) => {
+    logger.error('unhandled error in a request', { err, path: c.req.path });
+    return errorResponse(c, 500, 'INTERNAL', 'internal error');
+  });
+  return app;
+}

@@ -1,0 +1,72 @@
+/**
+ * The read side (DESIGN §3.4), behind the admin bearer token:
+ * `GET /v1/stores/{store}/terminals/{terminal}/events?after={seq}&limit={n}` →
+ * `{"head":N,"events":[{"seq","jws","receivedAt"}]}` in seq order, and
+ * `GET /v1/stores/{store}/terminals?after={terminal}&limit={n}` → `{"terminals":[{"terminal","seq","hash"}]}`.
+ */
+import type { Context, Hono } from 'hono';
+import { isId, isTerminalId } from '../../protocol/ids.js';
+import type { EventsPage } from '../../protocol/ingest-api.js';
+import type { GatewayDirectory } from '../auth.js';
+import type { Ledger } from '../ledger.js';
+import { errorResponse, HttpError } from './answers.js';
+
+export interface ReadLimits {
+  readonly defaultReadLimit: number;
+  readonly maxReadLimit: number;
+}
+
+export function mountReadRoutes(app: Hono, ledger: Ledger, directory: GatewayDirectory, limits: ReadLimits): void {
+  app.use('/v1/stores/*', async (c, next) => {
+    if (!directory.isAdmin(c.req.header('authorization'))) return errorResponse(c, 401, 'UNAUTHORIZED', 'admin bearer token required');
+    await next();
+  });
+
+  app.get('/v1/stores/:store/terminals/:terminal/events', (c) =>
+    answer(c, async () => {
+      const store = param(c.req.param('store'), isId, 'store');
+      const terminal = param(c.req.param('terminal'), isTerminalId, 'terminal');
+      const after = intQuery(c.req.query('after'), 0, 0, Number.MAX_SAFE_INTEGER, 'after');
+      const limit = intQuery(c.req.query('limit'), limits.defaultReadLimit, 1, limits.maxReadLimit, 'limit');
+      // Events first, head second: the head is then never behind the events returned.
+      const events = await ledger.readEvents(store, terminal, after, limit);
+      const head = await ledger.head(store, terminal);
+      const page: EventsPage = { head: head.seq, events };
+      return page;
+    }),
+  );
+
+  app.get('/v1/stores/:store/terminals', (c) =>
+    answer(c, async () => {
+      const store = param(c.req.param('store'), isId, 'store');
+      const afterRaw = c.req.query('after') ?? '';
+      const after = afterRaw === '' ? '' : param(afterRaw, isTerminalId, 'after');
+      const limit = intQuery(c.req.query('limit'), limits.maxReadLimit, 1, limits.maxReadLimit, 'limit');
+      return { terminals: await ledger.listHeads(store, after, limit) };
+    }),
+  );
+}
+
+async function answer(c: Context, read: () => Promise<object>): Promise<Response> {
+  try {
+    return c.json(await read(), 200);
+  } catch (err) {
+    if (err instanceof HttpError) return errorResponse(c, err.status, err.code, err.message);
+    if ((err as { code?: unknown }).code === 'LEDGER_CLOSED' || (err as { code?: unknown }).code === 'LEDGER_IO') {
+      return errorResponse(c, 503, 'LEDGER_UNAVAILABLE', 'the ledger is unavailable; retry');
+    }
+    throw err;
+  }
+}
+
+function param(value: string | undefined, valid: (v: unknown) => boolean, name: string): string {
+  if (value === undefined || !valid(value)) throw new HttpError(400, 'MALFORMED', `${name} is not a valid id`);
+  return value;
+}
+
+function intQuery(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new HttpError(400, 'MALFORMED', `${name} must be an integer in ${min}..${max}`);
+  return n;
+}

@@ -1,0 +1,137 @@
+/**
+ * The cloud-bridge (DESIGN §5.4): `startCloud()` wires the production objects in one place: the
+ * ledger chosen by the options, the gateway directory, metrics, the Hono app and its HTTP server.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { TillgateError } from '../protocol/errors.js';
+import { KeyCache } from '../protocol/keys.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { GatewayDirectory } from './auth.js';
+import { createCloudApp } from './http/app.js';
+import { openLevelLedger } from './level-ledger.js';
+import type { Ledger } from './ledger.js';
+import { CloudMetrics } from './metrics.js';
+import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
+
+export * from './options.js';
+export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
+export { LEDGER_ERROR_CODES } from './ledger.js';
+export { openLevelLedger } from './level-ledger.js';
+export { createCloudApp } from './http/app.js';
+
+export type CloudState = 'starting' | 'running' | 'closing' | 'closed';
+
+export interface CloudHandle {
+  readonly httpPort: number;
+  /** Base URL, e.g. `http://127.0.0.1:8090` (a wildcard host is shown as 127.0.0.1). */
+  readonly url: string;
+  readonly app: Hono;
+  readonly ledger: Ledger;
+  readonly options: Readonly<CloudOptions>;
+  readonly state: CloudState;
+  /** Stops accepting, lets running requests finish (bounded), closes the ledger. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CloudDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** Validates the options, opens the ledger and listens. Rejects with CONFIG_INVALID or LEDGER_*. */
+export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {}): Promise<CloudHandle> {
+  const parsed = cloudOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TillgateError('CONFIG_INVALID', `invalid cloud option ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
+  }
+  const options = Object.freeze(parsed.data);
+  const clock = deps.clock ?? systemClock;
+  const logger = (deps.logger ?? createLogger({ level: options.logLevel })).child({ component: 'cloud' });
+  const ledger = await openLedger(options, clock);
+  let state: CloudState = 'starting';
+  const app = createCloudApp({
+    ledger,
+    directory: new GatewayDirectory(options.gateways, options.adminToken),
+    metrics: new CloudMetrics(),
+    keyCache: new KeyCache(),
+    clock,
+    logger,
+    limits: { ...options, defaultReadLimit: Math.min(DEFAULT_READ_LIMIT, options.maxReadLimit) },
+    isReady: () => state === 'running',
+  });
+  let server: Server;
+  let info: AddressInfo;
+  try {
+    ({ server, info } = await listen(app, options));
+  } catch (cause) {
+    await ledger.close();
+    throw new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
+  }
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`;
+  if (options.adminToken === undefined) logger.warn('no admin token: the read API is closed');
+  if (options.gateways.length === 0) logger.warn('no gateways configured: every ingest is 401');
+  state = 'running';
+  logger.info('cloud-bridge listening', { url, gateways: options.gateways.map((g) => `${g.id}:${g.store}`) });
+
+  let closing: Promise<void> | undefined;
+  return {
+    httpPort: info.port,
+    url,
+    app,
+    ledger,
+    options,
+    get state() {
+      return state;
+    },
+    close() {
+      closing ??= (async () => {
+        state = 'closing';
+        await stopServer(server, options.shutdownGraceMs);
+        await ledger.close();
+        state = 'closed';
+        logger.info('cloud-bridge closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+async function openLedger(options: CloudOptions, clock: Clock): Promise<Ledger> {
+  if (options.databaseUrl !== undefined) {
+    // The PostgreSQL ledger comes with its own issue; the Ledger interface is shaped for it.
+    throw new TillgateError('CONFIG_INVALID', 'invalid option --database-url: the PostgreSQL ledger is not implemented yet; use --data-dir');
+  }
+  return openLevelLedger({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, clock });
+}
+
+function listen(app: Hono, options: CloudOptions): Promise<{ server: Server; info: AddressInfo }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: options.httpPort, hostname: options.host }) as Server;
+    // Slow or stuck clients cannot hold a socket forever (STYLE 9).
+    server.requestTimeout = options.requestTimeoutMs;
+    server.headersTimeout = Math.min(options.requestTimeoutMs, 60_000);
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve({ server, info: server.address() as AddressInfo });
+    });
+  });
+}
+
+/** Graceful: no new connections, idle ones closed now, running requests get `graceMs`. */
+function stopServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

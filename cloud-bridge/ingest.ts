@@ -1,0 +1,154 @@
+/**
+ * The ingest pipeline of one `POST /v1/ingest` (DESIGN §3.4), as named steps:
+ * enrollments → for each event: decode → store check → enrolled key → signature → ledger append.
+ * The gateway is trusted for nothing: every event is verified again against a key that an
+ * authenticated gateway of the same store enrolled.
+ */
+import type { KeyObject } from 'node:crypto';
+import { RejectError } from '../protocol/errors.js';
+import { decodeEvent, verifyEventSignature, type DecodedEvent } from '../protocol/jws.js';
+import { kidOf, parsePublicKey, type KeyCache } from '../protocol/keys.js';
+import type { Enrollment, IngestRequest, IngestResult } from '../protocol/ingest-api.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { AppendItem, KeyRecord, Ledger } from './ledger.js';
+import type { CloudMetrics } from './metrics.js';
+import type { GatewayCredential } from './options.js';
+
+export interface IngestDeps {
+  readonly ledger: Ledger;
+  readonly keyCache: KeyCache;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: CloudMetrics;
+}
+
+/** Per-request state: keys already looked up, so a batch of one terminal reads its key once. */
+interface Context {
+  readonly deps: IngestDeps;
+  readonly store: string;
+  readonly keys: Map<string, KeyObject | undefined>;
+}
+
+/** At most this many CONFLICT alarms are logged one by one per request; the rest are counted. */
+const MAX_ALARMS_LOGGED = 10;
+
+/** Runs the pipeline; ledger failures propagate (the route answers 503, the gateway retries). */
+export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, request: IngestRequest): Promise<IngestResult[]> {
+  const ctx: Context = { deps, store: gateway.store, keys: new Map() };
+  await recordEnrollments(ctx, request.enrollments);
+  const results: Array<IngestResult | undefined> = [];
+  const pending: Array<{ index: number; event: DecodedEvent }> = [];
+  for (const [index, jws] of request.events.entries()) {
+    try {
+      pending.push({ index, event: await checkEvent(ctx, jws) });
+      results.push(undefined);
+    } catch (err) {
+      if (!(err instanceof RejectError)) throw err;
+      results.push(rejected(err, tryIdentity(jws)));
+    }
+  }
+  const items: AppendItem[] = pending.map(({ event: e }) => ({ terminal: e.payload.terminal, seq: e.payload.seq, prev: e.payload.prev, jws: e.jws }));
+  const started = deps.clock.monotonicMs();
+  const outcomes = await deps.ledger.append(ctx.store, items);
+  deps.metrics.appendSeconds.observe((deps.clock.monotonicMs() - started) / 1000);
+  pending.forEach(({ index }, i) => {
+    const item = items[i] as AppendItem;
+    const outcome = outcomes[i];
+    if (outcome === undefined) throw new TypeError('ledger returned fewer outcomes than items');
+    const base = { terminal: item.terminal, seq: item.seq };
+    results[index] = outcome.status === 'rejected'
+      ? { ...base, status: 'rejected', code: outcome.code, ...(outcome.expected === undefined ? {} : { expected: outcome.expected }) }
+      : { ...base, status: outcome.status };
+  });
+  const final = results as IngestResult[];
+  report(ctx, gateway, final);
+  return final;
+}
+
+/** Step 1: record the keys the events of this batch may need (before the events, DESIGN §3.4). */
+async function recordEnrollments(ctx: Context, enrollments: readonly Enrollment[]): Promise<void> {
+  const records: KeyRecord[] = [];
+  for (const e of enrollments) {
+    let publicKey: Buffer;
+    try {
+      publicKey = parsePublicKey(e.publicKey);
+    } catch {
+      refuse(ctx, e, 'publicKey is not a raw Ed25519 key');
+      continue;
+    }
+    // The kid is the key's RFC 7638 thumbprint (DESIGN §3.1); anything else is a forged pairing.
+    if (kidOf(publicKey) !== e.kid) refuse(ctx, e, 'kid is not the thumbprint of publicKey');
+    else records.push({ terminal: e.terminal, kid: e.kid, publicKey, at: e.at });
+  }
+  if (records.length === 0) return;
+  const outcomes = await ctx.deps.ledger.enroll(ctx.store, records);
+  outcomes.forEach((outcome, i) => {
+    if (outcome === 'conflict') refuse(ctx, records[i] as KeyRecord, 'kid is already enrolled with another key');
+    else ctx.deps.metrics.enrollments.inc({ result: outcome });
+  });
+}
+
+/** A refused enrollment is not recorded; the events signed with it are answered UNKNOWN_KEY. */
+function refuse(ctx: Context, e: { terminal: string; kid: string }, reason: string): void {
+  ctx.deps.metrics.enrollments.inc({ result: 'refused' });
+  ctx.deps.logger.warn('enrollment refused', { store: ctx.store, terminal: e.terminal, kid: e.kid, reason });
+}
+
+/** Steps 2–5 for one event; throws a RejectError with the wire code. */
+async function checkEvent(ctx: Context, jws: string): Promise<DecodedEvent> {
+  const event = decodeEvent(jws); // SCHEMA, TOO_LARGE, PAN_DETECTED, BAD_SIGNATURE (form)
+  checkStore(ctx, event); // IDENTITY_MISMATCH
+  const key = await enrolledKey(ctx, event); // UNKNOWN_KEY
+  verifyEventSignature(event, key); // BAD_SIGNATURE
+  return event;
+}
+
+/** A gateway forwards only its own store's events (its token names the store). */
+function checkStore(ctx: Context, event: DecodedEvent): void {
+  if (event.payload.store !== ctx.store) {
+    throw new RejectError('IDENTITY_MISMATCH', `event of store ${event.payload.store} from a gateway of store ${ctx.store}`);
+  }
+}
+
+async function enrolledKey(ctx: Context, event: DecodedEvent): Promise<KeyObject> {
+  const id = `${event.payload.terminal}:${event.header.kid}`;
+  if (!ctx.keys.has(id)) {
+    const raw = await ctx.deps.ledger.getKey(ctx.store, event.payload.terminal, event.header.kid);
+    ctx.keys.set(id, raw === undefined ? undefined : ctx.deps.keyCache.get(raw));
+  }
+  const key = ctx.keys.get(id);
+  if (key === undefined) throw new RejectError('UNKNOWN_KEY', `no key ${event.header.kid} enrolled for ${ctx.store}/${event.payload.terminal}`);
+  return key;
+}
+
+function rejected(err: RejectError, who: { terminal: string | null; seq: number | null }): IngestResult {
+  return { ...who, status: 'rejected', code: err.code, ...(err.expected === undefined ? {} : { expected: err.expected }) };
+}
+
+/** terminal and seq of an event that failed a check, when its payload still parses; else null. */
+function tryIdentity(jws: string): { terminal: string | null; seq: number | null } {
+  try {
+    const e = decodeEvent(jws);
+    return { terminal: e.payload.terminal, seq: e.payload.seq };
+  } catch {
+    return { terminal: null, seq: null };
+  }
+}
+
+function report(ctx: Context, gateway: GatewayCredential, results: readonly IngestResult[]): void {
+  const { metrics, logger } = ctx.deps;
+  metrics.batchSize.observe(results.length);
+  const rejects: Record<string, number> = {};
+  let alarms = 0;
+  for (const r of results) {
+    metrics.ingestEvents.inc({ result: r.status, code: r.code ?? '' });
+    if (r.code === undefined) continue;
+    rejects[r.code] = (rejects[r.code] ?? 0) + 1;
+    // DESIGN §3.3: different bytes for a stored seq is a security alarm.
+    if (r.code === 'CONFLICT' && alarms++ < MAX_ALARMS_LOGGED) {
+      logger.error('CONFLICT: different bytes for a stored event', { gateway: gateway.id, store: ctx.store, terminal: r.terminal, seq: r.seq });
+    }
+  }
+  if (Object.keys(rejects).length > 0) logger.warn('events rejected', { gateway: gateway.id, store: ctx.store, rejects });
+}

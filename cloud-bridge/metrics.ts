@@ -1,0 +1,45 @@
+/**
+ * Prometheus metrics of one cloud-bridge instance, on its own registry (never prom-client's global
+ * one, so two instances in one process, as in tests and `npm start`, do not collide).
+ */
+import { Counter, Histogram, Registry } from 'prom-client';
+
+export class CloudMetrics {
+  readonly registry = new Registry();
+  readonly ingestRequests = new Counter({
+    name: 'tillgate_cloud_ingest_requests_total',
+    help: 'Ingest requests by HTTP status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly ingestEvents = new Counter({
+    name: 'tillgate_cloud_ingest_events_total',
+    help: 'Ingested events by result (accepted, duplicate, rejected) and reject code',
+    labelNames: ['result', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly enrollments = new Counter({
+    name: 'tillgate_cloud_enrollments_total',
+    help: 'Enrollments received by outcome (added, exists, refused)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'tillgate_cloud_ingest_batch_events',
+    help: 'Events per ingest request',
+    buckets: [1, 10, 50, 100, 250, 500, 1000],
+    registers: [this.registry],
+  });
+  readonly requestSeconds = new Histogram({
+    name: 'tillgate_cloud_ingest_request_duration_seconds',
+    help: 'Ingest request latency, body read to answer',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly appendSeconds = new Histogram({
+    name: 'tillgate_cloud_ledger_append_duration_seconds',
+    help: 'Ledger append latency (lock, classify, one synced write)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+}

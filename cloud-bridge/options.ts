@@ -1,0 +1,109 @@
+/**
+ * Options of the cloud-bridge (`tillgate cloud`, DESIGN §3.5): one schema for flags, env vars,
+ * config file and `startCloud()` (STYLE 8). Every limit is named, has a default and a reason.
+ */
+import { z } from 'zod';
+import { idSchema } from '../protocol/ids.js';
+import { MAX_INGEST_BODY_BYTES, MAX_INGEST_ENROLLMENTS, MAX_INGEST_EVENTS } from '../protocol/ingest-api.js';
+import type { OptionSpecs } from '../lib/config.js';
+import { MAX_LEDGER_READ } from './ledger.js';
+
+export const DEFAULT_DATA_DIR = '.tillgate/cloud';
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_HTTP_PORT = 8090;
+/** The protocol's own bound (DESIGN §3.4): a full batch of 1,000 events of 16 KiB fits. */
+export const DEFAULT_MAX_BODY_BYTES = MAX_INGEST_BODY_BYTES;
+export const DEFAULT_MAX_EVENTS_PER_REQUEST = MAX_INGEST_EVENTS;
+export const DEFAULT_MAX_ENROLLMENTS_PER_REQUEST = MAX_INGEST_ENROLLMENTS;
+/** Ingest requests handled at once; beyond it the answer is 429 (retry), so memory stays bounded. */
+export const DEFAULT_MAX_INFLIGHT_INGESTS = 32;
+/** Events per page of the read API when the caller does not say. */
+export const DEFAULT_READ_LIMIT = 100;
+/** Largest page of the read API: a page of 16 KiB events stays under ~16 MB. */
+export const DEFAULT_MAX_READ_LIMIT = 1000;
+/** A request (headers and body) must arrive within this, so slow clients cannot hold sockets. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** How long close() lets running requests finish before it cuts their connections. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+
+/** One gateway allowed to ingest: its id, its store, its bearer token. */
+export interface GatewayCredential {
+  readonly id: string;
+  readonly store: string;
+  readonly token: string;
+}
+
+const GATEWAY_SPEC_MESSAGE = 'each gateway must be GATEWAY:STORE:TOKEN with ids matching ^[a-z0-9][a-z0-9_-]{0,63}$';
+
+/** `g-1:s-1:TOKEN` (DESIGN §3.5); the token is everything after the second colon. */
+const gatewaySpecSchema = z.string().transform((spec, ctx): GatewayCredential => {
+  const first = spec.indexOf(':');
+  const second = first === -1 ? -1 : spec.indexOf(':', first + 1);
+  const id = spec.slice(0, first);
+  const store = spec.slice(first + 1, second);
+  const token = spec.slice(second + 1);
+  if (second === -1 || !idSchema.safeParse(id).success || !idSchema.safeParse(store).success || token === '') {
+    ctx.addIssue({ code: 'custom', message: GATEWAY_SPEC_MESSAGE });
+    return z.NEVER;
+  }
+  return { id, store, token };
+});
+const gatewayObjectSchema = z.object({ id: idSchema, store: idSchema, token: z.string().min(1) });
+
+const limit = (max: number) => z.number().int().min(1).max(max);
+
+export const cloudOptionsSchema = z
+  .object({
+    dataDir: z.string().min(1).optional(),
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    host: z.string().min(1).default(DEFAULT_HOST),
+    httpPort: z.number().int().min(0).max(65535).default(DEFAULT_HTTP_PORT),
+    adminToken: z.string().min(1).optional(),
+    gateways: z
+      .array(z.union([gatewaySpecSchema, gatewayObjectSchema], { error: GATEWAY_SPEC_MESSAGE }))
+      .max(10_000)
+      .default([]),
+    maxBodyBytes: limit(MAX_INGEST_BODY_BYTES).default(DEFAULT_MAX_BODY_BYTES),
+    maxEventsPerRequest: limit(MAX_INGEST_EVENTS).default(DEFAULT_MAX_EVENTS_PER_REQUEST),
+    maxEnrollmentsPerRequest: limit(MAX_INGEST_ENROLLMENTS).default(DEFAULT_MAX_ENROLLMENTS_PER_REQUEST),
+    maxInflightIngests: limit(10_000).default(DEFAULT_MAX_INFLIGHT_INGESTS),
+    maxReadLimit: limit(MAX_LEDGER_READ).default(DEFAULT_MAX_READ_LIMIT),
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+    shutdownGraceMs: z.number().int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_GRACE_MS),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .superRefine((o, ctx) => {
+    if (o.dataDir !== undefined && o.databaseUrl !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['databaseUrl'], message: 'give either --data-dir or --database-url, not both' });
+    }
+    const ids = new Set<string>();
+    const tokens = new Set<string>();
+    for (const g of o.gateways) {
+      if (ids.has(g.id)) ctx.addIssue({ code: 'custom', path: ['gateways'], message: `gateway ${g.id} is listed twice` });
+      if (tokens.has(g.token)) ctx.addIssue({ code: 'custom', path: ['gateways'], message: `two gateways share a token` });
+      ids.add(g.id);
+      tokens.add(g.token);
+    }
+  });
+
+/** What callers of `startCloud()` pass: everything optional but the storage choice defaults too. */
+export type CloudOptionsInput = z.input<typeof cloudOptionsSchema>;
+export type CloudOptions = z.output<typeof cloudOptionsSchema>;
+
+/** Flag/env/config-file names and docs for `loadConfig` and `--help`. */
+export const cloudOptionSpecs: OptionSpecs = {
+  dataDir: { type: 'string', doc: `LevelDB ledger directory (default ${DEFAULT_DATA_DIR}); one process per directory` },
+  databaseUrl: { type: 'string', doc: 'postgres://… ledger shared by many replicas (not implemented yet)' },
+  host: { type: 'string', doc: `address to listen on (default ${DEFAULT_HOST})` },
+  httpPort: { type: 'number', doc: `HTTP port (default ${DEFAULT_HTTP_PORT}; 0 = any free port)` },
+  adminToken: { type: 'string', doc: 'bearer token of the read API (/v1/stores/…); without it the read API is closed' },
+  gateways: { type: 'list', doc: 'gateways allowed to ingest: GATEWAY:STORE:TOKEN[,…]' },
+  maxBodyBytes: { type: 'number', doc: `largest ingest body in bytes (default and maximum ${DEFAULT_MAX_BODY_BYTES})` },
+  maxEventsPerRequest: { type: 'number', doc: `most events in one ingest request (default ${DEFAULT_MAX_EVENTS_PER_REQUEST})` },
+  maxEnrollmentsPerRequest: { type: 'number', doc: `most enrollments in one ingest request (default ${DEFAULT_MAX_ENROLLMENTS_PER_REQUEST})` },
+  maxInflightIngests: { type: 'number', doc: `ingest requests handled at once, then 429 (default ${DEFAULT_MAX_INFLIGHT_INGESTS})` },
+  maxReadLimit: { type: 'number', doc: `largest page of the read API (default ${DEFAULT_MAX_READ_LIMIT})` },
+  requestTimeoutMs: { type: 'number', doc: `time a client has to send a whole request (default ${DEFAULT_REQUEST_TIMEOUT_MS})` },
+  shutdownGraceMs: { type: 'number', doc: `time running requests get on shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})` },
+  logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
+};
