@@ -1,0 +1,137 @@
+/**
+ * The terminal agent: one place that wires the outbox, recorder, publisher and health reporter
+ * (STYLE 3). `startAgent` takes the parts; `startAgentFromDir` is the production wiring.
+ */
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { silentLogger, type Logger } from '../lib/logger.js';
+import type { Signer } from '../protocol/signer.js';
+import type { RandomBytes } from '../protocol/uuid.js';
+import { loadDeviceKey } from './device-key.js';
+import { DEFAULT_HEALTH_INTERVAL_S, startHealthReporter } from './health.js';
+import { linuxHostReadings, type HostReadings } from './host-readings.js';
+import { DEFAULT_OFFLINE_LIMITS, type OfflineLimits } from './limits.js';
+import { LevelOutbox } from './outbox/level-outbox.js';
+import type { Outbox, OutboxStats } from './outbox/outbox.js';
+import { Publisher, type Connector } from './publisher.js';
+import type { PublisherLimits } from './publisher-options.js';
+import { Recorder, type RecordResult } from './recorder.js';
+import { OUTBOX_DIR, readPassword, readTerminalFile } from './terminal-dir.js';
+import type { BackoffOptions } from './backoff.js';
+
+export interface AgentOptions {
+  readonly store: string;
+  readonly terminal: string;
+  readonly signer: Signer;
+  readonly outbox: Outbox;
+  /** mqtt://host:port of the gateway. */
+  readonly mqttUrl: string;
+  readonly password: string;
+  readonly clock?: Clock;
+  /** Uniform [0, 1) for backoff jitter. */
+  readonly random?: () => number;
+  readonly randomBytes?: RandomBytes;
+  readonly logger?: Logger;
+  readonly limits?: Partial<OfflineLimits>;
+  readonly publisherLimits?: Partial<PublisherLimits>;
+  readonly backoff?: BackoffOptions;
+  readonly maxOutboxEvents?: number;
+  /** 0 turns health samples off. */
+  readonly healthIntervalS?: number;
+  readonly host?: HostReadings;
+  readonly connect?: Connector;
+}
+
+export interface AgentStats extends OutboxStats {
+  readonly terminal: string;
+  readonly headSeq: number;
+  readonly ackedSeq: number;
+  readonly offline: boolean;
+  readonly link: Publisher['link']['kind'];
+  readonly blocked: Publisher['blocked'];
+}
+
+export interface Agent {
+  readonly terminal: string;
+  readonly outbox: Outbox;
+  readonly publisher: Publisher;
+  record(tx: unknown): Promise<RecordResult>;
+  isOffline(): boolean;
+  stats(): AgentStats;
+  /** Stops sending and closes the outbox; what was recorded stays on disk. */
+  stop(): Promise<void>;
+}
+
+export async function startAgent(o: AgentOptions): Promise<Agent> {
+  const clock = o.clock ?? systemClock;
+  const logger = (o.logger ?? silentLogger).child({ terminal: o.terminal });
+  if (o.outbox.state !== 'open') await o.outbox.open();
+  const publisher = new Publisher({
+    url: o.mqttUrl, store: o.store, terminal: o.terminal, password: o.password, outbox: o.outbox, clock,
+    random: o.random ?? Math.random, logger,
+    ...(o.publisherLimits === undefined ? {} : { limits: o.publisherLimits }),
+    ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
+    ...(o.connect === undefined ? {} : { connect: o.connect }),
+  });
+  const recorder = new Recorder({
+    store: o.store, terminal: o.terminal, signer: o.signer, outbox: o.outbox, clock,
+    limits: { ...DEFAULT_OFFLINE_LIMITS, ...o.limits },
+    isOffline: () => publisher.isOffline(),
+    ...(o.maxOutboxEvents === undefined ? {} : { maxOutboxEvents: o.maxOutboxEvents }),
+    ...(o.randomBytes === undefined ? {} : { random: o.randomBytes }),
+  });
+  await publisher.start();
+  const intervalS = o.healthIntervalS ?? DEFAULT_HEALTH_INTERVAL_S;
+  const stopHealth = intervalS > 0
+    ? startHealthReporter({ clock, outbox: o.outbox, publisher, host: o.host ?? linuxHostReadings() }, intervalS)
+    : () => undefined;
+  let state: 'running' | 'stopping' | 'stopped' = 'running';
+  return {
+    terminal: o.terminal,
+    outbox: o.outbox,
+    publisher,
+    async record(tx) {
+      const result = await recorder.record(tx);
+      publisher.wake();
+      return result;
+    },
+    isOffline: () => publisher.isOffline(),
+    stats() {
+      return {
+        ...o.outbox.stats(),
+        terminal: o.terminal,
+        headSeq: o.outbox.head().seq,
+        ackedSeq: o.outbox.acked().seq,
+        offline: publisher.isOffline(),
+        link: publisher.link.kind,
+        blocked: publisher.blocked,
+      };
+    },
+    async stop() {
+      if (state !== 'running') return;
+      state = 'stopping';
+      stopHealth();
+      await publisher.stop();
+      await o.outbox.close();
+      state = 'stopped';
+    },
+  };
+}
+
+/** Production wiring from a terminal directory (terminal.json, device key, password, outbox/). */
+export async function startAgentFromDir(
+  dir: string,
+  mqttUrl: string,
+  overrides: Omit<Partial<AgentOptions>, 'store' | 'terminal' | 'signer' | 'outbox' | 'mqttUrl' | 'password'> = {},
+): Promise<Agent> {
+  const file = await readTerminalFile(dir);
+  const [signer, password] = await Promise.all([loadDeviceKey(dir), readPassword(dir)]);
+  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR));
+  await outbox.open();
+  try {
+    return await startAgent({ ...overrides, store: file.store, terminal: file.terminal, signer, outbox, mqttUrl, password });
+  } catch (err) {
+    await outbox.close();
+    throw err;
+  }
+}

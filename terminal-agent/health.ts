@@ -1,0 +1,35 @@
+/** Health samples (DESIGN §5.3) on `P/{terminal}/health` every `healthIntervalS`, QoS 0. */
+import { isoNow, type Clock } from '../lib/clock.js';
+import type { HealthSample } from '../protocol/messages.js';
+import type { HostReadings } from './host-readings.js';
+import type { Outbox } from './outbox/outbox.js';
+import type { Publisher } from './publisher.js';
+
+/** Every 30 s: enough points for the gateway's trend scoring, ~3 KB/min per terminal. */
+export const DEFAULT_HEALTH_INTERVAL_S = 30;
+
+export async function healthSample(deps: { clock: Clock; outbox: Outbox; publisher: Publisher; host: HostReadings }): Promise<HealthSample> {
+  const { clock, outbox, publisher, host } = deps;
+  const stats = outbox.state === 'open' ? outbox.stats() : undefined;
+  const oldest = stats?.oldestRecordedAtMs ?? null;
+  return {
+    at: isoNow(clock),
+    rttMs: publisher.rttMs === null ? null : Math.round(publisher.rttMs * 10) / 10,
+    reconnects: publisher.counters.reconnects,
+    outboxDepth: stats?.depth ?? 0,
+    outboxOldestAgeS: oldest === null ? 0 : Math.max(0, Math.round((clock.now() - oldest) / 1000)),
+    errors: publisher.counters.errors,
+    rssiDbm: await host.rssiDbm(),
+    batteryPct: await host.batteryPct(),
+    ...(publisher.blocked === undefined ? {} : { blockedSeq: publisher.blocked.seq, blockedCode: publisher.blocked.code }),
+  };
+}
+
+/** Starts the periodic sampler; returns a stop function. */
+export function startHealthReporter(deps: Parameters<typeof healthSample>[0], intervalS: number): () => void {
+  const timer = setInterval(() => {
+    void healthSample(deps).then((s) => deps.publisher.publishHealth(s), () => undefined);
+  }, intervalS * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

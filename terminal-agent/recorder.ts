@@ -1,0 +1,99 @@
+/**
+ * `record(tx)`: the one door through which a payment enters the terminal's outbox. Steps:
+ * validate → offline limits → assign seq/prev/id → sign → append durably (fsync) → answer.
+ * Calls are serialized: seq and prev are assigned from the head that the previous append left.
+ */
+import { z } from 'zod';
+import type { Clock } from '../lib/clock.js';
+import { chainHash } from '../protocol/chain.js';
+import { TillgateError } from '../protocol/errors.js';
+import { describeIssues, eventPayloadSchema, MAX_JWS_BYTES, type EventPayload } from '../protocol/event.js';
+import { signEvent } from '../protocol/jws.js';
+import { valueContainsPan } from '../protocol/pan.js';
+import type { Signer } from '../protocol/signer.js';
+import { cryptoRandom, uuidv7, type RandomBytes } from '../protocol/uuid.js';
+import { AGENT_ERROR_CODES } from './errors.js';
+import { assertWithinOfflineLimits, type OfflineLimits } from './limits.js';
+import type { Outbox } from './outbox/outbox.js';
+
+/** What the payment app hands in: the event payload less what the agent assigns; `at` defaults to now. */
+export const transactionSchema = z
+  .object(eventPayloadSchema.shape)
+  .omit({ v: true, store: true, terminal: true, seq: true, prev: true, id: true })
+  .partial({ at: true })
+  .loose();
+export type TransactionInput = (typeof transactionSchema)['_input'];
+
+export interface RecordResult {
+  readonly id: string;
+  readonly seq: number;
+  /** True when the event was approved under the offline limits. */
+  readonly offline: boolean;
+}
+
+/** Most events a terminal keeps unacknowledged: ~16 KiB max each, so at most ~1.6 GB of flash. */
+export const DEFAULT_MAX_OUTBOX_EVENTS = 100_000;
+
+export interface RecorderOptions {
+  readonly store: string;
+  readonly terminal: string;
+  readonly signer: Signer;
+  readonly outbox: Outbox;
+  readonly clock: Clock;
+  readonly limits: OfflineLimits;
+  /** True while the gateway is unreachable or reports its WAN down. */
+  readonly isOffline: () => boolean;
+  readonly maxOutboxEvents?: number;
+  readonly random?: RandomBytes;
+}
+
+export class Recorder {
+  readonly #o: RecorderOptions;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RecorderOptions) {
+    this.#o = options;
+  }
+
+  /** Records one transaction durably; rejects with a TillgateError carrying an AGENT_ERROR_CODES code. */
+  record(tx: unknown): Promise<RecordResult> {
+    const run = this.#tail.then(() => this.#record(tx));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #record(input: unknown): Promise<RecordResult> {
+    const o = this.#o;
+    const parsed = transactionSchema.safeParse(input);
+    if (!parsed.success) throw new TillgateError(AGENT_ERROR_CODES.BAD_TRANSACTION, describeIssues(parsed.error));
+    const tx = parsed.data;
+    if (!o.outbox.synced()) throw new TillgateError(AGENT_ERROR_CODES.NOT_SYNCED, 'the terminal has not reached its gateway since it was reset');
+    const stats = o.outbox.stats();
+    if (stats.depth >= (o.maxOutboxEvents ?? DEFAULT_MAX_OUTBOX_EVENTS)) throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_FULL, 'outbox is full');
+    const nowMs = o.clock.now();
+    const offline = o.isOffline() || tx.mode === 'offline';
+    const exposureMinor = tx.outcome === 'approved' ? tx.amount : 0;
+    if (offline) assertWithinOfflineLimits({ amountMinor: exposureMinor, outbox: stats, nowMs }, o.limits);
+
+    const head = o.outbox.head();
+    const payload: EventPayload = {
+      ...tx,
+      v: 1,
+      store: o.store,
+      terminal: o.terminal,
+      seq: head.seq + 1,
+      prev: head.hash,
+      id: uuidv7(nowMs, o.random ?? cryptoRandom),
+      at: tx.at ?? new Date(nowMs).toISOString(),
+      mode: offline ? 'offline' : tx.mode,
+    };
+    const full = eventPayloadSchema.safeParse(payload);
+    if (!full.success) throw new TillgateError(AGENT_ERROR_CODES.BAD_TRANSACTION, describeIssues(full.error));
+    // DESIGN §3.2: the gateway rejects card numbers (PAN_DETECTED) and would block the chain; refuse here.
+    if (valueContainsPan(payload)) throw new TillgateError(AGENT_ERROR_CODES.BAD_TRANSACTION, 'transaction contains what looks like a card number');
+    const jws = await signEvent(payload, o.signer);
+    if (jws.length > MAX_JWS_BYTES) throw new TillgateError(AGENT_ERROR_CODES.BAD_TRANSACTION, `event is larger than ${MAX_JWS_BYTES} bytes`);
+    await o.outbox.append({ seq: payload.seq, id: payload.id, jws, hash: chainHash(jws), exposureMinor, recordedAtMs: nowMs });
+    return { id: payload.id, seq: payload.seq, offline };
+  }
+}
