@@ -1,0 +1,116 @@
+/**
+ * The production CloudClient: `POST {cloud}/v1/ingest` and `GET {cloud}/healthz` with Node's fetch.
+ * Every answer is read with a byte bound and a timeout, and a 200 is trusted only after the zod
+ * schema and the result count check pass: a malformed 200 is a retryable fault, never a cursor
+ * advance (DESIGN §3.4).
+ */
+import { ingestResponseSchema, type IngestRequest } from '../../protocol/ingest-api.js';
+import type { Clock } from '../../lib/clock.js';
+import { CLOUD_FAILURE_CODES, httpCode, type CloudClient, type IngestOutcome, type ProbeOutcome } from './cloud-client.js';
+
+export interface HttpCloudClientOptions {
+  /** e.g. `http://127.0.0.1:8090` (no trailing slash needed). */
+  readonly cloudUrl: string;
+  /** The gateway's bearer token; never logged. */
+  readonly cloudToken: string;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+}
+
+class BodyTooLargeError extends Error {}
+
+export class HttpCloudClient implements CloudClient {
+  readonly #ingestUrl: string;
+  readonly #healthUrl: string;
+  readonly #options: HttpCloudClientOptions;
+  readonly #clock: Clock;
+
+  constructor(options: HttpCloudClientOptions, clock: Clock) {
+    const base = options.cloudUrl.replace(/\/+$/, '');
+    this.#ingestUrl = `${base}/v1/ingest`;
+    this.#healthUrl = `${base}/healthz`;
+    this.#options = options;
+    this.#clock = clock;
+  }
+
+  async ingest(request: IngestRequest, signal?: AbortSignal): Promise<IngestOutcome> {
+    const started = this.#clock.monotonicMs();
+    const elapsed = () => Math.round(this.#clock.monotonicMs() - started);
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(this.#ingestUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#options.cloudToken}` },
+        body: JSON.stringify(request),
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      });
+      status = res.status;
+      text = await readBounded(res, this.#options.maxResponseBytes);
+    } catch (err) {
+      return { kind: 'retry', code: failureCode(err, timeout, signal), status: null, latencyMs: elapsed() };
+    }
+    if (status === 200) {
+      const parsed = parseResults(text, request.events.length);
+      if (parsed === undefined) return { kind: 'retry', code: CLOUD_FAILURE_CODES.malformed, status, latencyMs: elapsed() };
+      return { kind: 'ok', results: parsed, latencyMs: elapsed() };
+    }
+    if (status === 413) return { kind: 'too-large', code: 'HTTP_413', latencyMs: elapsed() };
+    if (status === 400) return { kind: 'bad-request', code: httpCode(status), latencyMs: elapsed() };
+    if (status === 401 || status === 403) return { kind: 'auth', code: httpCode(status), status, latencyMs: elapsed() };
+    // 429, 5xx and anything unexpected (a proxy's 404 page, a redirect): retry with backoff.
+    return { kind: 'retry', code: httpCode(status), status, latencyMs: elapsed() };
+  }
+
+  async probe(timeoutMs: number): Promise<ProbeOutcome> {
+    const started = this.#clock.monotonicMs();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    try {
+      const res = await fetch(this.#healthUrl, { signal: timeout });
+      await readBounded(res, 64 * 1024);
+      const rttMs = Math.round(this.#clock.monotonicMs() - started);
+      return res.status === 200 ? { ok: true, rttMs } : { ok: false, code: httpCode(res.status), rttMs };
+    } catch (err) {
+      return { ok: false, code: failureCode(err, timeout, undefined), rttMs: null };
+    }
+  }
+}
+
+function parseResults(text: string, eventCount: number) {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = ingestResponseSchema.safeParse(json);
+  // One result per event, in order (DESIGN §3.4): anything else cannot be matched to our entries.
+  if (!parsed.success || parsed.data.results.length !== eventCount) return undefined;
+  return parsed.data.results;
+}
+
+function failureCode(err: unknown, timeout: AbortSignal, caller: AbortSignal | undefined): string {
+  if (err instanceof BodyTooLargeError) return CLOUD_FAILURE_CODES.malformed;
+  if (timeout.aborted) return CLOUD_FAILURE_CODES.timeout;
+  if (caller?.aborted === true) return CLOUD_FAILURE_CODES.aborted;
+  return CLOUD_FAILURE_CODES.network;
+}
+
+/** Reads a body as text, refusing more than `maxBytes` (a hostile or broken peer cannot grow us). */
+async function readBounded(res: Response, maxBytes: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw new BodyTooLargeError();
+  }
+  if (res.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw new BodyTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,127 @@
+/**
+ * An in-memory ForwardQueue: a test double of the seam in gateway/forward-queue.ts, so the
+ * forwarder is tested fast and alone (STYLE 3). It keeps the contract's rules: positions from 1,
+ * the cursor never moves backward, readAfter bounds by count and bytes (at least one entry),
+ * pruneAccepted never touches anything past the cursor.
+ */
+import type { BacklogSummary, DeadLetter, ForwardEntry, ForwardQueue } from '../../gateway/forward-queue.js';
+import type { SignedChainEvent } from '../support/events.js';
+
+type EventEntry = Extract<ForwardEntry, { kind: 'event' }>;
+
+export class MemoryForwardQueue implements ForwardQueue {
+  readonly entries: ForwardEntry[] = [];
+  readonly deadLetters = new Map<number, DeadLetter>();
+  /** Every cursor write, in order, so tests can check that it only ever moved over settled entries. */
+  readonly cursorWrites: number[] = [];
+  #cursor = 0;
+  #head = 0;
+  readonly #listeners = new Set<() => void>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = () => Date.now()) {
+    this.#now = now;
+  }
+
+  appendEnrollment(terminal: string, kid: string, publicKey: string): void {
+    this.entries.push({ pos: ++this.#head, kind: 'enrollment', terminal, kid, publicKey, at: new Date(this.#now()).toISOString() });
+    this.#notify();
+  }
+
+  appendEvents(terminal: string, events: readonly SignedChainEvent[]): void {
+    for (const e of events) {
+      this.entries.push({ pos: ++this.#head, kind: 'event', terminal, seq: e.seq, jws: e.jws, storedAtMs: this.#now(), amount: e.payload.amount, currency: e.payload.currency });
+    }
+    this.#notify();
+  }
+
+  head(): number {
+    return this.#head;
+  }
+
+  cursor(): number {
+    return this.#cursor;
+  }
+
+  async readAfter(afterPos: number, maxEntries: number, maxBytes: number): Promise<ForwardEntry[]> {
+    const out: ForwardEntry[] = [];
+    let bytes = 0;
+    for (const e of this.entries) {
+      if (e.pos <= afterPos) continue;
+      const size = e.kind === 'event' ? e.jws.length : 0;
+      if (out.length >= maxEntries || (out.length > 0 && bytes + size > maxBytes)) break;
+      bytes += size;
+      out.push(e);
+    }
+    return out;
+  }
+
+  async readTerminalEvents(terminal: string, fromSeq: number, maxEntries: number): Promise<EventEntry[]> {
+    return this.entries
+      .filter((e): e is EventEntry => e.kind === 'event' && e.terminal === terminal && e.seq >= fromSeq)
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, maxEntries);
+  }
+
+  async advanceCursor(pos: number): Promise<void> {
+    if (pos > this.#head) throw new TypeError(`cursor ${pos} past head ${this.#head}`);
+    this.cursorWrites.push(pos);
+    this.#cursor = Math.max(this.#cursor, pos);
+  }
+
+  async advanceCursorWithDeadLetters(pos: number, deadLetters: readonly DeadLetter[]): Promise<void> {
+    for (const d of deadLetters) this.deadLetters.set(d.pos, d);
+    await this.advanceCursor(pos);
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    return [...this.deadLetters.values()].sort((a, b) => a.pos - b.pos).slice(0, limit);
+  }
+
+  async takeDeadLetters(positions: readonly number[]): Promise<DeadLetter[]> {
+    const out: DeadLetter[] = [];
+    for (const p of positions) {
+      const d = this.deadLetters.get(p);
+      if (d !== undefined) {
+        out.push(d);
+        this.deadLetters.delete(p);
+      }
+    }
+    return out;
+  }
+
+  deadLetterCount(): number {
+    return this.deadLetters.size;
+  }
+
+  backlog(): BacklogSummary {
+    const pending = this.entries.filter((e): e is EventEntry => e.kind === 'event' && e.pos > this.#cursor && !this.deadLetters.has(e.pos));
+    const amountByCurrency: Record<string, number> = {};
+    for (const e of pending) amountByCurrency[e.currency] = (amountByCurrency[e.currency] ?? 0) + e.amount;
+    return { events: pending.length, oldestStoredAtMs: pending[0]?.storedAtMs ?? null, amountByCurrency };
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async pruneAccepted(olderThanMs: number, maxEntries: number): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < this.entries.length && removed < maxEntries; ) {
+      const e = this.entries[i] as ForwardEntry;
+      if (e.pos > this.#cursor) break;
+      if (e.kind === 'event' && e.storedAtMs < olderThanMs && !this.deadLetters.has(e.pos)) {
+        this.entries.splice(i, 1);
+        removed++;
+      } else {
+        i++;
+      }
+    }
+    return removed;
+  }
+
+  #notify(): void {
+    for (const l of this.#listeners) l();
+  }
+}
