@@ -173,7 +173,7 @@ function rejectSentence(terminals: readonly TerminalView[], security: boolean): 
   const count = terminals.reduce((sum, t) => sum + notableRejects(t).reduce((a, [, n]) => a + n, 0), 0);
   const who = terminals.length === 1 ? `Terminal ${terminals[0]?.id}` : `${terminals.length} terminals (${idList(terminals)})`;
   const what = `${who} sent ${plural(count, 'event')} the gateway refused (${codes.join(', ')})`;
-  return security ? `Possible tampering — ${what}` : what;
+  return security ? `Possible tampering — ${what.charAt(0).toLowerCase()}${what.slice(1)}` : what;
 }
 
 function idList(terminals: readonly TerminalView[]): string {

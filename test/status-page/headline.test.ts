@@ -91,7 +91,7 @@ describe('status page headline', () => {
     const h = buildHeadline(rejectsView(new FakeClock().now()));
     expect(h.level).toBe('alarm');
     expect(h.problems.map((p) => p.code)).toEqual([PROBLEM_CODES.securityRejects]);
-    expect(h.sentence).toBe('Possible tampering — Terminal t-03 sent 3 events the gateway refused (BAD_SIGNATURE)');
+    expect(h.sentence).toBe('Possible tampering — terminal t-03 sent 3 events the gateway refused (BAD_SIGNATURE)');
   });
 
   it('headline - reports other recent rejects as a warning and forgets old ones', () => {

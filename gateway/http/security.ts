@@ -1,0 +1,137 @@
+/**
+ * HTTP protections of the gateway, installed once on the Hono app before any route so they cover
+ * every response (issue 5):
+ *  - security headers on every response, including 404s, errors and the SSE stream;
+ *  - reads (GET/HEAD) open on the store LAN, or behind HTTP basic auth when `statusUser` and
+ *    `statusPassword` are set (RFC 7617); the admin bearer token also opens them, for scripts;
+ *  - every state-changing request (enroll, drain, retry dead letters, WAN outage toggle) needs
+ *    `Authorization: Bearer <adminToken>` (RFC 6750 §2.1) — a header a browser never adds on its
+ *    own, and never a cookie — and is refused when it comes from another site (`Origin` not ours,
+ *    or `Sec-Fetch-Site: cross-site|same-site`), so a web page a technician visits cannot drive the
+ *    gateway (cross-site request forgery).
+ * Health probes (`/healthz`, `/readyz`) stay open: they tell nothing and supervisors cannot log in.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { PAGE_SCRIPT_HASH, PAGE_STYLE_HASH } from '../status-page/assets.js';
+
+export interface HttpSecurityOptions {
+  readonly adminToken: string;
+  /** Both set: reads need HTTP basic auth with these credentials. Neither: reads are open. */
+  readonly statusUser?: string | undefined;
+  readonly statusPassword?: string | undefined;
+}
+
+/** Paths every supervisor may probe without credentials. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** No external source of anything: the page's own inline style and script by hash, its own stream. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `script-src ${PAGE_SCRIPT_HASH}`,
+  `style-src ${PAGE_STYLE_HASH}`,
+  "connect-src 'self'",
+  "img-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+});
+
+/** Sets SECURITY_HEADERS on every response that passes through. */
+export function securityHeaders(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+  };
+}
+
+/** Equal-time comparison of two secrets (hashing first makes lengths equal). */
+export function secretEquals(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+function bearer(c: Context): string | null {
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+  return match?.[1] ?? null;
+}
+
+function basic(c: Context): { user: string; password: string } | null {
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(header);
+  if (match?.[1] === undefined) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function deny(c: Context, status: 401 | 403, code: string, message: string): Response {
+  return c.json({ error: { code, message } }, status);
+}
+
+/** True when the request was sent by a page of another origin (RFC 6454 origin, Fetch metadata). */
+export function isCrossSite(c: Context): boolean {
+  const site = c.req.header('sec-fetch-site');
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const origin = c.req.header('origin');
+  if (origin === undefined) return false;
+  const ours = new URL(c.req.url);
+  const host = c.req.header('host') ?? ours.host;
+  return origin !== `${ours.protocol}//${host}`;
+}
+
+/** Admin (state-changing) requests: bearer token, and never from another site. */
+export function adminGuard(options: HttpSecurityOptions): MiddlewareHandler {
+  return async (c, next) => {
+    if (SAFE_METHODS.has(c.req.method)) return next();
+    if (isCrossSite(c)) return deny(c, 403, 'CROSS_SITE', 'admin requests from another site are refused');
+    const token = bearer(c);
+    if (token === null || !secretEquals(token, options.adminToken)) {
+      c.header('WWW-Authenticate', 'Bearer realm="tillgate-admin"');
+      return deny(c, 401, 'ADMIN_TOKEN_REQUIRED', 'this action needs the admin bearer token');
+    }
+    return next();
+  };
+}
+
+/** Reads: open, or HTTP basic auth when configured (the admin bearer token works too). */
+export function readAccess(options: HttpSecurityOptions): MiddlewareHandler {
+  const { statusUser, statusPassword } = options;
+  return async (c, next) => {
+    if (statusUser === undefined || statusPassword === undefined) return next();
+    if (!SAFE_METHODS.has(c.req.method) || OPEN_PATHS.has(c.req.path)) return next();
+    const token = bearer(c);
+    if (token !== null && secretEquals(token, options.adminToken)) return next();
+    const creds = basic(c);
+    // Both compared every time, so timing does not tell which one was wrong.
+    const userOk = creds !== null && secretEquals(creds.user, statusUser);
+    const passwordOk = creds !== null && secretEquals(creds.password, statusPassword);
+    if (userOk && passwordOk) return next();
+    c.header('WWW-Authenticate', 'Basic realm="tillgate status", charset="UTF-8"');
+    return deny(c, 401, 'STATUS_AUTH_REQUIRED', 'the status page needs the status user and password');
+  };
+}
+
+/**
+ * Installs headers, admin guard and read access on `app`. Call it right after `new Hono()`, before
+ * any route: Hono runs middleware in registration order, so routes added earlier are not covered.
+ */
+export function installHttpSecurity(app: Hono, options: HttpSecurityOptions): void {
+  if ((options.statusUser === undefined) !== (options.statusPassword === undefined)) {
+    throw new TypeError('statusUser and statusPassword go together');
+  }
+  app.use('*', securityHeaders(), adminGuard(options), readAccess(options));
+}

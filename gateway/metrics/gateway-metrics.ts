@@ -1,0 +1,176 @@
+/**
+ * `GET /metrics`: the gateway's numbers in Prometheus text exposition format (0.0.4), with
+ * prom-client on a Registry of this gateway's own (never the global one: two gateways in one
+ * process, as in tests and `npm start`, must not share counters).
+ *
+ * Names follow Prometheus conventions (base units, `_total` for counters, `_seconds`, `_bytes`).
+ * Most numbers live in the store, forwarder and WAN monitor as snapshots; they are read at scrape
+ * time through `MetricsSources` (collect()-time gauges and counters), so nothing is counted twice.
+ * Only the batch latency histogram is fed as batches happen (`observeForwardBatch`).
+ */
+import type { Hono } from 'hono';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { WAN_STATES, type WanState } from '../../protocol/messages.js';
+
+/** What the gateway knows at scrape time. Every function is cheap and synchronous (no I/O). */
+export interface MetricsSources {
+  /** Ingest outcomes since the store was created, by result (`stored`, `duplicate`, `rejected`). */
+  ingestTotals(): Readonly<Record<string, number>>;
+  /** Rejects since the store was created, by DESIGN §3.3 code. */
+  rejectTotals(): Readonly<Record<string, number>>;
+  backlogEvents(): number;
+  oldestPendingAgeS(): number | null;
+  deadLetters(): number;
+  eventsStored(): number;
+  accepting(): boolean;
+  wanState(): WanState | 'unknown';
+  diskFreeBytes(): number | null;
+  terminalsConnected(): number;
+}
+
+/** Outcome kinds of a forward batch, as the forwarder names them. */
+export type ForwardBatchOutcome = 'ok' | 'retry' | 'too-large' | 'bad-request' | 'auth';
+
+/**
+ * Batch round-trip buckets in seconds: a LAN-local cloud answers in a few ms, a WAN batch of 1,000
+ * events in tens to hundreds of ms; the top buckets catch timeouts.
+ */
+export const FORWARD_BATCH_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
+export const WAN_STATE_LABELS = [...WAN_STATES, 'unknown'] as const;
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** Counts one forward request and records its duration. */
+  observeForwardBatch(outcome: ForwardBatchOutcome, latencyMs: number): void;
+  /** The exposition text. */
+  render(): Promise<string>;
+  /** Mounts `GET /metrics` on `app`. */
+  mount(app: Hono): void;
+}
+
+/** Sets a counter to absolute totals kept elsewhere (collect()-time: the source owns the count). */
+function setTotals(counter: Counter<string>, label: string, totals: Readonly<Record<string, number>>): void {
+  counter.reset();
+  for (const [value, n] of Object.entries(totals)) if (n > 0) counter.inc({ [label]: value }, n);
+}
+
+export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  new Counter({
+    name: 'tillgate_ingest_events_total',
+    help: 'Events received from terminals, by result.',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      setTotals(this, 'result', sources.ingestTotals());
+    },
+  });
+  new Counter({
+    name: 'tillgate_rejects_total',
+    help: 'Events rejected by the gateway, by reject code (DESIGN 3.3).',
+    labelNames: ['code'],
+    registers,
+    collect() {
+      setTotals(this, 'code', sources.rejectTotals());
+    },
+  });
+  new Gauge({
+    name: 'tillgate_forward_backlog_events',
+    help: 'Events stored on the gateway and not yet accepted by the cloud.',
+    registers,
+    collect() {
+      this.set(sources.backlogEvents());
+    },
+  });
+  new Gauge({
+    name: 'tillgate_forward_oldest_pending_age_seconds',
+    help: 'Age of the oldest event not yet accepted by the cloud (0 when none waits).',
+    registers,
+    collect() {
+      this.set(sources.oldestPendingAgeS() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_forward_dead_letters_events',
+    help: 'Events the cloud refused, kept on the gateway for an admin retry.',
+    registers,
+    collect() {
+      this.set(sources.deadLetters());
+    },
+  });
+  const batches = new Counter({
+    name: 'tillgate_forward_batches_total',
+    help: 'Forward requests sent to the cloud, by outcome.',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const batchDuration = new Histogram({
+    name: 'tillgate_forward_batch_duration_seconds',
+    help: 'Round-trip time of forward requests to the cloud.',
+    labelNames: ['outcome'],
+    buckets: [...FORWARD_BATCH_BUCKETS_S],
+    registers,
+  });
+  new Gauge({
+    name: 'tillgate_wan_state',
+    help: 'WAN link state: 1 for the current state, 0 for the others.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const current = sources.wanState();
+      for (const state of WAN_STATE_LABELS) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_disk_free_bytes',
+    help: 'Free bytes on the data disk (NaN until first measured).',
+    registers,
+    collect() {
+      // NaN, not 0, while unknown: 0 would page someone for a full disk that is not.
+      this.set(sources.diskFreeBytes() ?? Number.NaN);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_store_events',
+    help: 'Events held in the gateway store.',
+    registers,
+    collect() {
+      this.set(sources.eventsStored());
+    },
+  });
+  new Gauge({
+    name: 'tillgate_accepting',
+    help: '1 while the gateway accepts events, 0 once storage passed its high-water mark.',
+    registers,
+    collect() {
+      this.set(sources.accepting() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_terminals_connected',
+    help: 'Terminals with an open MQTT connection.',
+    registers,
+    collect() {
+      this.set(sources.terminalsConnected());
+    },
+  });
+
+  const render = () => registry.metrics();
+  return {
+    registry,
+    observeForwardBatch(outcome, latencyMs) {
+      batches.inc({ outcome });
+      batchDuration.observe({ outcome }, Math.max(0, latencyMs) / 1000);
+    },
+    render,
+    mount(app) {
+      app.get('/metrics', async (c) => {
+        const text = await render();
+        return c.body(text, 200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
+      });
+    },
+  };
+}

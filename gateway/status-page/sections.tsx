@@ -1,0 +1,91 @@
+/**
+ * The page's fact sections below the headline: the internet link, sending to the cloud, storage.
+ * Each state is written in words and shown with a coloured label, never colour alone.
+ */
+import type { FC } from 'hono/jsx';
+import { formatAgo, formatBytes, formatClock, formatDuration, formatMoneyByCurrency, plural } from './format.js';
+import type { StatusView } from './view.js';
+
+type Tone = 'ok' | 'warn' | 'alarm' | 'none';
+
+const State: FC<{ tone: Tone; text: string }> = ({ tone, text }) => <span class={`state s-${tone}`}>{text}</span>;
+
+const WAN_WORDS = {
+  online: { tone: 'ok', text: 'Online' },
+  degraded: { tone: 'warn', text: 'Unreliable' },
+  offline: { tone: 'alarm', text: 'Down' },
+  unknown: { tone: 'none', text: 'Not monitored' },
+} as const satisfies Record<StatusView['wan']['state'], { tone: Tone; text: string }>;
+
+/** `"09:42:07 UTC (3 min ago)"`, or `"never"`. */
+export function when(atMs: number | null, nowMs: number): string {
+  return atMs === null ? 'never' : `${formatClock(atMs)} (${formatAgo(atMs, nowMs)})`;
+}
+
+export const WanSection: FC<{ view: StatusView }> = ({ view }) => {
+  const { wan } = view;
+  const words = WAN_WORDS[wan.state];
+  return (
+    <section id="wan" aria-labelledby="wan-h">
+      <h2 id="wan-h">Internet link</h2>
+      <dl>
+        <dt>State</dt>
+        <dd>
+          <State tone={words.tone} text={words.text} />
+        </dd>
+        <dt>Since</dt>
+        <dd>{wan.sinceMs === null ? '—' : `${formatClock(wan.sinceMs)} (${formatDuration(view.nowMs - wan.sinceMs)})`}</dd>
+        <dt>Round trip</dt>
+        <dd>{wan.rttMs === null ? '—' : `${Math.round(wan.rttMs)} ms`}</dd>
+      </dl>
+    </section>
+  );
+};
+
+export const ForwarderSection: FC<{ view: StatusView }> = ({ view }) => {
+  const f = view.forwarder;
+  const money = formatMoneyByCurrency(f.amountByCurrency, Number.POSITIVE_INFINITY);
+  return (
+    <section id="forwarder" aria-labelledby="fwd-h">
+      <h2 id="fwd-h">Sending to the cloud</h2>
+      <dl>
+        <dt>Waiting</dt>
+        <dd id="backlog">
+          {plural(f.backlogEvents, 'payment')}
+          {money === '' ? '' : <div class="money">{money}</div>}
+        </dd>
+        <dt>Oldest waiting</dt>
+        <dd>{f.oldestPendingAgeS === null ? '—' : formatDuration(f.oldestPendingAgeS * 1000)}</dd>
+        <dt>Rate</dt>
+        <dd>{f.ratePerS === null ? '—' : `${f.ratePerS.toFixed(1)} per second`}</dd>
+        <dt>Last success</dt>
+        <dd>{when(f.lastSuccessAtMs, view.nowMs)}</dd>
+        <dt>Last error</dt>
+        <dd>{f.lastErrorCode ?? 'none'}</dd>
+        <dt>Refused by cloud</dt>
+        <dd id="dead-letters">
+          {f.deadLetters === 0 ? '0' : <State tone="alarm" text={`${plural(f.deadLetters, 'payment')} — admin retry needed`} />}
+        </dd>
+        <dt>Sender</dt>
+        <dd>{f.state}</dd>
+      </dl>
+    </section>
+  );
+};
+
+export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
+  const s = view.storage;
+  return (
+    <section id="storage" aria-labelledby="sto-h">
+      <h2 id="sto-h">Storage on this gateway</h2>
+      <dl>
+        <dt>Taking payments</dt>
+        <dd id="accepting">{s.accepting ? <State tone="ok" text="Yes" /> : <State tone="alarm" text="No — storage full" />}</dd>
+        <dt>Events stored</dt>
+        <dd>{plural(s.eventsStored, 'event')}</dd>
+        <dt>Disk free</dt>
+        <dd>{s.diskFreeBytes === null ? '—' : formatBytes(s.diskFreeBytes)}</dd>
+      </dl>
+    </section>
+  );
+};

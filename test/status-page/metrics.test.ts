@@ -1,0 +1,85 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { createGatewayMetrics, type MetricsSources } from '../../gateway/metrics/gateway-metrics.js';
+import { parsePrometheusText, valueOf } from './prometheus-text.js';
+
+function sources(overrides: Partial<MetricsSources> = {}): MetricsSources {
+  return {
+    ingestTotals: () => ({ stored: 1200, duplicate: 3, rejected: 5 }),
+    rejectTotals: () => ({ BAD_SIGNATURE: 2, SEQ_GAP: 3 }),
+    backlogEvents: () => 342,
+    oldestPendingAgeS: () => 720,
+    deadLetters: () => 1,
+    eventsStored: () => 1200,
+    accepting: () => true,
+    wanState: () => 'offline',
+    diskFreeBytes: () => 12 * 1024 ** 3,
+    terminalsConnected: () => 11,
+    ...overrides,
+  };
+}
+
+describe('gateway metrics', () => {
+  it('metrics - /metrics is valid Prometheus text with the conventional names and units', async () => {
+    const metrics = createGatewayMetrics(sources());
+    metrics.observeForwardBatch('ok', 42);
+    metrics.observeForwardBatch('ok', 7);
+    metrics.observeForwardBatch('retry', 10_000);
+    const app = new Hono();
+    metrics.mount(app);
+    const res = await app.request('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const families = parsePrometheusText(await res.text());
+
+    expect(families.get('tillgate_ingest_events_total')?.type).toBe('counter');
+    expect(valueOf(families, 'tillgate_ingest_events_total', { result: 'stored' })).toBe(1200);
+    expect(valueOf(families, 'tillgate_rejects_total', { code: 'BAD_SIGNATURE' })).toBe(2);
+    expect(valueOf(families, 'tillgate_forward_backlog_events')).toBe(342);
+    expect(valueOf(families, 'tillgate_forward_oldest_pending_age_seconds')).toBe(720);
+    expect(valueOf(families, 'tillgate_forward_dead_letters_events')).toBe(1);
+    expect(valueOf(families, 'tillgate_forward_batches_total', { outcome: 'ok' })).toBe(2);
+    expect(families.get('tillgate_forward_batch_duration_seconds')?.type).toBe('histogram');
+    expect(valueOf(families, 'tillgate_forward_batch_duration_seconds_count', { outcome: 'ok' })).toBe(2);
+    expect(valueOf(families, 'tillgate_forward_batch_duration_seconds_bucket', { outcome: 'ok', le: '0.01' })).toBe(1);
+    expect(valueOf(families, 'tillgate_forward_batch_duration_seconds_sum', { outcome: 'retry' })).toBe(10);
+    expect(valueOf(families, 'tillgate_wan_state', { state: 'offline' })).toBe(1);
+    expect(valueOf(families, 'tillgate_wan_state', { state: 'online' })).toBe(0);
+    expect(valueOf(families, 'tillgate_disk_free_bytes')).toBe(12 * 1024 ** 3);
+    expect(valueOf(families, 'tillgate_accepting')).toBe(1);
+    expect(valueOf(families, 'tillgate_terminals_connected')).toBe(11);
+  });
+
+  it('metrics - reads the sources at scrape time and says NaN for a disk figure not measured yet', async () => {
+    let backlog = 10;
+    let free: number | null = null;
+    const metrics = createGatewayMetrics(sources({ backlogEvents: () => backlog, diskFreeBytes: () => free, rejectTotals: () => ({}) }));
+    let families = parsePrometheusText(await metrics.render());
+    expect(valueOf(families, 'tillgate_forward_backlog_events')).toBe(10);
+    expect(valueOf(families, 'tillgate_disk_free_bytes')).toBeNaN();
+    expect(families.get('tillgate_rejects_total')?.samples).toEqual([]);
+    backlog = 0;
+    free = 1024;
+    families = parsePrometheusText(await metrics.render());
+    expect(valueOf(families, 'tillgate_forward_backlog_events')).toBe(0);
+    expect(valueOf(families, 'tillgate_disk_free_bytes')).toBe(1024);
+  });
+
+  it('metrics - two gateways in one process keep separate registries', async () => {
+    const a = createGatewayMetrics(sources());
+    const b = createGatewayMetrics(sources());
+    a.observeForwardBatch('ok', 1);
+    const fb = parsePrometheusText(await b.render());
+    expect(valueOf(fb, 'tillgate_forward_batches_total', { outcome: 'ok' })).toBeUndefined();
+  });
+
+  it('metrics - the strict parser refuses broken exposition text', () => {
+    expect(() => parsePrometheusText('# TYPE x gauge\nx 1')).toThrow(/newline/);
+    expect(() => parsePrometheusText('x 1\n')).toThrow(/without a TYPE/);
+    expect(() => parsePrometheusText('# TYPE x gauge\nx{a="\\q"} 1\n')).toThrow(/escape/);
+    expect(() => parsePrometheusText('# TYPE x gauge\nx 1\nx 2\n')).toThrow(/duplicate/);
+    expect(() => parsePrometheusText('# TYPE x gauge\n# TYPE y gauge\ny 1\nx 1\n')).toThrow(/outside/);
+    expect(() => parsePrometheusText('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n')).toThrow(/cumulative/);
+    expect(() => parsePrometheusText('# TYPE x gauge\nx one\n')).toThrow(/bad value/);
+  });
+});
