@@ -20,6 +20,12 @@ export interface MiniGateway {
   readonly rejects: { terminal: string; seq: number; code: string }[];
   /** Reject the event with this seq (once) with `code`. */
   rejectSeq(terminal: string, seq: number, code: RejectCode): void;
+  /** PUBACK the event with this seq (once) without storing it: a lost message. */
+  dropSeq(terminal: string, seq: number): void;
+  /** Restores a terminal's stored events (a gateway restart on the same disk). */
+  restore(terminal: string, list: string[]): void;
+  /** Health samples seen, parsed. */
+  readonly health: unknown[];
   /** When true every event gets STORE_FULL. */
   storeFull: boolean;
   publishStatus(status: { wan: 'online' | 'degraded' | 'offline'; accepting: boolean }): Promise<void>;
@@ -33,7 +39,11 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
   const heads = new Map<string, ChainHead>();
   const events = new Map<string, string[]>();
   const rejects: MiniGateway['rejects'] = [];
-  const planned = new Map<string, RejectCode>();
+  const planned = new Map<string, RejectCode | 'DROP'>();
+  const health: unknown[] = [];
+  broker.on('publish', (packet, client) => {
+    if (client !== null && packet.topic.endsWith('/health')) health.push(JSON.parse(packet.payload.toString()));
+  });
   const chains = new Map<string, Promise<unknown>>();
   const sockets = new Set<Socket>();
   const gw = { storeFull: false };
@@ -65,6 +75,7 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
         const plannedCode = planned.get(key);
         if (plannedCode !== undefined) {
           planned.delete(key);
+          if (plannedCode === 'DROP') return;
           throw new RejectError(plannedCode, 'planned by the test');
         }
         if (gw.storeFull) throw new RejectError('STORE_FULL', 'store full');
@@ -114,7 +125,14 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
     set storeFull(v: boolean) {
       gw.storeFull = v;
     },
+    health,
+    restore: (terminal, list) => {
+      events.set(terminal, [...list]);
+      const last = list[list.length - 1];
+      if (last !== undefined) heads.set(terminal, { seq: list.length, hash: chainHash(last) });
+    },
     rejectSeq: (terminal, seq, code) => void planned.set(`${terminal}:${seq}`, code),
+    dropSeq: (terminal, seq) => void planned.set(`${terminal}:${seq}`, 'DROP'),
     publishStatus: (s) => publish(topics.gatewayStatus(store), JSON.stringify({ ...s, backlog: 0, at: new Date().toISOString() }), true),
     dropClients: () => {
       for (const s of sockets) s.destroy();
