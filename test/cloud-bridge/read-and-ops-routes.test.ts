@@ -48,7 +48,7 @@ describe('cloud read and ops routes', () => {
   });
 
   it('read - needs the admin token: none, a gateway token or a wrong one is 401', async () => {
-    for (const headers of [{}, { authorization: `Bearer ${GW1.token}` }, { authorization: 'Bearer nope' }, { authorization: ADMIN }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${GW1.token}` }, { authorization: 'Bearer nope' }, { authorization: ADMIN }]) {
       const res = await cloud.app.request('/v1/stores/s-1/terminals/t-1/events', { headers });
       expect(res.status).toBe(401);
       expect(errorBodySchema.parse(await res.json()).error.code).toBe('UNAUTHORIZED');
