@@ -101,7 +101,7 @@ export function adminGuard(options: HttpSecurityOptions): MiddlewareHandler {
     const token = bearer(c);
     if (token === null || !secretEquals(token, options.adminToken)) {
       c.header('WWW-Authenticate', 'Bearer realm="tillgate-admin"');
-      return deny(c, 401, 'ADMIN_TOKEN_REQUIRED', 'this action needs the admin bearer token');
+      return deny(c, 401, 'UNAUTHORIZED', 'admin bearer token required');
     }
     return next();
   };

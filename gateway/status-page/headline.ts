@@ -105,7 +105,7 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
     out.push({ code: PROBLEM_CODES.securityRejects, level: 'alarm', sentence: rejectSentence(security, true) });
   }
   const silent = silentTerminals(view, options.silentTerminalAfterMs);
-  if (silent.length > 0) out.push({ code: PROBLEM_CODES.terminalSilent, level: 'warn', sentence: silentSentence(silent, view.nowMs) });
+  if (silent.length > 0) out.push({ code: PROBLEM_CODES.terminalSilent, level: 'warn', sentence: silentSentence(silent) });
   if (wan.state === 'degraded') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
     out.push({ code: PROBLEM_CODES.wanDegraded, level: 'warn', sentence: `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}` });
@@ -142,18 +142,30 @@ function allGoodSentence(view: StatusView): string {
   return `All good — ${terminals}, ${queue}`;
 }
 
-function silentTerminals(view: StatusView, afterMs: number): TerminalView[] {
-  return view.terminals
-    .filter((t) => !t.connected && t.lastSeenAtMs !== null && view.nowMs - t.lastSeenAtMs > afterMs)
-    .sort((a, b) => (a.lastSeenAtMs ?? 0) - (b.lastSeenAtMs ?? 0) || (a.id < b.id ? -1 : 1));
+/**
+ * How long a disconnected terminal has been silent, or null while connected. Presence lives in
+ * memory, so after a gateway restart a terminal not heard from since counts from the start: at
+ * least that long.
+ */
+export function silentForMs(t: TerminalView, view: StatusView): number | null {
+  if (t.connected) return null;
+  const since = t.lastSeenAtMs ?? view.nowMs - view.uptimeS * 1000;
+  return Math.max(0, view.nowMs - since);
 }
 
-function silentSentence(silent: readonly TerminalView[], nowMs: number): string {
+function silentTerminals(view: StatusView, afterMs: number): { t: TerminalView; ms: number }[] {
+  return view.terminals
+    .map((t) => ({ t, ms: silentForMs(t, view) ?? 0 }))
+    .filter((s) => s.ms > afterMs)
+    .sort((a, b) => b.ms - a.ms || (a.t.id < b.t.id ? -1 : 1));
+}
+
+function silentSentence(silent: readonly { t: TerminalView; ms: number }[]): string {
   const [first] = silent;
-  const longest = formatDuration(nowMs - (first?.lastSeenAtMs ?? nowMs));
-  if (silent.length === 1) return `Terminal ${first?.id} has not been seen for ${longest}`;
-  const shortest = formatDuration(nowMs - (silent[silent.length - 1]?.lastSeenAtMs ?? nowMs));
-  return `${silent.length} terminals have not been seen for ${shortest} or more: ${idList(silent)}`;
+  const longest = formatDuration(first?.ms ?? 0);
+  if (silent.length === 1) return `Terminal ${first?.t.id} has not been seen for ${longest}`;
+  const shortest = formatDuration(silent[silent.length - 1]?.ms ?? 0);
+  return `${silent.length} terminals have not been seen for ${shortest} or more: ${idList(silent.map((s) => s.t))}`;
 }
 
 /** The reject counts of `t` worth a sentence (routine codes left out). */

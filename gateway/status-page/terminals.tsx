@@ -1,6 +1,7 @@
 /** Every terminal in one table (cards on a phone), and the recent alarms. */
 import type { FC } from 'hono/jsx';
 import { formatAgo, formatClock, formatDuration } from './format.js';
+import { silentForMs } from './headline.js';
 import type { AlarmView, StatusView, TerminalView } from './view.js';
 
 /** Signal strength in words; thresholds are the usual WiFi RSSI bands. */
@@ -11,11 +12,11 @@ export function signalWords(rssiDbm: number): string {
   return 'very weak';
 }
 
-function statusCell(t: TerminalView, nowMs: number, silentAfterMs: number): { tone: string; text: string } {
-  if (t.connected) return { tone: 'ok', text: 'Connected' };
-  if (t.lastSeenAtMs === null) return { tone: 'none', text: 'Never connected' };
-  const goneMs = nowMs - t.lastSeenAtMs;
-  return goneMs > silentAfterMs ? { tone: 'warn', text: `Not seen for ${formatDuration(goneMs)}` } : { tone: 'none', text: 'Disconnected' };
+function statusCell(t: TerminalView, view: StatusView, silentAfterMs: number): { tone: string; text: string } {
+  const goneMs = silentForMs(t, view);
+  if (goneMs === null) return { tone: 'ok', text: 'Connected' };
+  if (goneMs > silentAfterMs) return { tone: 'warn', text: `Not seen for ${formatDuration(goneMs)}` };
+  return { tone: 'none', text: t.lastSeenAtMs === null ? 'Not connected yet' : 'Disconnected' };
 }
 
 function rejectsText(rejects: Readonly<Record<string, number>>): string {
@@ -23,8 +24,9 @@ function rejectsText(rejects: Readonly<Record<string, number>>): string {
   return entries.length === 0 ? 'none' : entries.map(([code, n]) => `${code} ×${n}`).join(', ');
 }
 
-const TerminalRow: FC<{ t: TerminalView; nowMs: number; silentAfterMs: number }> = ({ t, nowMs, silentAfterMs }) => {
-  const status = statusCell(t, nowMs, silentAfterMs);
+const TerminalRow: FC<{ t: TerminalView; view: StatusView; silentAfterMs: number }> = ({ t, view, silentAfterMs }) => {
+  const status = statusCell(t, view, silentAfterMs);
+  const nowMs = view.nowMs;
   return (
     <tr id={`terminal-${t.id}`}>
       <td data-label="Terminal">
@@ -70,7 +72,7 @@ export const TerminalsSection: FC<{ view: StatusView; silentAfterMs: number; max
           </thead>
           <tbody>
             {shown.map((t) => (
-              <TerminalRow t={t} nowMs={view.nowMs} silentAfterMs={silentAfterMs} />
+              <TerminalRow t={t} view={view} silentAfterMs={silentAfterMs} />
             ))}
           </tbody>
         </table>

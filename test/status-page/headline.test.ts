@@ -151,3 +151,13 @@ describe('status page headline', () => {
     expect(listProblems(all)[2]?.sentence).toBe('1 payment was refused by the cloud — kept on this gateway, an admin must retry it');
   });
 });
+
+describe('status page headline after a gateway restart', () => {
+  it('headline - a terminal not heard from since the gateway started counts as silent from the start', () => {
+    const now = new FakeClock().now();
+    const base = healthyView(now);
+    const view = { ...base, uptimeS: 30 * 60, terminals: [terminal('t-01', now), terminal('t-09', now, { connected: false, lastSeenAtMs: null })] };
+    expect(buildHeadline(view).sentence).toBe('Terminal t-09 has not been seen for 30 min');
+    expect(buildHeadline({ ...view, uptimeS: 60 }).level).toBe('ok');
+  });
+});
