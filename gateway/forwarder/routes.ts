@@ -1,0 +1,99 @@
+/**
+ * HTTP routes of the delivery side, mounted on the gateway's Hono app (DESIGN §3.5):
+ * - `GET  /api/forwarder`                    state, backlog, rate, latency, WAN link, dead letters
+ * - `POST /api/forwarder/drain`              (admin) try now, ending any backoff
+ * - `POST /api/forwarder/dead-letters/retry` (admin) `{"positions"?:[…]}` resend dead letters
+ * - `POST /api/wan/outage`                   (admin) `{"seconds":N}` cut the cloud link for a demo
+ */
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { Clock } from '../../lib/clock.js';
+import type { ForwardQueue } from '../forward-queue.js';
+import { requireAdmin } from '../http/admin-auth.js';
+import { errorBody } from '../http/errors.js';
+import type { WanMonitor } from '../wan/wan-monitor.js';
+import type { Forwarder } from './forwarder.js';
+import { MAX_OUTAGE_S, type LinkGate } from './link-gate.js';
+import { forwarderStatus } from './status.js';
+
+/** Admin bodies are a few bytes; anything larger is refused before it is read. */
+const ADMIN_BODY_MAX_BYTES = 16 * 1024;
+/** Dead letters listed in one answer. */
+const DEAD_LETTERS_LISTED = 100;
+
+const retryBodySchema = z.object({ positions: z.array(z.number().int().min(1)).max(1000).optional() }).strict();
+const outageBodySchema = z.object({ seconds: z.number().min(0).max(MAX_OUTAGE_S) }).strict();
+
+export interface DeliveryRouteDeps {
+  readonly adminToken: string;
+  readonly forwarder: Forwarder;
+  readonly queue: ForwardQueue;
+  readonly monitor: WanMonitor;
+  readonly gate: LinkGate;
+  readonly clock: Clock;
+}
+
+export function wanView(monitor: WanMonitor, gate: LinkGate) {
+  const link = monitor.link;
+  const cut = gate.cutUntilMs();
+  return {
+    state: link.state,
+    since: new Date(link.since).toISOString(),
+    rttMs: link.rttMs,
+    reason: link.state === 'online' ? null : link.reason,
+    outageUntil: cut === null ? null : new Date(cut).toISOString(),
+  };
+}
+
+export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
+  const admin = requireAdmin(deps.adminToken);
+  const limit = bodyLimit({ maxSize: ADMIN_BODY_MAX_BYTES, onError: (c) => c.json(errorBody('TOO_LARGE', `body over ${ADMIN_BODY_MAX_BYTES} bytes`), 413) });
+  const readJson = async (req: { text(): Promise<string> }): Promise<unknown> => {
+    const text = await req.text();
+    if (text.trim() === '') return {};
+    return JSON.parse(text) as unknown;
+  };
+
+  app.get('/api/forwarder', async (c) =>
+    c.json({
+      forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock),
+      wan: wanView(deps.monitor, deps.gate),
+      deadLetters: (await deps.queue.listDeadLetters(DEAD_LETTERS_LISTED)).map((d) => ({ ...d, at: new Date(d.atMs).toISOString() })),
+    }),
+  );
+
+  app.post('/api/forwarder/drain', admin, (c) => {
+    deps.forwarder.wake('force');
+    void deps.monitor.probeNow();
+    return c.json({ draining: true, state: deps.forwarder.state, backlog: deps.queue.backlog().events }, 202);
+  });
+
+  app.post('/api/forwarder/dead-letters/retry', admin, limit, async (c) => {
+    let body: unknown;
+    try {
+      body = await readJson(c.req);
+    } catch {
+      return c.json(errorBody('BAD_REQUEST', 'body is not JSON'), 400);
+    }
+    const parsed = retryBodySchema.safeParse(body);
+    if (!parsed.success) return c.json(errorBody('BAD_REQUEST', 'body must be {"positions"?: [pos, …]} (at most 1000)'), 400);
+    const queued = await deps.forwarder.retryDeadLetters(parsed.data.positions);
+    return c.json({ queued }, 202);
+  });
+
+  app.post('/api/wan/outage', admin, limit, async (c) => {
+    let body: unknown;
+    try {
+      body = await readJson(c.req);
+    } catch {
+      return c.json(errorBody('BAD_REQUEST', 'body is not JSON'), 400);
+    }
+    const parsed = outageBodySchema.safeParse(body);
+    if (!parsed.success) return c.json(errorBody('BAD_REQUEST', `body must be {"seconds": 0–${MAX_OUTAGE_S}}`), 400);
+    deps.gate.cutFor(parsed.data.seconds);
+    // Let the monitor see it now (cut: offline at once; restored: online and the forwarder wakes).
+    await deps.monitor.probeNow();
+    return c.json({ wan: wanView(deps.monitor, deps.gate) });
+  });
+}
