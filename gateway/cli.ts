@@ -1,5 +1,29 @@
-/** CLI entry of this program (placeholder until its issue lands). */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('not implemented yet\n');
-  return 1;
+/**
+ * `tillgate gateway` (DESIGN §3.5): options from flags, `TILLGATE_*` env vars and a config file
+ * (one parse step, lib/config.ts), one ready JSON line on stdout, logs on stderr, graceful shutdown
+ * on SIGTERM/SIGINT (exit 0).
+ */
+import { helpText, loadConfig } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { GATEWAY_OPTION_SPECS, gatewayOptionsSchema } from './config.js';
+import { startGateway } from './index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText('gateway', GATEWAY_OPTION_SPECS));
+    return 0;
+  }
+  const options = loadConfig(gatewayOptionsSchema, GATEWAY_OPTION_SPECS, { argv, env: process.env });
+  const logger = createLogger({ level: options.logLevel, bindings: { program: 'gateway', gateway: options.gatewayId } });
+  const gateway = await startGateway(options, { logger });
+  process.stdout.write(
+    JSON.stringify({ ready: 'gateway', mqttPort: gateway.mqttPort, mqttTlsPort: gateway.mqttTlsPort, httpPort: gateway.httpPort, httpUrl: gateway.httpUrl }) + '\n',
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info('shutting down', { signal });
+  await gateway.close();
+  return 0;
 }

@@ -1,0 +1,60 @@
+/**
+ * The sockets in front of Aedes: MQTT over TCP, and over TLS when a certificate is configured
+ * (DESIGN §3.3: 1883 / 8883). `maxConnections` bounds open sockets (a flood is refused at accept).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Aedes } from 'aedes';
+
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxConnections: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly port: number };
+}
+
+export interface Listeners {
+  readonly mqttPort: number;
+  readonly mqttTlsPort: number | null;
+  /** Stops accepting new sockets (open ones are closed by the broker). */
+  close(): Promise<void>;
+}
+
+export async function listen(broker: Aedes, options: ListenOptions): Promise<Listeners> {
+  const servers: Server[] = [];
+  const tcp = createServer(broker.handle);
+  servers.push(tcp);
+  try {
+    const mqttPort = await bind(tcp, options.host, options.port, options.maxConnections);
+    let mqttTlsPort: number | null = null;
+    if (options.tls !== undefined) {
+      const secure = createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, broker.handle);
+      servers.push(secure);
+      mqttTlsPort = await bind(secure, options.host, options.tls.port, options.maxConnections);
+    }
+    return { mqttPort, mqttTlsPort, close: () => closeAll(servers) };
+  } catch (err) {
+    await closeAll(servers);
+    throw err;
+  }
+}
+
+function bind(server: Server, host: string, port: number, maxConnections: number): Promise<number> {
+  server.maxConnections = maxConnections;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Stops accepting. Does not wait for open sockets to end (net.Server#close would): the broker
+ * closes its clients after the last commit, later in the shutdown.
+ */
+async function closeAll(servers: readonly Server[]): Promise<void> {
+  for (const s of servers) if (s.listening) s.close();
+}

@@ -1,0 +1,146 @@
+/**
+ * Gateway options (STYLE 8): `DEFAULT_*` constants, one zod schema that validates, fills defaults
+ * and is frozen by `loadConfig`, and `GATEWAY_OPTION_SPECS` for flags, `TILLGATE_*` env vars, the
+ * config file and `--help` (DESIGN §3.5). Every limit is a named option with its reason (STYLE 9).
+ */
+import { z } from 'zod';
+import { TillgateError } from '../protocol/errors.js';
+import { idSchema } from '../protocol/ids.js';
+import { LOG_LEVELS } from '../lib/logger.js';
+import type { OptionSpecs } from '../lib/config.js';
+
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_MQTT_PORT = 1883;
+export const DEFAULT_MQTT_TLS_PORT = 8883;
+export const DEFAULT_HTTP_PORT = 8080;
+/** Stop accepting new events when the data disk is this full: leave room for LevelDB compaction. */
+export const DEFAULT_DISK_HIGH_WATER_PCT = 90;
+/** How often the disk is measured; the check is one statfs call. */
+export const DEFAULT_DISK_CHECK_INTERVAL_MS = 5_000;
+/** How long the first append of a group waits for company before the synced write (DESIGN §5.1). */
+export const DEFAULT_COMMIT_WINDOW_MS = 2;
+/** Records per synced batch: 1,000 records cost ~12 ms to fsync here, the PUBACK latency budget. */
+export const DEFAULT_COMMIT_MAX_RECORDS = 1_000;
+/** Bytes per synced batch: 1,000 × a few-KiB events. */
+export const DEFAULT_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
+/** Records waiting for a commit; past it a publish fails (the terminal reconnects and resends). */
+export const DEFAULT_COMMIT_MAX_PENDING = 20_000;
+/** Publishes of one client in the pipeline at once (Aedes runs a whole socket read concurrently). */
+export const DEFAULT_MAX_INFLIGHT_PER_CLIENT = 1_024;
+/** Open MQTT connections: a store has tens of terminals; the rest is a flood. */
+export const DEFAULT_MAX_CONNECTIONS = 1_000;
+/** Seconds a socket may take to send CONNECT before it is dropped. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Enrolled terminals: bounds the in-memory registry and heads. */
+export const DEFAULT_MAX_TERMINALS = 10_000;
+/** Keys per terminal (rotation keeps a few old ones so their pending events still verify). */
+export const DEFAULT_MAX_KEYS_PER_TERMINAL = 8;
+/** Concurrent scrypt hashes: each takes ~50 ms and 16 MiB; two keep one core free for ingest. */
+export const DEFAULT_AUTH_MAX_CONCURRENT_HASHES = 2;
+/** CONNECTs waiting for a hash slot; past it they fail fast with "server unavailable". */
+export const DEFAULT_AUTH_MAX_QUEUED_HASHES = 32;
+/** Failed password checks per terminal before it is locked out for `authLockoutMs`. */
+export const DEFAULT_AUTH_FAILURE_LIMIT = 5;
+export const DEFAULT_AUTH_LOCKOUT_MS = 60_000;
+/** Reject records kept on disk (oldest deleted first): a misbehaving terminal cannot fill the disk. */
+export const DEFAULT_REJECTS_KEEP = 100_000;
+/** Health samples kept on disk per terminal (a day at one sample a minute, and some). */
+export const DEFAULT_HEALTH_SAMPLES_PER_TERMINAL = 2_000;
+/** Health samples waiting to be written; past it samples are counted and dropped (telemetry). */
+export const DEFAULT_HEALTH_QUEUE_MAX = 1_000;
+/** Largest enrollment request body: `{"terminal","publicKey"}` is ~120 bytes. */
+export const DEFAULT_ENROLL_BODY_MAX_BYTES = 4 * 1024;
+
+const port = z.number().int().min(0).max(65_535);
+const positiveInt = z.number().int().positive();
+
+export const gatewayOptionsSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    store: idSchema,
+    gatewayId: idSchema,
+    adminToken: z.string().min(8, 'must be at least 8 characters'),
+    host: z.string().min(1).default(DEFAULT_HOST),
+    mqttPort: port.default(DEFAULT_MQTT_PORT),
+    mqttTlsPort: port.default(DEFAULT_MQTT_TLS_PORT),
+    httpPort: port.default(DEFAULT_HTTP_PORT),
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    cloudUrl: z.url({ protocol: /^https?$/ }).optional(),
+    cloudToken: z.string().min(1).optional(),
+    diskHighWaterPct: z.number().min(1).max(100).default(DEFAULT_DISK_HIGH_WATER_PCT),
+    diskCheckIntervalMs: positiveInt.default(DEFAULT_DISK_CHECK_INTERVAL_MS),
+    commitWindowMs: z.number().min(0).max(1_000).default(DEFAULT_COMMIT_WINDOW_MS),
+    commitMaxRecords: positiveInt.max(10_000).default(DEFAULT_COMMIT_MAX_RECORDS),
+    commitMaxBytes: positiveInt.default(DEFAULT_COMMIT_MAX_BYTES),
+    commitMaxPending: positiveInt.default(DEFAULT_COMMIT_MAX_PENDING),
+    maxInflightPerClient: positiveInt.default(DEFAULT_MAX_INFLIGHT_PER_CLIENT),
+    maxConnections: positiveInt.default(DEFAULT_MAX_CONNECTIONS),
+    connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
+    maxTerminals: positiveInt.default(DEFAULT_MAX_TERMINALS),
+    maxKeysPerTerminal: positiveInt.max(64).default(DEFAULT_MAX_KEYS_PER_TERMINAL),
+    authMaxConcurrentHashes: positiveInt.max(16).default(DEFAULT_AUTH_MAX_CONCURRENT_HASHES),
+    authMaxQueuedHashes: z.number().int().min(0).default(DEFAULT_AUTH_MAX_QUEUED_HASHES),
+    authFailureLimit: positiveInt.default(DEFAULT_AUTH_FAILURE_LIMIT),
+    authLockoutMs: positiveInt.default(DEFAULT_AUTH_LOCKOUT_MS),
+    rejectsKeep: positiveInt.default(DEFAULT_REJECTS_KEEP),
+    healthSamplesPerTerminal: positiveInt.default(DEFAULT_HEALTH_SAMPLES_PER_TERMINAL),
+    healthQueueMax: positiveInt.default(DEFAULT_HEALTH_QUEUE_MAX),
+    enrollBodyMaxBytes: positiveInt.max(1024 * 1024).default(DEFAULT_ENROLL_BODY_MAX_BYTES),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'tlsCert and tlsKey go together' });
+    }
+  });
+
+/** What callers pass (defaults optional). */
+export type GatewayOptionsInput = z.input<typeof gatewayOptionsSchema>;
+/** Validated, defaults filled, frozen. */
+export type GatewayOptions = Readonly<z.output<typeof gatewayOptionsSchema>>;
+
+/** Validates, merges defaults and freezes programmatic options; a bad value throws CONFIG_INVALID. */
+export function parseGatewayOptions(input: GatewayOptionsInput): GatewayOptions {
+  const parsed = gatewayOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TillgateError('CONFIG_INVALID', `invalid gateway option ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+export const GATEWAY_OPTION_SPECS: OptionSpecs = {
+  dataDir: { type: 'string', doc: 'directory of the LevelDB event store (required)' },
+  store: { type: 'string', doc: 'store id this gateway serves (required)' },
+  gatewayId: { type: 'string', doc: 'this gateway\'s id, as the cloud knows it (required)' },
+  adminToken: { type: 'string', doc: 'bearer token for admin HTTP calls such as enrollment (required)' },
+  host: { type: 'string', doc: `address to listen on (default ${DEFAULT_HOST})` },
+  mqttPort: { type: 'number', doc: `MQTT TCP port, 0 = ephemeral (default ${DEFAULT_MQTT_PORT})` },
+  mqttTlsPort: { type: 'number', doc: `MQTT over TLS port when a cert is set (default ${DEFAULT_MQTT_TLS_PORT})` },
+  httpPort: { type: 'number', doc: `HTTP port of the status API, 0 = ephemeral (default ${DEFAULT_HTTP_PORT})` },
+  tlsCert: { type: 'string', doc: 'PEM certificate file: enables MQTT over TLS' },
+  tlsKey: { type: 'string', doc: 'PEM private key file for --tls-cert' },
+  cloudUrl: { type: 'string', doc: 'cloud-bridge base URL (used by the forwarder)' },
+  cloudToken: { type: 'string', doc: 'bearer token of this gateway at the cloud' },
+  diskHighWaterPct: { type: 'number', doc: `stop accepting events past this disk use (default ${DEFAULT_DISK_HIGH_WATER_PCT})` },
+  diskCheckIntervalMs: { type: 'number', doc: `disk check period (default ${DEFAULT_DISK_CHECK_INTERVAL_MS})` },
+  commitWindowMs: { type: 'number', doc: `group-commit gathering window (default ${DEFAULT_COMMIT_WINDOW_MS})` },
+  commitMaxRecords: { type: 'number', doc: `records per synced batch (default ${DEFAULT_COMMIT_MAX_RECORDS})` },
+  commitMaxBytes: { type: 'number', doc: `bytes per synced batch (default ${DEFAULT_COMMIT_MAX_BYTES})` },
+  commitMaxPending: { type: 'number', doc: `records waiting for a commit (default ${DEFAULT_COMMIT_MAX_PENDING})` },
+  maxInflightPerClient: { type: 'number', doc: `publishes per client in the pipeline (default ${DEFAULT_MAX_INFLIGHT_PER_CLIENT})` },
+  maxConnections: { type: 'number', doc: `open MQTT connections (default ${DEFAULT_MAX_CONNECTIONS})` },
+  connectTimeoutMs: { type: 'number', doc: `time to send CONNECT (default ${DEFAULT_CONNECT_TIMEOUT_MS})` },
+  maxTerminals: { type: 'number', doc: `enrolled terminals (default ${DEFAULT_MAX_TERMINALS})` },
+  maxKeysPerTerminal: { type: 'number', doc: `enrolled keys per terminal (default ${DEFAULT_MAX_KEYS_PER_TERMINAL})` },
+  authMaxConcurrentHashes: { type: 'number', doc: `concurrent password hashes (default ${DEFAULT_AUTH_MAX_CONCURRENT_HASHES})` },
+  authMaxQueuedHashes: { type: 'number', doc: `CONNECTs waiting for a hash (default ${DEFAULT_AUTH_MAX_QUEUED_HASHES})` },
+  authFailureLimit: { type: 'number', doc: `failed logins before lockout (default ${DEFAULT_AUTH_FAILURE_LIMIT})` },
+  authLockoutMs: { type: 'number', doc: `lockout after failed logins (default ${DEFAULT_AUTH_LOCKOUT_MS})` },
+  rejectsKeep: { type: 'number', doc: `reject records kept on disk (default ${DEFAULT_REJECTS_KEEP})` },
+  healthSamplesPerTerminal: { type: 'number', doc: `health samples kept per terminal (default ${DEFAULT_HEALTH_SAMPLES_PER_TERMINAL})` },
+  healthQueueMax: { type: 'number', doc: `health samples waiting to be written (default ${DEFAULT_HEALTH_QUEUE_MAX})` },
+  enrollBodyMaxBytes: { type: 'number', doc: `largest enrollment body (default ${DEFAULT_ENROLL_BODY_MAX_BYTES})` },
+  logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
+};

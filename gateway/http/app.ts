@@ -1,0 +1,70 @@
+/**
+ * The gateway's HTTP app (Hono): health probes, the status API and enrollment (DESIGN §3.5). The
+ * status page and forwarder routes mount on the same app later (gateway/index.ts wireExtensions).
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { hasCode } from '../../protocol/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Enrollment } from '../enrollment.js';
+import { buildStatus, terminalDetail, terminalSummary, type StatusSources } from '../status.js';
+import { requireAdmin } from './admin-auth.js';
+import { errorBody } from './errors.js';
+
+export interface HttpDeps {
+  readonly adminToken: string;
+  readonly enrollBodyMaxBytes: number;
+  readonly status: StatusSources;
+  readonly enrollment: Enrollment;
+  /** Store open and broker listening. */
+  readonly ready: () => boolean;
+  readonly logger: Logger;
+}
+
+/** Enrollment error codes that are the caller's fault, and their HTTP status. */
+const CLIENT_ERRORS: Record<string, 400 | 409> = { BAD_REQUEST: 400, BAD_PUBLIC_KEY: 400, TERMINAL_LIMIT: 409, KEY_LIMIT: 409 };
+
+export function createApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', (c) => (deps.ready() ? c.json({ ready: true }) : c.json(errorBody('NOT_READY', 'store or broker not ready'), 503)));
+
+  app.get('/api/status', (c) => c.json(buildStatus(deps.status)));
+  app.get('/api/terminals', (c) => c.json({ terminals: deps.status.eventStore.terminalIds().map((t) => terminalSummary(deps.status, t)) }));
+  app.get('/api/terminals/:id', (c) => {
+    const detail = terminalDetail(deps.status, c.req.param('id'));
+    return detail === undefined ? c.json(errorBody('NOT_FOUND', 'no such terminal'), 404) : c.json(detail);
+  });
+
+  app.post(
+    '/api/terminals',
+    requireAdmin(deps.adminToken),
+    bodyLimit({ maxSize: deps.enrollBodyMaxBytes, onError: (c) => c.json(errorBody('TOO_LARGE', `body over ${deps.enrollBodyMaxBytes} bytes`), 413) }),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json(errorBody('BAD_REQUEST', 'body is not JSON'), 400);
+      }
+      try {
+        return c.json(await deps.enrollment.enroll(body), 201);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && code in CLIENT_ERRORS) {
+          return c.json(errorBody(code, (err as Error).message), CLIENT_ERRORS[code] ?? 400);
+        }
+        if (hasCode(err, 'COMMITTER_CLOSED')) return c.json(errorBody('SHUTTING_DOWN', 'the gateway is shutting down'), 503);
+        throw err;
+      }
+    },
+  );
+
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', 'no such route'), 404));
+  app.onError((err, c) => {
+    deps.logger.error('http handler failed', { err, path: c.req.path });
+    return c.json(errorBody('INTERNAL', 'internal error'), 500);
+  });
+  return app;
+}

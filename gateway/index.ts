@@ -1,0 +1,287 @@
+/**
+ * The one place that wires the gateway's production objects (STYLE 3): event store, group
+ * committer, ingest pipeline, Aedes broker and its sockets, disk monitor, status topic, HTTP app.
+ * `wireExtensions` is where the forwarder, WAN monitor, cron jobs and status page plug in.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Aedes } from 'aedes';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { topics } from '../protocol/topics.js';
+import { Authenticator } from './auth/authenticator.js';
+import { brokerHooks, type AclCounters } from './broker/hooks.js';
+import { listen, type Listeners } from './broker/listeners.js';
+import { parseGatewayOptions, type GatewayOptions, type GatewayOptionsInput } from './config.js';
+import { DiskMonitor, statfsProbe, type DiskProbe } from './disk-monitor.js';
+import { Enrollment } from './enrollment.js';
+import type { ForwardQueue } from './forward-queue.js';
+import { LevelHealthLog, type HealthLog } from './health-log.js';
+import { createApp } from './http/app.js';
+import { ChainTracker } from './ingest/chain-tracker.js';
+import { ClientLanes } from './ingest/client-lanes.js';
+import { GroupCommitter } from './ingest/group-commit.js';
+import { aedesBus, type MessageBus } from './ingest/message-bus.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { InlineVerifier, type Verifier } from './ingest/verifier.js';
+import { Presence } from './presence.js';
+import type { StatusSources } from './status.js';
+import { StatusTopic } from './status-topic.js';
+import type { EventStore } from './store/event-store.js';
+import { LevelEventStore } from './store/level-event-store.js';
+
+export type { GatewayOptions, GatewayOptionsInput } from './config.js';
+
+/** Injected edges (STYLE 3, 11): time, logs, and test hooks. */
+export interface GatewayDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Disk usage probe (tests simulate a full disk with it). */
+  readonly diskProbe?: DiskProbe;
+  /** Randomness for passwords and salts. */
+  readonly random?: (n: number) => Buffer;
+  /** Signature verification (default: inline with a KeyObject cache). */
+  readonly verifier?: Verifier;
+}
+
+export type GatewayState = 'starting' | 'running' | 'closing' | 'closed';
+
+export interface GatewayHandle {
+  readonly mqttPort: number;
+  /** The MQTT-over-TLS port, or null when no certificate is configured. */
+  readonly mqttTlsPort: number | null;
+  readonly httpPort: number;
+  /** `http://host:port`. */
+  readonly httpUrl: string;
+  readonly options: GatewayOptions;
+  /** The store, as the forwarder sees it. */
+  readonly queue: ForwardQueue;
+  /** The HTTP app (status page and forwarder routes mount on it). */
+  readonly app: Hono;
+  /** Owner of the retained `P/gateway/status` topic; a WAN monitor feeds it `update({ wan })`. */
+  readonly statusTopic: StatusTopic;
+  /** Terminal health history (latest and recent samples). */
+  readonly health: HealthLog;
+  /** The status JSON sources (the status page renders `buildStatus(statusSources)`). */
+  readonly statusSources: StatusSources;
+  readonly state: GatewayState;
+  /** Graceful: stop accepting, finish the open commit, close the store. */
+  close(): Promise<void>;
+}
+
+/** What an extension (forwarder, WAN monitor, cron jobs, status page) gets to plug into. */
+export interface GatewayContext {
+  readonly options: GatewayOptions;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly store: EventStore;
+  readonly queue: ForwardQueue;
+  readonly app: Hono;
+  readonly bus: MessageBus;
+  readonly statusTopic: StatusTopic;
+  readonly health: HealthLog;
+  readonly statusSources: StatusSources;
+  /** Registers a closer; closers run (newest first) before the store closes. */
+  onClose(closer: () => Promise<void> | void): void;
+}
+
+/**
+ * Plugs the delivery side and the status page into a started gateway. Nothing yet: the forwarder,
+ * WAN monitor (feeding `ctx.statusTopic.update({ wan })`), retention job and status page of later
+ * issues are wired here.
+ */
+export async function wireExtensions(_ctx: GatewayContext): Promise<void> {}
+
+/** Starts the gateway: store, broker, sockets and HTTP. Resolves when it is ready to serve. */
+export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps = {}): Promise<GatewayHandle> {
+  const options = parseGatewayOptions(input);
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger({ level: options.logLevel, bindings: { program: 'gateway', gateway: options.gatewayId } });
+  const startedAtMs = clock.now();
+  mkdirSync(options.dataDir, { recursive: true });
+  const closers: (() => Promise<void> | void)[] = [];
+  let state: GatewayState = 'starting';
+
+  const store = await LevelEventStore.open({ dataDir: options.dataDir, rejectsKeep: options.rejectsKeep });
+  closers.push(() => store.close());
+  try {
+    const broker = new Aedes({ connectTimeout: options.connectTimeoutMs, heartbeatInterval: 60_000 });
+    const bus = aedesBus(broker);
+    const tracker = new ChainTracker((t) => store.head(t));
+    const verifier = deps.verifier ?? new InlineVerifier(options.maxTerminals * options.maxKeysPerTerminal);
+    closers.push(() => verifier.close());
+    const health = new LevelHealthLog(store.db, store.healthSection, clock, { perTerminal: options.healthSamplesPerTerminal, queueMax: options.healthQueueMax }, logger);
+    closers.push(() => health.close());
+    // The committer's hook needs the pipeline, which needs the committer: a late-bound slot.
+    const late: { pipeline?: IngestPipeline } = {};
+    const committer = new GroupCommitter(
+      store,
+      clock,
+      { windowMs: options.commitWindowMs, maxRecords: options.commitMaxRecords, maxBytes: options.commitMaxBytes, maxPending: options.commitMaxPending },
+      {
+        onCommitted: (entries) => late.pipeline?.committed(entries),
+        onFailed: (err) => {
+          tracker.reset();
+          logger.error('commit failed: pending publishes fail and terminals will resend', { err });
+        },
+      },
+    );
+    const statusTopic = new StatusTopic({ bus, clock, store: options.store, backlog: () => store.queue.backlog().events, logger });
+    const disk = new DiskMonitor({
+      dir: options.dataDir,
+      highWaterPct: options.diskHighWaterPct,
+      intervalMs: options.diskCheckIntervalMs,
+      probe: deps.diskProbe ?? statfsProbe,
+      logger,
+      onChange: (accepting) => statusTopic.update({ accepting }),
+    });
+    await disk.start();
+    closers.push(() => disk.close());
+    const pipeline = new IngestPipeline({ storeId: options.store, store, tracker, committer, verifier, bus, accepting: () => disk.accepting(), logger });
+    late.pipeline = pipeline;
+    const authenticator = new Authenticator((t) => store.terminal(t), clock, {
+      maxConcurrentHashes: options.authMaxConcurrentHashes,
+      maxQueuedHashes: options.authMaxQueuedHashes,
+      failureLimit: options.authFailureLimit,
+      lockoutMs: options.authLockoutMs,
+      cacheEntries: options.maxTerminals,
+    });
+    const presence = new Presence(options.maxTerminals);
+    const acl: AclCounters = { publishDenied: 0, subscribeDenied: 0 };
+    const lanes = new ClientLanes(options.maxInflightPerClient);
+    Object.assign(broker, brokerHooks({ store: options.store, clock, logger, authenticator, pipeline, lanes, health, presence, counters: acl }));
+    broker.on('client', (client) => presence.connected(client.id, clock.now()));
+    broker.on('clientDisconnect', (client) => presence.disconnected(client.id, clock.now()));
+    broker.on('clientError', (client, err) => logger.debug('mqtt client error', { terminal: client.id?.slice(0, 64), err }));
+    await broker.listen();
+    closers.push(() => new Promise<void>((resolve) => broker.close(() => resolve())));
+    // Retained messages live in the broker's memory: after a restart every terminal's ack is
+    // published again from the durable heads (DESIGN §3.3: on connect a terminal reads it).
+    for (const terminal of store.terminalIds()) {
+      const head = store.head(terminal);
+      if (head.seq > 0) await bus.publish(topics.ack(options.store, terminal), { seq: head.seq, hash: head.hash }, { qos: 1, retain: true });
+    }
+    statusTopic.update({ accepting: disk.accepting() });
+    await statusTopic.start();
+    closers.push(() => statusTopic.close());
+    // Before the broker closes its clients: the open commit finishes and its PUBACKs go out.
+    closers.push(() => committer.close());
+
+    const listeners: Listeners = await listen(broker, {
+      host: options.host,
+      port: options.mqttPort,
+      maxConnections: options.maxConnections,
+      ...(options.tlsCert !== undefined && options.tlsKey !== undefined
+        ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey, port: options.mqttTlsPort } }
+        : {}),
+    });
+    closers.push(() => listeners.close());
+
+    const enrollment = new Enrollment({
+      store,
+      committer,
+      clock,
+      forgetCredentials: (t) => authenticator.forget(t),
+      maxTerminals: options.maxTerminals,
+      maxKeysPerTerminal: options.maxKeysPerTerminal,
+      ...(deps.random === undefined ? {} : { random: deps.random }),
+    });
+    const statusSources: StatusSources = {
+      gatewayId: options.gatewayId,
+      store: options.store,
+      startedAtMs,
+      diskHighWaterPct: options.diskHighWaterPct,
+      clock,
+      eventStore: store,
+      queue: store.queue,
+      disk,
+      wan: () => ({ state: statusTopic.wan, source: statusTopic.wanSource }),
+      presence,
+      health,
+      authenticator,
+      pipeline,
+      committer,
+      acl,
+      healthStats: health.stats,
+    };
+    const app = createApp({
+      adminToken: options.adminToken,
+      enrollBodyMaxBytes: options.enrollBodyMaxBytes,
+      status: statusSources,
+      enrollment,
+      ready: () => state === 'running' && store.status === 'open' && !broker.closed,
+      logger,
+    });
+    const server = await serveHttp(app, options.host, options.httpPort);
+    closers.push(() => closeHttp(server));
+    const httpPort = (server.address() as AddressInfo).port;
+
+    const extensionClosers: (() => Promise<void> | void)[] = [];
+    await wireExtensions({
+      options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, statusSources,
+      onClose: (closer) => extensionClosers.push(closer),
+    });
+    closers.push(() => runClosers(extensionClosers, logger));
+
+    state = 'running';
+    const urlHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    logger.info('gateway ready', { mqttPort: listeners.mqttPort, httpPort, store: options.store });
+    let closing: Promise<void> | null = null;
+    return {
+      mqttPort: listeners.mqttPort,
+      mqttTlsPort: listeners.mqttTlsPort,
+      httpPort,
+      httpUrl: `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${httpPort}`,
+      options,
+      queue: store.queue,
+      app,
+      statusTopic,
+      health,
+      statusSources,
+      get state() {
+        return state;
+      },
+      close() {
+        closing ??= (async () => {
+          state = 'closing';
+          await runClosers(closers, logger);
+          state = 'closed';
+          logger.info('gateway closed');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await runClosers(closers, logger);
+    throw err;
+  }
+}
+
+/** Runs closers newest first; one failing does not stop the others. */
+async function runClosers(closers: (() => Promise<void> | void)[], logger: Logger): Promise<void> {
+  while (closers.length > 0) {
+    const closer = closers.pop() as () => Promise<void> | void;
+    try {
+      await closer();
+    } catch (err) {
+      logger.error('error while closing', { err });
+    }
+  }
+}
+
+function serveHttp(app: Hono, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function closeHttp(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // server.close() waits for keep-alive and streaming connections (TESTING.md): cut them.
+    if ('closeAllConnections' in server) server.closeAllConnections();
+  });
+}

@@ -1,0 +1,214 @@
+/**
+ * The ingest pipeline that runs inside Aedes' `authorizePublish` (DESIGN §5.1), as a named list of
+ * steps (STYLE 2): parse → identity → key → verify → sequence → capacity → append, then the
+ * durable wait and the answer (ack / reject message) before the PUBACK.
+ *
+ * A bad event becomes a durable reject record plus a `rejects` message and a normal PUBACK, never
+ * an error: an error disconnects the terminal, which would resend the poison forever. Only store
+ * failures (disk) surface as errors, so the terminal resends after reconnecting.
+ *
+ * `sequence`, `capacity` and `append` run in one synchronous stretch for a new event, so no other
+ * publish can move the terminal's tentative head in between.
+ */
+import type { Logger } from '../../lib/logger.js';
+import { chainHash, classifySequence } from '../../protocol/chain.js';
+import { RejectError, type RejectCode } from '../../protocol/errors.js';
+import { checkIdentity, decodeEvent, type DecodedEvent } from '../../protocol/jws.js';
+import { topics } from '../../protocol/topics.js';
+import type { CommitEntry, EventStore } from '../store/event-store.js';
+import type { ChainTracker } from './chain-tracker.js';
+import type { Staged } from './client-lanes.js';
+import type { GroupCommitter } from './group-commit.js';
+import type { MessageBus } from './message-bus.js';
+import type { Verifier } from './verifier.js';
+
+export type IngestOutcome =
+  | { readonly kind: 'stored'; readonly seq: number }
+  | { readonly kind: 'duplicate'; readonly seq: number }
+  | { readonly kind: 'rejected'; readonly code: RejectCode; readonly seq: number };
+
+export interface IngestDeps {
+  readonly storeId: string;
+  readonly store: Pick<EventStore, 'terminal' | 'getEvent' | 'head'>;
+  readonly tracker: ChainTracker;
+  readonly committer: GroupCommitter;
+  readonly verifier: Verifier;
+  readonly bus: MessageBus;
+  /** False past the disk high-water mark: new events get STORE_FULL (DESIGN §4). */
+  readonly accepting: () => boolean;
+  readonly logger: Logger;
+}
+
+interface IngestContext {
+  readonly terminal: string;
+  readonly payload: Buffer;
+  event?: DecodedEvent;
+  publicKey?: Buffer;
+  /** Set by a step that settles the publish early (a duplicate). */
+  outcome?: 'duplicate';
+  entry?: Extract<CommitEntry, { kind: 'event' }>;
+}
+
+type Step = (ctx: IngestContext, deps: IngestDeps) => void | Promise<void>;
+
+const parse: Step = (ctx) => {
+  ctx.event = decodeEvent(ctx.payload);
+};
+
+const identity: Step = (ctx, deps) => {
+  checkIdentity(need(ctx.event), deps.storeId, ctx.terminal);
+};
+
+const key: Step = (ctx, deps) => {
+  const kid = need(ctx.event).header.kid;
+  const found = deps.store.terminal(ctx.terminal)?.keys.find((k) => k.kid === kid);
+  if (found === undefined) throw new RejectError('UNKNOWN_KEY', `no key ${kid} enrolled for ${ctx.terminal}`);
+  ctx.publicKey = Buffer.from(found.publicKey, 'base64url');
+};
+
+const verify: Step = (ctx, deps) => deps.verifier.verify(need(ctx.event), need(ctx.publicKey));
+
+const sequence: Step = (ctx, deps) => {
+  const { seq, prev } = need(ctx.event).payload;
+  const verdict = classifySequence(deps.tracker.head(ctx.terminal), seq, prev);
+  switch (verdict.kind) {
+    case 'next':
+      return;
+    case 'gap':
+      throw new RejectError('SEQ_GAP', `expected seq ${verdict.expected}`, { expected: verdict.expected });
+    case 'bad-chain':
+      throw new RejectError('BAD_CHAIN', `prev does not match the chain hash of seq ${seq - 1}`);
+    case 'past':
+      return checkDuplicate(ctx, deps);
+  }
+};
+
+/** DESIGN §3.3: seq ≤ head with identical bytes is a duplicate; different bytes are CONFLICT. */
+async function checkDuplicate(ctx: IngestContext, deps: IngestDeps): Promise<void> {
+  const { seq } = need(ctx.event).payload;
+  const jws = need(ctx.event).jws;
+  // Durable heads never move back, so a seq at or below it stays answerable from disk.
+  const stored = seq <= deps.tracker.durableHead(ctx.terminal).seq
+    ? (await deps.store.getEvent(ctx.terminal, seq))?.jws ?? null
+    : deps.tracker.pendingJws(ctx.terminal, seq) ?? null;
+  // null: stored once and pruned by retention after the cloud accepted it; counts as a duplicate.
+  if (stored !== null && stored !== jws) {
+    throw new RejectError('CONFLICT', `seq ${seq} is already stored with different bytes`);
+  }
+  ctx.outcome = 'duplicate';
+}
+
+const capacity: Step = (_ctx, deps) => {
+  if (!deps.accepting()) throw new RejectError('STORE_FULL', 'the gateway disk is past its high-water mark; keep the event and retry later');
+};
+
+const append: Step = (ctx, deps) => {
+  const event = need(ctx.event);
+  const hash = chainHash(event.jws);
+  const p = event.payload;
+  ctx.entry = { kind: 'event', terminal: ctx.terminal, seq: p.seq, prev: p.prev, jws: event.jws, hash, amount: p.amount, currency: p.currency };
+  deps.tracker.add(ctx.terminal, p.seq, hash, event.jws);
+};
+
+/** The steps in order; a step throws RejectError to reject or sets `outcome` to settle early. */
+export const INGEST_STEPS: readonly (readonly [string, Step])[] = [
+  ['parse', parse],
+  ['identity', identity],
+  ['key', key],
+  ['verify', verify],
+  ['sequence', sequence],
+  ['capacity', capacity],
+  ['append', append],
+];
+
+const MAX_REJECT_MESSAGE_CHARS = 512;
+
+export class IngestPipeline {
+  readonly #deps: IngestDeps;
+  readonly counts = { stored: 0, duplicates: 0, rejected: 0 };
+
+  constructor(deps: IngestDeps) {
+    this.#deps = deps;
+  }
+
+  /** Checks one `events` publish and hands it to the committer; `durable` settles when answered. */
+  async stage(terminal: string, payload: Buffer): Promise<Staged<IngestOutcome>> {
+    const ctx: IngestContext = { terminal, payload };
+    try {
+      for (const [, step] of INGEST_STEPS) {
+        const pending = step(ctx, this.#deps);
+        if (pending !== undefined) await pending;
+        if (ctx.outcome !== undefined) break;
+      }
+    } catch (err) {
+      if (!(err instanceof RejectError)) throw err;
+      return { durable: this.#reject(ctx, err) };
+    }
+    const seq = need(ctx.event).payload.seq;
+    if (ctx.outcome === 'duplicate') return { durable: this.#duplicate(terminal, seq) };
+    const entry = need(ctx.entry);
+    const durable = this.#deps.committer.submit([entry], entry.jws.length).then((): IngestOutcome => {
+      this.counts.stored++;
+      return { kind: 'stored', seq };
+    });
+    return { durable };
+  }
+
+  /** After each durable batch: publish the retained ack of every terminal it extended. */
+  committed(entries: readonly CommitEntry[]): void {
+    this.#deps.tracker.committed(entries);
+    const touched = new Set<string>();
+    for (const e of entries) if (e.kind === 'event') touched.add(e.terminal);
+    for (const terminal of touched) this.#publishAck(terminal).catch((err: unknown) => this.#deps.logger.warn('ack publish failed', { terminal, err }));
+  }
+
+  #publishAck(terminal: string): Promise<void> {
+    const head = this.#deps.store.head(terminal);
+    return this.#deps.bus.publish(topics.ack(this.#deps.storeId, terminal), { seq: head.seq, hash: head.hash }, { qos: 1, retain: true });
+  }
+
+  async #duplicate(terminal: string, seq: number): Promise<IngestOutcome> {
+    // Behind everything this terminal sent before it, so the ack it triggers covers seq.
+    await this.#deps.committer.submit([], 0);
+    await this.#publishAck(terminal);
+    this.counts.duplicates++;
+    return { kind: 'duplicate', seq };
+  }
+
+  async #reject(ctx: IngestContext, err: RejectError): Promise<IngestOutcome> {
+    const { seq, id } = ctx.event !== undefined ? ctx.event.payload : peekSeqId(ctx.payload);
+    const message = err.message.slice(0, MAX_REJECT_MESSAGE_CHARS);
+    const expected = err.code === 'SEQ_GAP' ? err.expected : undefined;
+    const entry: CommitEntry = { kind: 'reject', terminal: ctx.terminal, seq, id, code: err.code, message, ...(expected === undefined ? {} : { expected }) };
+    await this.#deps.committer.submit([entry], message.length);
+    // DESIGN §3.3: PUBACK only after the reject record is durable and the reject is published.
+    await this.#deps.bus.publish(
+      topics.rejects(this.#deps.storeId, ctx.terminal),
+      { seq, id, code: err.code, message, ...(expected === undefined ? {} : { expected }) },
+      { qos: 1, retain: false },
+    );
+    this.counts.rejected++;
+    if (err.code === 'CONFLICT') this.#deps.logger.error('ALARM: conflicting event bytes for a stored seq', { terminal: ctx.terminal, seq });
+    return { kind: 'rejected', code: err.code, seq };
+  }
+}
+
+function need<T>(value: T | undefined): T {
+  if (value === undefined) throw new TypeError('ingest step ran out of order');
+  return value;
+}
+
+/** Best-effort seq and id of an event that failed to parse, for the reject message. */
+export function peekSeqId(payload: Buffer): { seq: number; id: string } {
+  try {
+    if (payload.length > 64 * 1024) return { seq: 0, id: '' };
+    const body = payload.toString('latin1').split('.')[1];
+    if (body === undefined) return { seq: 0, id: '' };
+    const json = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { seq?: unknown; id?: unknown };
+    const seq = typeof json.seq === 'number' && Number.isSafeInteger(json.seq) && json.seq >= 0 ? json.seq : 0;
+    const id = typeof json.id === 'string' && json.id.length <= 64 && !/\d{13}/.test(json.id) ? json.id : '';
+    return { seq, id };
+  } catch {
+    return { seq: 0, id: '' };
+  }
+}

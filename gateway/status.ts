@@ -1,0 +1,109 @@
+/**
+ * The status JSON of DESIGN §3.5 (`/api/status`, `/api/terminals[/:id]`), built from live sources
+ * in one place so the status page can render the same data.
+ */
+import type { Clock } from '../lib/clock.js';
+import type { WanState } from '../protocol/messages.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { AclCounters } from './broker/hooks.js';
+import type { DiskMonitor } from './disk-monitor.js';
+import type { ForwardQueue } from './forward-queue.js';
+import type { HealthEntry, HealthLog } from './health-log.js';
+import type { GroupCommitter } from './ingest/group-commit.js';
+import type { IngestPipeline } from './ingest/pipeline.js';
+import type { Presence } from './presence.js';
+import type { EventStore } from './store/event-store.js';
+
+export interface StatusSources {
+  readonly gatewayId: string;
+  readonly store: string;
+  readonly startedAtMs: number;
+  readonly diskHighWaterPct: number;
+  readonly clock: Clock;
+  readonly eventStore: EventStore;
+  readonly queue: ForwardQueue;
+  readonly disk: DiskMonitor;
+  /** The WAN state and whether a monitor reports it yet ("unknown" until one does). */
+  readonly wan: () => { readonly state: WanState; readonly source: 'unknown' | 'monitor' };
+  readonly presence: Presence;
+  readonly health: HealthLog;
+  readonly authenticator: Authenticator;
+  readonly pipeline: IngestPipeline;
+  readonly committer: GroupCommitter;
+  readonly acl: AclCounters;
+  readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
+}
+
+export interface TerminalSummary {
+  readonly terminal: string;
+  readonly connected: boolean;
+  readonly lastSeenAt: string | null;
+  readonly headSeq: number;
+}
+
+export interface TerminalDetail extends TerminalSummary {
+  readonly headHash: string;
+  readonly enrolledAt: string;
+  readonly keys: readonly { readonly kid: string; readonly at: string }[];
+  readonly health: { readonly receivedAt: string; readonly sample: HealthEntry['sample'] } | null;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function terminalSummary(src: StatusSources, terminal: string): TerminalSummary {
+  const presence = src.presence.get(terminal);
+  return { terminal, connected: presence.connected, lastSeenAt: iso(presence.lastSeenAtMs), headSeq: src.eventStore.head(terminal).seq };
+}
+
+export function terminalDetail(src: StatusSources, terminal: string): TerminalDetail | undefined {
+  const record = src.eventStore.terminal(terminal);
+  if (record === undefined) return undefined;
+  const latest = src.health.latest(terminal);
+  return {
+    ...terminalSummary(src, terminal),
+    headHash: src.eventStore.head(terminal).hash,
+    enrolledAt: record.enrolledAt,
+    keys: record.keys.map((k) => ({ kid: k.kid, at: k.at })),
+    health: latest === undefined ? null : { receivedAt: new Date(latest.receivedAtMs).toISOString(), sample: latest.sample },
+  };
+}
+
+export function buildStatus(src: StatusSources) {
+  const now = src.clock.now();
+  const stats = src.eventStore.stats();
+  const backlog = src.queue.backlog();
+  const disk = src.disk.usage();
+  const rejectsTotal = Object.values(stats.rejectsByCode).reduce((a, b) => a + b, 0);
+  const wan = src.wan();
+  return {
+    gatewayId: src.gatewayId,
+    store: src.store,
+    uptimeS: Math.floor((now - src.startedAtMs) / 1000),
+    at: new Date(now).toISOString(),
+    wan: wan.state,
+    wanSource: wan.source,
+    accepting: src.disk.accepting(),
+    eventsStored: stats.eventsStored,
+    rejects: { total: rejectsTotal, byCode: stats.rejectsByCode },
+    diskFreeBytes: disk?.freeBytes ?? null,
+    diskTotalBytes: disk?.totalBytes ?? null,
+    diskHighWaterPct: src.diskHighWaterPct,
+    backlog: {
+      events: backlog.events,
+      oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((now - backlog.oldestStoredAtMs) / 1000)),
+      amountByCurrency: backlog.amountByCurrency,
+      queueHead: src.queue.head(),
+      cursor: src.queue.cursor(),
+      deadLetters: src.queue.deadLetterCount(),
+    },
+    ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats } },
+    auth: { failures: { ...src.authenticator.failures } },
+    acl: { ...src.acl },
+    health: { ...src.healthStats },
+    terminalsEnrolled: stats.terminals,
+    terminalsConnected: src.presence.connectedCount(),
+    terminals: src.eventStore.terminalIds().map((t) => terminalSummary(src, t)),
+  };
+}
+
+export type GatewayStatus = ReturnType<typeof buildStatus>;

@@ -1,0 +1,167 @@
+/**
+ * What the event store keeps, and the invariants checked when a record is written and when it is
+ * read back (STYLE 10). A record that fails its check on read means a corrupt or foreign data dir:
+ * that is a crash (`STORE_CORRUPT`), never a silent skip.
+ */
+import { TillgateError } from '../../protocol/errors.js';
+import { isTerminalId } from '../../protocol/ids.js';
+import type { RejectCode } from '../../protocol/errors.js';
+
+export interface StoredEvent {
+  readonly terminal: string;
+  readonly seq: number;
+  /** Position in the gateway-wide forward queue. */
+  readonly pos: number;
+  /** The compact JWS exactly as the terminal sent it. */
+  readonly jws: string;
+  readonly storedAtMs: number;
+}
+
+/** A queue entry without the JWS (that lives once, in the events keyspace). */
+export type QueueRecord =
+  | { readonly kind: 'event'; readonly terminal: string; readonly seq: number; readonly storedAtMs: number; readonly amount: number; readonly currency: string }
+  | { readonly kind: 'enrollment'; readonly terminal: string; readonly kid: string; readonly publicKey: string; readonly at: string };
+
+export interface TerminalKey {
+  readonly kid: string;
+  /** base64url of the raw 32-byte Ed25519 key. */
+  readonly publicKey: string;
+  /** RFC 3339 enrollment time. */
+  readonly at: string;
+}
+
+/** scrypt parameters and output; the password itself is never stored. */
+export interface PasswordHash {
+  readonly algo: 'scrypt';
+  readonly n: number;
+  readonly r: number;
+  readonly p: number;
+  readonly salt: string;
+  readonly hash: string;
+}
+
+export interface TerminalRecord {
+  readonly terminal: string;
+  readonly keys: readonly TerminalKey[];
+  readonly password: PasswordHash;
+  readonly enrolledAt: string;
+  readonly updatedAt: string;
+}
+
+export interface RejectRecord {
+  /** Gateway-wide reject number, starting at 1. */
+  readonly n: number;
+  readonly terminal: string;
+  readonly seq: number;
+  readonly id: string;
+  readonly code: RejectCode;
+  readonly message: string;
+  readonly expected?: number;
+  readonly atMs: number;
+}
+
+/** Counters written by the ingest path only (so the two writers never race on one key). */
+export interface IngestMeta {
+  readonly queueHead: number;
+  readonly eventsStored: number;
+  readonly amountStoredByCurrency: Readonly<Record<string, number>>;
+  readonly rejectSeq: number;
+  readonly rejectsByCode: Readonly<Record<string, number>>;
+}
+
+/** Counters written by the forwarder path only. */
+export interface ForwardMeta {
+  readonly cursor: number;
+  readonly eventsForwarded: number;
+  readonly amountForwardedByCurrency: Readonly<Record<string, number>>;
+  readonly deadLetters: number;
+}
+
+export const EMPTY_INGEST_META: IngestMeta = Object.freeze({
+  queueHead: 0,
+  eventsStored: 0,
+  amountStoredByCurrency: {},
+  rejectSeq: 0,
+  rejectsByCode: {},
+});
+
+export const EMPTY_FORWARD_META: ForwardMeta = Object.freeze({
+  cursor: 0,
+  eventsForwarded: 0,
+  amountForwardedByCurrency: {},
+  deadLetters: 0,
+});
+
+export function corrupt(what: string): TillgateError {
+  return new TillgateError('STORE_CORRUPT', `event store: ${what}`);
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+export function assertStoredEvent(value: unknown, terminal: string, seq: number): StoredEvent {
+  const e = value as StoredEvent;
+  if (
+    typeof e !== 'object' || e === null || e.terminal !== terminal || e.seq !== seq ||
+    !isCount(e.pos) || e.pos < 1 || typeof e.jws !== 'string' || e.jws.length === 0 || !isCount(e.storedAtMs)
+  ) {
+    throw corrupt(`bad event record at ${terminal}/${seq}`);
+  }
+  return e;
+}
+
+export function assertQueueRecord(value: unknown, pos: number): QueueRecord {
+  const q = value as QueueRecord;
+  const ok =
+    typeof q === 'object' && q !== null && isTerminalId(q.terminal) &&
+    ((q.kind === 'event' && isCount(q.seq) && q.seq >= 1 && isCount(q.storedAtMs) && typeof q.amount === 'number' && typeof q.currency === 'string') ||
+      (q.kind === 'enrollment' && typeof q.kid === 'string' && typeof q.publicKey === 'string' && typeof q.at === 'string'));
+  if (!ok) throw corrupt(`bad queue record at pos ${pos}`);
+  return q;
+}
+
+export function assertTerminalRecord(value: unknown, terminal: string): TerminalRecord {
+  const t = value as TerminalRecord;
+  if (
+    typeof t !== 'object' || t === null || t.terminal !== terminal || !Array.isArray(t.keys) || t.keys.length === 0 ||
+    typeof t.password !== 'object' || t.password === null || t.password.algo !== 'scrypt' || typeof t.password.hash !== 'string'
+  ) {
+    throw corrupt(`bad terminal record ${terminal}`);
+  }
+  return t;
+}
+
+export function assertHead(value: unknown, terminal: string): { seq: number; hash: string } {
+  const h = value as { seq: number; hash: string };
+  if (typeof h !== 'object' || h === null || !isCount(h.seq) || typeof h.hash !== 'string' || (h.seq > 0) !== (h.hash.length > 0)) {
+    throw corrupt(`bad head of ${terminal}`);
+  }
+  return h;
+}
+
+export function assertIngestMeta(value: unknown): IngestMeta {
+  if (value === undefined) return EMPTY_INGEST_META;
+  const m = value as IngestMeta;
+  if (typeof m !== 'object' || m === null || !isCount(m.queueHead) || !isCount(m.eventsStored) || !isCount(m.rejectSeq)) {
+    throw corrupt('bad ingest meta');
+  }
+  return m;
+}
+
+export function assertForwardMeta(value: unknown, queueHead: number): ForwardMeta {
+  if (value === undefined) return EMPTY_FORWARD_META;
+  const m = value as ForwardMeta;
+  if (typeof m !== 'object' || m === null || !isCount(m.cursor) || !isCount(m.eventsForwarded) || !isCount(m.deadLetters)) {
+    throw corrupt('bad forward meta');
+  }
+  if (m.cursor > queueHead) throw corrupt(`cursor ${m.cursor} is past the queue head ${queueHead}`);
+  return m;
+}
+
+/** Adds `sign * amount` to a per-currency sum, dropping currencies that reach zero. */
+export function addAmount(sums: Readonly<Record<string, number>>, currency: string, amount: number, sign: 1 | -1 = 1): Record<string, number> {
+  const out = { ...sums };
+  const next = (out[currency] ?? 0) + sign * amount;
+  if (next === 0) delete out[currency];
+  else out[currency] = next;
+  return out;
+}
