@@ -1,7 +1,135 @@
-/** CLI entries of the terminal agent (placeholder until its issue lands). */
-export async function terminalMain(_argv: string[]): Promise<number> {
-  process.stderr.write('not implemented yet\n');
-  return 1;
+/**
+ * CLI entries of the terminal agent (DESIGN §3.5): `tillgate terminal init|run`, `tillgate enroll`,
+ * `tillgate simulate`. Long-running commands print one ready JSON line on stdout, log to stderr,
+ * and shut down gracefully on SIGTERM/SIGINT (exit 0).
+ */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { startAgentFromDir } from './agent.js';
+import { enrollSchema, enrollSpecs, initSchema, initSpecs, runSchema, runSpecs, simulateSchema, simulateSpecs } from './cli-options.js';
+import { createDeviceKey, loadDeviceKey } from './device-key.js';
+import { enrollTerminal } from './enroll.js';
+import { createRecordApp } from './record-api.js';
+import { startSimulator } from './sim/simulator.js';
+import { readTerminalFile, writePassword, writeTerminalFile } from './terminal-dir.js';
+
+const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
+const wantsHelp = (argv: string[]) => argv.includes('--help') || argv.includes('-h');
+const sources = (argv: string[]) => ({ argv, env: process.env });
+
+function help(command: string, specs: OptionSpecs): number {
+  process.stdout.write(helpText(command, specs));
+  return 0;
 }
-export const simulateMain = terminalMain;
-export const enrollMain = terminalMain;
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+/** `tillgate terminal init|run`. */
+export async function terminalMain(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'init') return wantsHelp(rest) ? help('terminal init', initSpecs) : init(rest);
+  if (sub === 'run') return wantsHelp(rest) ? help('terminal run', runSpecs) : run(rest);
+  process.stderr.write('usage: tillgate terminal init|run [options]   (--help for the options)\n');
+  return 2;
+}
+
+async function init(argv: string[]): Promise<number> {
+  const o = loadConfig(initSchema, initSpecs, sources(argv));
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(o.dir, { recursive: true, mode: 0o700 });
+  const signer = await createDeviceKey(o.dir);
+  await writeTerminalFile(o.dir, { store: o.store, terminal: o.terminal, kid: signer.kid });
+  print({ store: o.store, terminal: o.terminal, kid: signer.kid, publicKey: signer.publicKeyRaw.toString('base64url') });
+  return 0;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const o = loadConfig(runSchema, runSpecs, sources(argv));
+  const logger = createLogger({ level: o.logLevel, bindings: { program: 'terminal' } });
+  const agent = await startAgentFromDir(o.dir, o.gateway, {
+    logger,
+    healthIntervalS: o.healthIntervalS,
+    maxOutboxEvents: o.maxOutboxEvents,
+    limits: {
+      maxOfflineTxAmountMinor: o.maxOfflineTxAmountMinor,
+      maxUnackedAmountMinor: o.maxUnackedAmountMinor,
+      maxUnackedCount: o.maxUnackedCount,
+      maxUnackedAgeS: o.maxUnackedAgeS,
+    },
+  });
+  const app = createRecordApp(agent);
+  // 127.0.0.1 only: the payment app runs on the same device; nothing else may record payments.
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: o.apiPort }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const apiPort = (server.address() as AddressInfo).port;
+  print({ ready: 'terminal', terminal: agent.terminal, apiPort, apiUrl: `http://127.0.0.1:${apiPort}` });
+  const sig = await untilSignal();
+  logger.info('shutting down', { signal: sig });
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    if ('closeAllConnections' in server) server.closeAllConnections();
+  });
+  await agent.stop();
+  return 0;
+}
+
+/** `tillgate enroll`: enrolls a key at the gateway and prints (and with --dir stores) the password. */
+export async function enrollMain(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) return help('enroll', enrollSpecs);
+  const o = loadConfig(enrollSchema, enrollSpecs, sources(argv));
+  if (o.dir === undefined) {
+    print(await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: o.terminal!, publicKey: o.publicKey! }));
+    return 0;
+  }
+  const file = await readTerminalFile(o.dir);
+  const signer = await loadDeviceKey(o.dir);
+  const res = await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: file.terminal, publicKey: signer.publicKeyRaw.toString('base64url') });
+  await writePassword(o.dir, res.password);
+  await writeTerminalFile(o.dir, { ...file, gatewayUrl: o.gatewayUrl });
+  print(res);
+  return 0;
+}
+
+/** `tillgate simulate`: prints a ready line, then the summary JSON when the run ends. */
+export async function simulateMain(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) return help('simulate', simulateSpecs);
+  const o = loadConfig(simulateSchema, simulateSpecs, sources(argv));
+  const logger = createLogger({ level: o.logLevel, bindings: { program: 'simulate' } });
+  const store = o.store ?? (await storeOf(o.gatewayUrl));
+  const sim = await startSimulator({
+    gatewayUrl: o.gatewayUrl, mqttUrl: o.mqttUrl, adminToken: o.adminToken, store, dir: o.dir,
+    terminals: o.terminals, ratePerS: o.rate, wifiDropMeanS: o.wifiDropMeanS, wifiUpMeanS: o.wifiUpMeanS,
+    restartEveryS: o.restartEveryS, clockSkewS: o.clockSkewS, drainTimeoutS: o.drainTimeoutS,
+    healthIntervalS: o.healthIntervalS, logger,
+    ...(o.duration === undefined ? {} : { durationS: o.duration }),
+    ...(o.seed === undefined ? {} : { seed: o.seed }),
+  });
+  print({ ready: 'simulate', terminals: o.terminals, store });
+  const summary = await Promise.race([sim.done, untilSignal().then(() => sim.stop())]);
+  const { perTerminal: _per, ...totals } = summary;
+  print({ summary: totals });
+  return summary.drained && summary.rejected === 0 ? 0 : 1;
+}
+
+/** The gateway serves one store; read it from /api/status so `--store` is optional. */
+async function storeOf(gatewayUrl: string): Promise<string> {
+  const res = await fetch(new URL('/api/status', gatewayUrl), { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { store?: unknown };
+  if (typeof body.store !== 'string') throw new TypeError('gateway /api/status has no store: pass --store');
+  return body.store;
+}

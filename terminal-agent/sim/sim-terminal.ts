@@ -1,0 +1,217 @@
+/**
+ * One simulated terminal: a real agent (LevelDB outbox, MQTT.js publisher) on its own directory,
+ * behind its own WiFi link (LinkProxy), with Poisson traffic and fault timers: WiFi drops of an
+ * exponential length, restarts (stop and reopen from disk), and a skewed clock.
+ */
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import { startAgentFromDir, type Agent } from '../agent.js';
+import { createDeviceKey } from '../device-key.js';
+import { enrollTerminal } from '../enroll.js';
+import type { HostReadings } from '../host-readings.js';
+import type { OfflineLimits } from '../limits.js';
+import { TERMINAL_FILE, writePassword, writeTerminalFile } from '../terminal-dir.js';
+import { LinkProxy } from './link-proxy.js';
+import { exponential } from './random.js';
+import { nextTransaction } from './traffic.js';
+
+export interface SimTerminalOptions {
+  readonly store: string;
+  readonly terminal: string;
+  readonly dir: string;
+  readonly gatewayUrl: string;
+  readonly adminToken: string;
+  readonly mqttHost: string;
+  readonly mqttPort: number;
+  readonly ratePerS: number;
+  readonly wifiDropMeanS: number;
+  readonly wifiUpMeanS: number;
+  readonly restartEveryS: number;
+  readonly clockSkewMs: number;
+  readonly healthIntervalS: number;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly limits?: Partial<OfflineLimits>;
+}
+
+export interface SimTerminalStats {
+  readonly terminal: string;
+  recorded: number;
+  refused: Record<string, number>;
+  restarts: number;
+  drops: number;
+  maxOutboxDepth: number;
+  headSeq: number;
+  ackedSeq: number;
+  depth: number;
+  rejected: number;
+}
+
+export class SimTerminal {
+  readonly stats: SimTerminalStats;
+  #agent: Agent | undefined;
+  #proxy: LinkProxy;
+  #timers = new Set<NodeJS.Timeout>();
+  #state: 'new' | 'running' | 'draining' | 'stopped' = 'new';
+  readonly #clock: Clock;
+  #rssi = -55;
+  #battery: number;
+  #restarting: Promise<void> | undefined;
+
+  constructor(private readonly o: SimTerminalOptions) {
+    this.stats = { terminal: o.terminal, recorded: 0, refused: {}, restarts: 0, drops: 0, maxOutboxDepth: 0, headSeq: 0, ackedSeq: 0, depth: 0, rejected: 0 };
+    this.#proxy = new LinkProxy(o.mqttHost, o.mqttPort);
+    this.#battery = 60 + Math.floor(o.random() * 40);
+    this.#clock = { now: () => Date.now() + o.clockSkewMs, monotonicMs: () => performance.now() };
+  }
+
+  get agent(): Agent | undefined {
+    return this.#agent;
+  }
+
+  /** Creates the key and enrolls on first use; a directory from an earlier run is reused. */
+  async prepare(): Promise<void> {
+    const { dir, store, terminal } = this.o;
+    const exists = await access(join(dir, TERMINAL_FILE)).then(() => true, () => false);
+    if (exists) return;
+    await mkdir(dir, { recursive: true });
+    const signer = await createDeviceKey(dir);
+    await writeTerminalFile(dir, { store, terminal, kid: signer.kid });
+    const res = await enrollTerminal({ gatewayUrl: this.o.gatewayUrl, adminToken: this.o.adminToken, terminal, publicKey: signer.publicKeyRaw.toString('base64url') });
+    await writePassword(dir, res.password);
+    await writeTerminalFile(dir, { store, terminal, kid: signer.kid, gatewayUrl: this.o.gatewayUrl });
+  }
+
+  async start(): Promise<void> {
+    await this.#proxy.start();
+    await this.#startAgent();
+    this.#state = 'running';
+    this.#scheduleTraffic();
+    if (this.o.wifiDropMeanS > 0) this.#scheduleDrop();
+    if (this.o.restartEveryS > 0) this.#scheduleRestart();
+  }
+
+  /** Stops traffic and faults, brings the link up, and lets the outbox drain. */
+  stopTraffic(): void {
+    this.#state = 'draining';
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#proxy.setUp(true);
+  }
+
+  drained(): boolean {
+    const a = this.#agent;
+    return a !== undefined && a.outbox.state === 'open' && a.stats().depth === 0;
+  }
+
+  refresh(): SimTerminalStats {
+    const a = this.#agent;
+    if (a !== undefined && a.outbox.state === 'open') {
+      const s = a.stats();
+      Object.assign(this.stats, { headSeq: s.headSeq, ackedSeq: s.ackedSeq, depth: s.depth, rejected: s.rejected });
+      this.stats.maxOutboxDepth = Math.max(this.stats.maxOutboxDepth, s.depth);
+    }
+    return this.stats;
+  }
+
+  async stop(): Promise<void> {
+    this.stopTraffic();
+    await this.#restarting;
+    this.refresh();
+    this.#state = 'stopped';
+    await this.#agent?.stop();
+    this.#agent = undefined;
+    await this.#proxy.close();
+  }
+
+  async #startAgent(): Promise<void> {
+    this.#agent = await startAgentFromDir(this.o.dir, `mqtt://127.0.0.1:${this.#proxy.port}`, {
+      clock: this.#clock,
+      random: this.o.random,
+      logger: this.o.logger,
+      healthIntervalS: this.o.healthIntervalS,
+      host: this.#host(),
+      ...(this.o.limits === undefined ? {} : { limits: this.o.limits }),
+    });
+  }
+
+  #after(seconds: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (this.#state === 'running') fn();
+    }, Math.max(1, seconds * 1000));
+    this.#timers.add(t);
+  }
+
+  #scheduleTraffic(): void {
+    if (this.o.ratePerS <= 0) return;
+    this.#after(exponential(this.o.random, 1 / this.o.ratePerS), () => {
+      void this.#recordOne();
+      this.#scheduleTraffic();
+    });
+  }
+
+  async #recordOne(): Promise<void> {
+    const a = this.#agent;
+    if (a === undefined || a.outbox.state !== 'open') return; // rebooting: the cashier waits
+    try {
+      await a.record(nextTransaction(this.o.random));
+      this.stats.recorded++;
+    } catch (err) {
+      const code = String((err as { code?: unknown }).code ?? 'ERROR');
+      this.stats.refused[code] = (this.stats.refused[code] ?? 0) + 1;
+    }
+    this.refresh();
+  }
+
+  #scheduleDrop(): void {
+    this.#after(exponential(this.o.random, this.o.wifiUpMeanS), () => {
+      this.stats.drops++;
+      this.#proxy.setUp(false);
+      this.#after(exponential(this.o.random, this.o.wifiDropMeanS), () => {
+        this.#proxy.setUp(true);
+        this.#scheduleDrop();
+      });
+    });
+  }
+
+  #scheduleRestart(): void {
+    this.#after(this.o.restartEveryS * (0.5 + this.o.random()), () => {
+      this.#restarting = this.#restart().finally(() => {
+        this.#restarting = undefined;
+      });
+    });
+  }
+
+  /** A reboot: the agent stops (outbox closed, link gone) and starts again from its directory. */
+  async #restart(): Promise<void> {
+    const a = this.#agent;
+    this.refresh();
+    this.#agent = undefined;
+    await a?.stop();
+    this.stats.restarts++;
+    try {
+      await this.#startAgent();
+    } catch (err) {
+      this.o.logger.error('simulated terminal failed to restart', { err });
+      return;
+    }
+    this.#scheduleRestart();
+  }
+
+  /** Simulated radio and battery: RSSI wanders and falls while the link is down; battery drains. */
+  #host(): HostReadings {
+    return {
+      rssiDbm: async () => {
+        this.#rssi = Math.max(-90, Math.min(-40, this.#rssi + (this.o.random() - 0.5) * 6));
+        return Math.round(this.#proxy.up ? this.#rssi : Math.min(this.#rssi, -82));
+      },
+      batteryPct: async () => {
+        this.#battery = Math.max(5, this.#battery - this.o.random() * 0.2);
+        return Math.round(this.#battery);
+      },
+    };
+  }
+}
