@@ -1,4 +1,5 @@
 /** Gateway test helpers: a real gateway in a temp dir, enrolled terminals, real MQTT.js clients. */
+import type { EventEmitter } from 'node:events';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { startGateway, type GatewayDeps, type GatewayHandle, type GatewayOptionsInput } from '../../gateway/index.js';
 import { silentLogger } from '../../lib/logger.js';
@@ -91,12 +92,19 @@ export class Inbox {
   }
 }
 
+/** Subscribes at QoS 1; returns the granted QoS, or 128 when the broker refused. */
 export async function subscribe(client: MqttClient, topic: string): Promise<number> {
-  const granted = await within(client.subscribeAsync(topic, { qos: 1 }), 5_000, `subscribe ${topic}`);
-  return granted[0]?.qos ?? -1;
+  try {
+    const granted = await within(client.subscribeAsync(topic, { qos: 1 }), 5_000, `subscribe ${topic}`);
+    return granted[0]?.qos ?? -1;
+  } catch (err) {
+    // MQTT.js rejects a SUBACK carrying 0x80 (failure, MQTT 3.1.1 §3.9.3).
+    if ((err as Error).name === 'ErrorWithSubackPacket') return 128;
+    throw err;
+  }
 }
 
 /** Resolves when the client is closed by the broker. */
 export function closedWithin(client: MqttClient, timeoutMs = 5_000): Promise<unknown> {
-  return client.connected ? onceWithin(client, 'close', timeoutMs) : Promise.resolve();
+  return client.connected ? onceWithin(client as unknown as EventEmitter, 'close', timeoutMs) : Promise.resolve();
 }
