@@ -8,6 +8,7 @@ import { TillgateError } from '../protocol/errors.js';
 import { idSchema } from '../protocol/ids.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
+import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MQTT_PORT = 1883;
@@ -88,6 +89,8 @@ export const gatewayOptionsSchema = z
     healthQueueMax: positiveInt.default(DEFAULT_HEALTH_QUEUE_MAX),
     enrollBodyMaxBytes: positiveInt.max(1024 * 1024).default(DEFAULT_ENROLL_BODY_MAX_BYTES),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    // The delivery side's options (forwarder, WAN monitor, retention): gateway/forwarder/options.ts.
+    ...deliveryOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -143,4 +146,5 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   healthQueueMax: { type: 'number', doc: `health samples waiting to be written (default ${DEFAULT_HEALTH_QUEUE_MAX})` },
   enrollBodyMaxBytes: { type: 'number', doc: `largest enrollment body (default ${DEFAULT_ENROLL_BODY_MAX_BYTES})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
+  ...DELIVERY_OPTION_SPECS,
 };

@@ -17,6 +17,7 @@ import { listen, type Listeners } from './broker/listeners.js';
 import { parseGatewayOptions, type GatewayOptions, type GatewayOptionsInput } from './config.js';
 import { DiskMonitor, statfsProbe, type DiskProbe } from './disk-monitor.js';
 import { Enrollment } from './enrollment.js';
+import { wireDelivery } from './forwarder/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
 import { LevelHealthLog, type HealthLog } from './health-log.js';
 import { createApp } from './http/app.js';
@@ -88,11 +89,13 @@ export interface GatewayContext {
 }
 
 /**
- * Plugs the delivery side and the status page into a started gateway. Nothing yet: the forwarder,
- * WAN monitor (feeding `ctx.statusTopic.update({ wan })`), retention job and status page of later
- * issues are wired here.
+ * Plugs the delivery side and the status page into a started gateway: the forwarder, WAN monitor
+ * (feeding `ctx.statusTopic.update({ wan })`), retention job and their routes
+ * (gateway/forwarder/wire.ts); the status page of a later issue is wired here too.
  */
-export async function wireExtensions(_ctx: GatewayContext): Promise<void> {}
+export async function wireExtensions(ctx: GatewayContext): Promise<void> {
+  wireDelivery(ctx);
+}
 
 /** Starts the gateway: store, broker, sockets and HTTP. Resolves when it is ready to serve. */
 export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps = {}): Promise<GatewayHandle> {
