@@ -15,6 +15,7 @@ import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
 import type { Ledger } from './ledger.js';
 import { CloudMetrics } from './metrics.js';
+import { inlineVerifier, workerVerifier } from './verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
 
 export * from './options.js';
@@ -22,6 +23,7 @@ export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, Termina
 export { LEDGER_ERROR_CODES } from './ledger.js';
 export { openLevelLedger } from './level-ledger.js';
 export { createCloudApp } from './http/app.js';
+export { inlineVerifier, workerVerifier, type Verifier } from './verify-pool.js';
 
 export type CloudState = 'starting' | 'running' | 'closing' | 'closed';
 
@@ -53,12 +55,13 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const clock = deps.clock ?? systemClock;
   const logger = (deps.logger ?? createLogger({ level: options.logLevel })).child({ component: 'cloud' });
   const ledger = await openLedger(options, clock);
+  const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
     metrics: new CloudMetrics(),
-    keyCache: new KeyCache(),
+    verifier,
     clock,
     logger,
     limits: { ...options, defaultReadLimit: Math.min(DEFAULT_READ_LIMIT, options.maxReadLimit) },
@@ -69,6 +72,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   try {
     ({ server, info } = await listen(app, options));
   } catch (cause) {
+    await verifier.close();
     await ledger.close();
     throw new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
   }
@@ -93,6 +97,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
       closing ??= (async () => {
         state = 'closing';
         await stopServer(server, options.shutdownGraceMs);
+        await verifier.close();
         await ledger.close();
         state = 'closed';
         logger.info('cloud-bridge closed');

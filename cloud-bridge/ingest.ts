@@ -1,23 +1,24 @@
 /**
  * The ingest pipeline of one `POST /v1/ingest` (DESIGN §3.4), as named steps:
- * enrollments → for each event: decode → store check → enrolled key → signature → ledger append.
+ * enrollments → for each event: decode → store check → enrolled key; then every signature at once
+ * (on the verify workers) → one ledger append for the batch.
  * The gateway is trusted for nothing: every event is verified again against a key that an
  * authenticated gateway of the same store enrolled.
  */
-import type { KeyObject } from 'node:crypto';
 import { RejectError } from '../protocol/errors.js';
-import { decodeEvent, verifyEventSignature, type DecodedEvent } from '../protocol/jws.js';
-import { kidOf, parsePublicKey, type KeyCache } from '../protocol/keys.js';
+import { decodeEvent, type DecodedEvent } from '../protocol/jws.js';
+import { kidOf, parsePublicKey } from '../protocol/keys.js';
 import type { Enrollment, IngestRequest, IngestResult } from '../protocol/ingest-api.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { AppendItem, KeyRecord, Ledger } from './ledger.js';
 import type { CloudMetrics } from './metrics.js';
 import type { GatewayCredential } from './options.js';
+import type { Verifier } from './verify-pool.js';
 
 export interface IngestDeps {
   readonly ledger: Ledger;
-  readonly keyCache: KeyCache;
+  readonly verifier: Verifier;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: CloudMetrics;
@@ -27,7 +28,7 @@ export interface IngestDeps {
 interface Context {
   readonly deps: IngestDeps;
   readonly store: string;
-  readonly keys: Map<string, KeyObject | undefined>;
+  readonly keys: Map<string, Buffer | undefined>;
 }
 
 /** At most this many CONFLICT alarms are logged one by one per request; the rest are counted. */
@@ -38,16 +39,23 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
   const ctx: Context = { deps, store: gateway.store, keys: new Map() };
   await recordEnrollments(ctx, request.enrollments);
   const results: Array<IngestResult | undefined> = [];
-  const pending: Array<{ index: number; event: DecodedEvent }> = [];
+  const checked: Array<{ index: number; event: DecodedEvent; publicKeyRaw: Buffer }> = [];
   for (const [index, jws] of request.events.entries()) {
     try {
-      pending.push({ index, event: await checkEvent(ctx, jws) });
+      checked.push({ index, ...(await checkEvent(ctx, jws)) });
       results.push(undefined);
     } catch (err) {
       if (!(err instanceof RejectError)) throw err;
       results.push(rejected(err, tryIdentity(jws)));
     }
   }
+  // Step 5: every signature of the batch at once, spread over the verify workers.
+  const valid = await deps.verifier.verifyMany(checked.map((c) => ({ signingInput: c.event.signingInput, signature: c.event.signature, publicKeyRaw: c.publicKeyRaw })));
+  const pending = checked.filter((c, i) => {
+    if (valid[i] === true) return true;
+    results[c.index] = { terminal: c.event.payload.terminal, seq: c.event.payload.seq, status: 'rejected', code: 'BAD_SIGNATURE' };
+    return false;
+  });
   const items: AppendItem[] = pending.map(({ event: e }) => ({ terminal: e.payload.terminal, seq: e.payload.seq, prev: e.payload.prev, jws: e.jws }));
   const started = deps.clock.monotonicMs();
   const outcomes = await deps.ledger.append(ctx.store, items);
@@ -95,13 +103,12 @@ function refuse(ctx: Context, e: { terminal: string; kid: string }, reason: stri
   ctx.deps.logger.warn('enrollment refused', { store: ctx.store, terminal: e.terminal, kid: e.kid, reason });
 }
 
-/** Steps 2–5 for one event; throws a RejectError with the wire code. */
-async function checkEvent(ctx: Context, jws: string): Promise<DecodedEvent> {
+/** Steps 2–4 for one event; throws a RejectError with the wire code. */
+async function checkEvent(ctx: Context, jws: string): Promise<{ event: DecodedEvent; publicKeyRaw: Buffer }> {
   const event = decodeEvent(jws); // SCHEMA, TOO_LARGE, PAN_DETECTED, BAD_SIGNATURE (form)
   checkStore(ctx, event); // IDENTITY_MISMATCH
-  const key = await enrolledKey(ctx, event); // UNKNOWN_KEY
-  verifyEventSignature(event, key); // BAD_SIGNATURE
-  return event;
+  const publicKeyRaw = await enrolledKey(ctx, event); // UNKNOWN_KEY
+  return { event, publicKeyRaw };
 }
 
 /** A gateway forwards only its own store's events (its token names the store). */
@@ -111,12 +118,9 @@ function checkStore(ctx: Context, event: DecodedEvent): void {
   }
 }
 
-async function enrolledKey(ctx: Context, event: DecodedEvent): Promise<KeyObject> {
+async function enrolledKey(ctx: Context, event: DecodedEvent): Promise<Buffer> {
   const id = `${event.payload.terminal}:${event.header.kid}`;
-  if (!ctx.keys.has(id)) {
-    const raw = await ctx.deps.ledger.getKey(ctx.store, event.payload.terminal, event.header.kid);
-    ctx.keys.set(id, raw === undefined ? undefined : ctx.deps.keyCache.get(raw));
-  }
+  if (!ctx.keys.has(id)) ctx.keys.set(id, await ctx.deps.ledger.getKey(ctx.store, event.payload.terminal, event.header.kid));
   const key = ctx.keys.get(id);
   if (key === undefined) throw new RejectError('UNKNOWN_KEY', `no key ${event.header.kid} enrolled for ${ctx.store}/${event.payload.terminal}`);
   return key;

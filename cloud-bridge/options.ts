@@ -2,6 +2,7 @@
  * Options of the cloud-bridge (`tillgate cloud`, DESIGN §3.5): one schema for flags, env vars,
  * config file and `startCloud()` (STYLE 8). Every limit is named, has a default and a reason.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { idSchema } from '../protocol/ids.js';
 import { MAX_INGEST_BODY_BYTES, MAX_INGEST_ENROLLMENTS, MAX_INGEST_EVENTS } from '../protocol/ingest-api.js';
@@ -23,6 +24,11 @@ export const DEFAULT_READ_LIMIT = 100;
 export const DEFAULT_MAX_READ_LIMIT = 1000;
 /** A request (headers and body) must arrive within this, so slow clients cannot hold sockets. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Ed25519 verify workers: verify is the costliest ingest step (~6,500/s per core here), so use the
+ * cores, up to 4 (a cloud-bridge replica scales out beyond that). 0 verifies on the event loop.
+ */
+export const DEFAULT_VERIFY_THREADS = Math.min(4, availableParallelism());
 /** How long close() lets running requests finish before it cuts their connections. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
@@ -69,6 +75,7 @@ export const cloudOptionsSchema = z
     maxInflightIngests: limit(10_000).default(DEFAULT_MAX_INFLIGHT_INGESTS),
     maxReadLimit: limit(MAX_LEDGER_READ).default(DEFAULT_MAX_READ_LIMIT),
     requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+    verifyThreads: z.number().int().min(0).max(64).default(DEFAULT_VERIFY_THREADS),
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_GRACE_MS),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
@@ -104,6 +111,7 @@ export const cloudOptionSpecs: OptionSpecs = {
   maxInflightIngests: { type: 'number', doc: `ingest requests handled at once, then 429 (default ${DEFAULT_MAX_INFLIGHT_INGESTS})` },
   maxReadLimit: { type: 'number', doc: `largest page of the read API (default ${DEFAULT_MAX_READ_LIMIT})` },
   requestTimeoutMs: { type: 'number', doc: `time a client has to send a whole request (default ${DEFAULT_REQUEST_TIMEOUT_MS})` },
+  verifyThreads: { type: 'number', doc: `Ed25519 verify worker threads, 0 = on the event loop (default ${DEFAULT_VERIFY_THREADS}: cores, at most 4)` },
   shutdownGraceMs: { type: 'number', doc: `time running requests get on shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
 };

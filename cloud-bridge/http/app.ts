@@ -5,12 +5,12 @@
  */
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import type { KeyCache } from '../../protocol/keys.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { GatewayDirectory } from '../auth.js';
 import type { Ledger } from '../ledger.js';
 import type { CloudMetrics } from '../metrics.js';
+import type { Verifier } from '../verify-pool.js';
 import { errorResponse } from './answers.js';
 import { mountIngestRoute, type IngestLimits } from './ingest-route.js';
 import { mountReadRoutes, type ReadLimits } from './read-routes.js';
@@ -19,7 +19,7 @@ export interface CloudAppParts {
   readonly ledger: Ledger;
   readonly directory: GatewayDirectory;
   readonly metrics: CloudMetrics;
-  readonly keyCache: KeyCache;
+  readonly verifier: Verifier;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly limits: IngestLimits & ReadLimits;
@@ -42,7 +42,7 @@ export function createCloudApp(parts: CloudAppParts): Hono {
   );
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
-  mountIngestRoute(app, { ledger, keyCache: parts.keyCache, clock: parts.clock, logger, metrics }, directory, parts.limits);
+  mountIngestRoute(app, { ledger, verifier: parts.verifier, clock: parts.clock, logger, metrics }, directory, parts.limits);
   mountReadRoutes(app, ledger, directory, parts.limits);
 
   app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', 'no such route'));

@@ -47,9 +47,9 @@ export function mountIngestRoute(app: Hono, deps: IngestDeps, directory: Gateway
         answer(err.status);
         return errorResponse(c, err.status, err.code, err.message);
       }
-      if (err instanceof TillgateError && err.code.startsWith('LEDGER_')) {
+      if (err instanceof TillgateError && (err.code.startsWith('LEDGER_') || err.code === 'VERIFY_UNAVAILABLE')) {
         // Nothing of this request is acknowledged: the gateway retries (DESIGN §3.4: 5xx means retry).
-        deps.logger.error('ledger unavailable during ingest', { err });
+        deps.logger.error('ingest unavailable', { err });
         answer(503);
         return errorResponse(c, 503, 'LEDGER_UNAVAILABLE', 'the ledger is unavailable; retry');
       }

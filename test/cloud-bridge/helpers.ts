@@ -9,6 +9,7 @@ import { createCloudApp } from '../../cloud-bridge/http/app.js';
 import { openLevelLedger } from '../../cloud-bridge/level-ledger.js';
 import type { Ledger } from '../../cloud-bridge/ledger.js';
 import { CloudMetrics } from '../../cloud-bridge/metrics.js';
+import { inlineVerifier } from '../../cloud-bridge/verify-pool.js';
 import { cloudOptionsSchema, type CloudOptionsInput } from '../../cloud-bridge/options.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { testUuid } from '../support/events.js';
@@ -33,7 +34,7 @@ export async function makeTestCloud(dataDir: string, overrides: Partial<CloudOpt
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
     metrics: new CloudMetrics(),
-    keyCache: new KeyCache(),
+    verifier: inlineVerifier(new KeyCache()),
     clock,
     logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
     limits: { ...options, defaultReadLimit: 100 },

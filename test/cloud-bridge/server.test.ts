@@ -31,13 +31,18 @@ describe('cloud server', () => {
     const cloud = await start();
     expect(cloud.url).toBe(`http://127.0.0.1:${cloud.httpPort}`);
     const chain = await signChain(alice, 's-1', 't-1', 5);
+    // Verified on the worker threads (default verifyThreads): a forged sixth event is refused.
+    const forged = (await signChain(testSigner('server-mallory'), 's-1', 't-1', 6, { seq: 0, hash: '' }))[5]!.jws;
+    const [, payload, signature] = forged.split('.');
+    const forgedAsAlice = `${chain[4]!.jws.split('.')[0]}.${payload}.${signature}`; // names alice's kid
     const res = await fetch(`${cloud.url}/v1/ingest`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${GW1.token}` },
-      body: JSON.stringify(ingestBody(GW1, chain.map((e) => e.jws), [enrollmentOf('t-1', alice)])),
+      body: JSON.stringify(ingestBody(GW1, [...chain.map((e) => e.jws), forgedAsAlice], [enrollmentOf('t-1', alice)])),
     });
     expect(res.status).toBe(200);
-    expect(ingestResponseSchema.parse(await res.json()).results.map((r) => r.status)).toEqual(Array(5).fill('accepted'));
+    const results = ingestResponseSchema.parse(await res.json()).results;
+    expect(results.map((r) => r.code ?? r.status)).toEqual([...Array(5).fill('accepted'), 'BAD_SIGNATURE']);
     const page = eventsPageSchema.parse(await (await fetch(`${cloud.url}/v1/stores/s-1/terminals/t-1/events`, { headers: { authorization: `Bearer ${ADMIN}` } })).json());
     expect(page.head).toBe(5);
     expect(page.events.map((e) => e.jws)).toEqual(chain.map((e) => e.jws));
