@@ -9,6 +9,7 @@ import { idSchema } from '../protocol/ids.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
+import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MQTT_PORT = 1883;
@@ -91,10 +92,15 @@ export const gatewayOptionsSchema = z
     logLevel: z.enum(LOG_LEVELS).default('info'),
     // The delivery side's options (forwarder, WAN monitor, retention): gateway/forwarder/options.ts.
     ...deliveryOptionsShape,
+    // The status page's options (basic auth, live updates): gateway/status-page/options.ts.
+    ...statusPageOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'tlsCert and tlsKey go together' });
+    }
+    if ((o.statusUser === undefined) !== (o.statusPassword === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['statusUser'], message: 'statusUser and statusPassword go together' });
     }
   });
 
@@ -147,4 +153,5 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   enrollBodyMaxBytes: { type: 'number', doc: `largest enrollment body (default ${DEFAULT_ENROLL_BODY_MAX_BYTES})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...DELIVERY_OPTION_SPECS,
+  ...STATUS_PAGE_OPTION_SPECS,
 };

@@ -18,6 +18,7 @@ import { parseGatewayOptions, type GatewayOptions, type GatewayOptionsInput } fr
 import { DiskMonitor, statfsProbe, type DiskProbe } from './disk-monitor.js';
 import { Enrollment } from './enrollment.js';
 import { wireDelivery } from './forwarder/wire.js';
+import { wireStatusPage } from './status-page/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
 import { LevelHealthLog, type HealthLog } from './health-log.js';
 import { createApp } from './http/app.js';
@@ -91,10 +92,12 @@ export interface GatewayContext {
 /**
  * Plugs the delivery side and the status page into a started gateway: the forwarder, WAN monitor
  * (feeding `ctx.statusTopic.update({ wan })`), retention job and their routes
- * (gateway/forwarder/wire.ts); the status page of a later issue is wired here too.
+ * (gateway/forwarder/wire.ts); then the status page, live stream and metrics.
  */
 export async function wireExtensions(ctx: GatewayContext): Promise<void> {
-  wireDelivery(ctx);
+  const delivery = wireDelivery(ctx);
+  // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
+  wireStatusPage(ctx, delivery);
 }
 
 /** Starts the gateway: store, broker, sockets and HTTP. Resolves when it is ready to serve. */
@@ -216,6 +219,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       enrollment,
       ready: () => state === 'running' && store.status === 'open' && !broker.closed,
       logger,
+      statusUser: options.statusUser,
+      statusPassword: options.statusPassword,
     });
     const server = await serveHttp(app, options.host, options.httpPort);
     closers.push(() => closeHttp(server));

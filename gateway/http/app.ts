@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Enrollment } from '../enrollment.js';
 import { buildStatus, terminalDetail, terminalSummary, type StatusSources } from '../status.js';
 import { requireAdmin } from './admin-auth.js';
+import { installHttpSecurity } from './security.js';
 import { errorBody } from './errors.js';
 
 export interface HttpDeps {
@@ -19,6 +20,9 @@ export interface HttpDeps {
   /** Store open and broker listening. */
   readonly ready: () => boolean;
   readonly logger: Logger;
+  /** HTTP basic auth for reads (both or neither; gateway/http/security.ts). */
+  readonly statusUser?: string | undefined;
+  readonly statusPassword?: string | undefined;
 }
 
 /** Enrollment error codes that are the caller's fault, and their HTTP status. */
@@ -26,6 +30,8 @@ const CLIENT_ERRORS: Record<string, 400 | 409> = { BAD_REQUEST: 400, BAD_PUBLIC_
 
 export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();
+  // First, so every route below and every later mount is covered: headers, basic auth, admin/CSRF.
+  installHttpSecurity(app, { adminToken: deps.adminToken, statusUser: deps.statusUser, statusPassword: deps.statusPassword });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', (c) => (deps.ready() ? c.json({ ready: true }) : c.json(errorBody('NOT_READY', 'store or broker not ready'), 503)));

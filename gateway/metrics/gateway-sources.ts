@@ -1,0 +1,26 @@
+/** `MetricsSources` over the gateway's live parts (the same status sources `/api/status` reads). */
+import type { StatusSources } from '../status.js';
+import type { MetricsSources } from './gateway-metrics.js';
+
+export function gatewayMetricsSources(s: StatusSources, wanState?: () => ReturnType<MetricsSources['wanState']> | null): MetricsSources {
+  return {
+    ingestTotals: () => ({ stored: s.pipeline.counts.stored, duplicate: s.pipeline.counts.duplicates, rejected: s.pipeline.counts.rejected }),
+    rejectTotals: () => s.eventStore.stats().rejectsByCode,
+    backlogEvents: () => s.queue.backlog().events,
+    oldestPendingAgeS: () => {
+      const oldest = s.queue.backlog().oldestStoredAtMs;
+      return oldest === null ? null : Math.max(0, (s.clock.now() - oldest) / 1000);
+    },
+    deadLetters: () => s.queue.deadLetterCount(),
+    eventsStored: () => s.eventStore.stats().eventsStored,
+    accepting: () => s.disk.accepting(),
+    wanState: () => {
+      const detail = wanState?.();
+      if (detail !== undefined && detail !== null) return detail;
+      const w = s.wan();
+      return w.source === 'unknown' ? 'unknown' : w.state;
+    },
+    diskFreeBytes: () => s.disk.usage()?.freeBytes ?? null,
+    terminalsConnected: () => s.presence.connectedCount(),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Builds the page's `StatusView` from the gateway's live parts: the status sources the status API
+ * uses (store, queue, disk, presence, health, WAN state), the forwarder's snapshot and the WAN
+ * monitor's detail when those are wired, and the store's recent reject records and dead letters
+ * for per-terminal rejects and the alarm list. Reads are bounded (see `GatewayViewLimits`).
+ */
+import type { StatusSources } from '../status.js';
+import type { AlarmView, ForwarderView, StatusView, TerminalView, WanView } from './view.js';
+
+/** The forwarder facts the page shows; the forwarder's status snapshot has this shape. */
+export interface ForwarderFacts {
+  readonly state: string;
+  readonly ratePerS: number;
+  readonly lastSuccessAt: string | null;
+  readonly lastError: { readonly code: string; readonly at: string } | null;
+}
+
+/** The WAN monitor's detail beyond the state the status topic carries. */
+export interface WanDetail {
+  readonly state: WanView['state'];
+  readonly sinceMs: number | null;
+  readonly rttMs: number | null;
+}
+
+export interface GatewayViewSources {
+  readonly status: StatusSources;
+  readonly forwarder?: () => ForwarderFacts | null;
+  readonly wan?: () => WanDetail | null;
+}
+
+export interface GatewayViewLimits {
+  /** Reject records read per render to count rejects per terminal: the recent ones are what a
+   * technician acts on, and the totals by code are in /api/status and /metrics. */
+  readonly recentRejects: number;
+  /** Dead letters listed as alarms. */
+  readonly deadLetters: number;
+  /** Alarms shown, newest first. */
+  readonly alarms: number;
+}
+
+export const DEFAULT_GATEWAY_VIEW_LIMITS: GatewayViewLimits = Object.freeze({ recentRejects: 500, deadLetters: 20, alarms: 20 });
+
+/** Reject codes that are an alarm rather than a warning (possible tampering; DESIGN §3.3). */
+const ALARM_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
+/** Routine resyncs: counted per terminal, not listed as alarms. */
+const QUIET_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP']);
+
+const msOf = (iso: string | null): number | null => {
+  if (iso === null) return null;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : ms;
+};
+
+/** One consistent snapshot for the status page. */
+export async function readGatewayView(src: GatewayViewSources, limits: GatewayViewLimits = DEFAULT_GATEWAY_VIEW_LIMITS): Promise<StatusView> {
+  const s = src.status;
+  const nowMs = s.clock.now();
+  const [rejects, deadLetters] = await Promise.all([s.eventStore.recentRejects(limits.recentRejects), s.queue.listDeadLetters(limits.deadLetters)]);
+  const backlog = s.queue.backlog();
+  const fwd = src.forwarder?.() ?? null;
+
+  const perTerminal = new Map<string, { counts: Record<string, number>; lastMs: number }>();
+  for (const r of rejects) {
+    const entry = perTerminal.get(r.terminal) ?? { counts: {}, lastMs: r.atMs };
+    entry.counts[r.code] = (entry.counts[r.code] ?? 0) + 1;
+    entry.lastMs = Math.max(entry.lastMs, r.atMs);
+    perTerminal.set(r.terminal, entry);
+  }
+  const terminals: TerminalView[] = s.eventStore.terminalIds().map((id) => {
+    const presence = s.presence.get(id);
+    const sample = s.health.latest(id)?.sample;
+    const rej = perTerminal.get(id);
+    return {
+      id,
+      connected: presence.connected,
+      lastSeenAtMs: presence.lastSeenAtMs,
+      headSeq: s.eventStore.head(id).seq,
+      outboxDepth: sample?.outboxDepth ?? null,
+      rssiDbm: sample?.rssiDbm ?? null,
+      batteryPct: sample?.batteryPct ?? null,
+      rejects: rej?.counts ?? {},
+      lastRejectAtMs: rej?.lastMs ?? null,
+    };
+  });
+
+  const alarms: AlarmView[] = [];
+  for (const r of rejects) {
+    if (QUIET_REJECT_CODES.has(r.code)) continue;
+    alarms.push({ atMs: r.atMs, level: ALARM_REJECT_CODES.has(r.code) ? 'alarm' : 'warn', code: r.code, message: `seq ${r.seq}: ${r.message}`, terminal: r.terminal });
+    if (alarms.length >= limits.alarms) break;
+  }
+  for (const d of deadLetters) {
+    alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: d.message, terminal: d.terminal });
+  }
+  const lastErrorMs = msOf(fwd?.lastError?.at ?? null);
+  if (fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs) {
+    alarms.push({ atMs: lastErrorMs, level: 'warn', code: fwd.lastError.code, message: 'sending to the cloud failed; retrying with backoff' });
+  }
+  alarms.sort((a, b) => b.atMs - a.atMs);
+
+  const wanState = s.wan();
+  const detail = src.wan?.() ?? null;
+  const wan: WanView =
+    detail !== null
+      ? { state: detail.state, sinceMs: detail.sinceMs, rttMs: detail.rttMs }
+      : { state: wanState.source === 'unknown' ? 'unknown' : wanState.state, sinceMs: null, rttMs: null };
+
+  const forwarder: ForwarderView = {
+    state: fwd?.state ?? 'not running',
+    backlogEvents: backlog.events,
+    oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((nowMs - backlog.oldestStoredAtMs) / 1000)),
+    amountByCurrency: backlog.amountByCurrency,
+    ratePerS: fwd?.ratePerS ?? null,
+    lastSuccessAtMs: msOf(fwd?.lastSuccessAt ?? null),
+    lastErrorCode: fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs ? fwd.lastError.code : null,
+    deadLetters: s.queue.deadLetterCount(),
+  };
+
+  return {
+    gatewayId: s.gatewayId,
+    store: s.store,
+    nowMs,
+    uptimeS: Math.max(0, Math.floor((nowMs - s.startedAtMs) / 1000)),
+    wan,
+    forwarder,
+    storage: { eventsStored: s.eventStore.stats().eventsStored, diskFreeBytes: s.disk.usage()?.freeBytes ?? null, accepting: s.disk.accepting() },
+    terminals,
+    alarms: alarms.slice(0, limits.alarms),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Options of the status page and its HTTP access, spread into the gateway's one config schema
+ * (gateway/config.ts), each with a flag, a `TILLGATE_*` env var and a config-file key.
+ */
+import { z } from 'zod';
+import type { OptionSpecs } from '../../lib/config.js';
+import { DEFAULT_MAX_STATUS_STREAMS, DEFAULT_STATUS_PUSH_INTERVAL_MS } from './broadcaster.js';
+import { DEFAULT_SILENT_TERMINAL_AFTER_MS } from './headline.js';
+
+export const DEFAULT_TERMINAL_SILENT_AFTER_S = DEFAULT_SILENT_TERMINAL_AFTER_MS / 1000;
+
+export const statusPageOptionsShape = {
+  statusUser: z.string().min(1).max(128).regex(/^[^:]+$/, 'must not contain ":" (RFC 7617)').optional(),
+  statusPassword: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
+  terminalSilentAfterS: z.number().min(1).max(7 * 86_400).default(DEFAULT_TERMINAL_SILENT_AFTER_S),
+  statusMaxStreams: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_STATUS_STREAMS),
+  statusPushIntervalMs: z.number().int().min(100).max(60_000).default(DEFAULT_STATUS_PUSH_INTERVAL_MS),
+} as const;
+
+export const STATUS_PAGE_OPTION_SPECS: OptionSpecs = {
+  statusUser: { type: 'string', doc: 'user for HTTP basic auth on the status page and read API (unset: open on the LAN)' },
+  statusPassword: { type: 'string', doc: 'password for --status-user (at least 8 characters)' },
+  terminalSilentAfterS: { type: 'number', doc: `a terminal unseen this long is called out on the status page (default ${DEFAULT_TERMINAL_SILENT_AFTER_S})` },
+  statusMaxStreams: { type: 'number', doc: `concurrent live status page streams (default ${DEFAULT_MAX_STATUS_STREAMS})` },
+  statusPushIntervalMs: { type: 'number', doc: `how often an open status page is updated (default ${DEFAULT_STATUS_PUSH_INTERVAL_MS})` },
+};
