@@ -14,7 +14,7 @@ export const PAGE_CSS = `
 body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--fg);background:var(--bg)}
 main{max-width:1180px;margin:0 auto;padding:12px}
 .headline{padding:14px 16px;border-radius:6px;border:3px solid #000}
-.headline h1{font-size:1.35rem;line-height:1.3;margin:6px 0 0}
+.headline h1{font-size:1.35rem;line-height:1.3;margin:6px 0 0;overflow-wrap:anywhere}
 .headline ul{margin:8px 0 0;padding-left:20px}
 .level-ok{background:var(--ok);color:#fff}
 .level-warn{background:var(--warn);color:#000}
@@ -33,11 +33,11 @@ dd{margin:0;font-weight:600;overflow-wrap:anywhere}
 .s-none{background:#ddd;color:#000}
 .wide{margin-top:12px}
 table{width:100%;border-collapse:collapse;font-size:.95rem}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
 th{background:#e4e4e4}
 td.num{font-variant-numeric:tabular-nums}
 .alarms{list-style:none;margin:0;padding:0}
-.alarms li{padding:6px 0;border-bottom:1px solid var(--line)}
+.alarms li{padding:6px 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 .muted{color:var(--muted);font-weight:400}
 footer{max-width:1180px;margin:0 auto;padding:8px 12px 24px;color:var(--muted);font-size:.9rem}
 .conn{font-weight:700}
@@ -47,6 +47,7 @@ footer{max-width:1180px;margin:0 auto;padding:8px 12px 24px;color:var(--muted);f
  table.terminals tr{display:block;border:1px solid var(--line);border-radius:6px;margin-bottom:8px;background:#fff}
  table.terminals td{display:grid;grid-template-columns:8.5em 1fr;border-bottom:1px solid #e4e4e4}
  table.terminals td::before{content:attr(data-label);color:var(--muted);font-weight:400}
+ table.terminals td>*{justify-self:start}
 }
 `;
 

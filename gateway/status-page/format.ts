@@ -82,11 +82,11 @@ export function formatDuration(ms: number): string {
   return h === 0 ? days : `${days} ${h} h`;
 }
 
-/** `"3 min ago"`, `"just now"` (under 5 s), `"never"` for null. */
+/** `"3 min ago"`, `"just now"` (under a second), `"never"` for null. */
 export function formatAgo(atMs: number | null, nowMs: number): string {
   if (atMs === null) return 'never';
   const ms = nowMs - atMs;
-  if (ms < 5 * SECOND_MS) return 'just now';
+  if (ms < SECOND_MS) return 'just now';
   return `${formatDuration(ms)} ago`;
 }
 

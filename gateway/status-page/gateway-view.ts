@@ -123,7 +123,13 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     uptimeS: Math.max(0, Math.floor((nowMs - s.startedAtMs) / 1000)),
     wan,
     forwarder,
-    storage: { eventsStored: s.eventStore.stats().eventsStored, diskFreeBytes: s.disk.usage()?.freeBytes ?? null, accepting: s.disk.accepting() },
+    storage: {
+      eventsStored: s.eventStore.stats().eventsStored,
+      diskFreeBytes: s.disk.usage()?.freeBytes ?? null,
+      diskTotalBytes: s.disk.usage()?.totalBytes ?? null,
+      diskHighWaterPct: s.diskHighWaterPct,
+      accepting: s.disk.accepting(),
+    },
     terminals,
     alarms: alarms.slice(0, limits.alarms),
   };

@@ -78,6 +78,9 @@ export function mountStatusPage(app: Hono, deps: StatusPageDeps): StatusPageHand
     return c.html(await renderPage(view, buildHeadline(view, options), options));
   });
 
+  // Browsers ask for it on every visit; an empty answer keeps the log and console free of 404s.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+
   app.get('/api/status/stream', (c) => {
     if (!hub.hasRoom()) {
       return c.json({ error: { code: 'TOO_MANY_STREAMS', message: `at most ${options.maxStreams} live status streams; poll /api/status instead` } }, 503);

@@ -5,6 +5,7 @@
 import type { FC } from 'hono/jsx';
 import { formatAgo, formatBytes, formatClock, formatDuration, formatMoneyByCurrency, plural } from './format.js';
 import type { StatusView } from './view.js';
+import { cloudErrorWords, forwarderStateWords } from './words.js';
 
 type Tone = 'ok' | 'warn' | 'alarm' | 'none';
 
@@ -61,17 +62,26 @@ export const ForwarderSection: FC<{ view: StatusView }> = ({ view }) => {
         <dt>Last success</dt>
         <dd>{when(f.lastSuccessAtMs, view.nowMs)}</dd>
         <dt>Last error</dt>
-        <dd>{f.lastErrorCode ?? 'none'}</dd>
+        <dd>{f.lastErrorCode === null ? 'none' : cloudErrorWords(f.lastErrorCode)}</dd>
         <dt>Refused by cloud</dt>
         <dd id="dead-letters">
           {f.deadLetters === 0 ? '0' : <State tone="alarm" text={`${plural(f.deadLetters, 'payment')} — admin retry needed`} />}
         </dd>
         <dt>Sender</dt>
-        <dd>{f.state}</dd>
+        <dd>{forwarderStateWords(f.state)}</dd>
       </dl>
     </section>
   );
 };
+
+/** `"12.0 GiB of 32.0 GiB (63 % used; stops taking payments at 90 %)"`. */
+function diskText(s: StatusView['storage']): string {
+  if (s.diskFreeBytes === null) return '—';
+  if (s.diskTotalBytes === null || s.diskTotalBytes <= 0) return formatBytes(s.diskFreeBytes);
+  const usedPct = Math.round(((s.diskTotalBytes - s.diskFreeBytes) / s.diskTotalBytes) * 100);
+  const limit = s.diskHighWaterPct === null ? '' : `; stops taking payments at ${s.diskHighWaterPct} %`;
+  return `${formatBytes(s.diskFreeBytes)} of ${formatBytes(s.diskTotalBytes)} (${usedPct} % used${limit})`;
+}
 
 export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
   const s = view.storage;
@@ -84,7 +94,7 @@ export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
         <dt>Events stored</dt>
         <dd>{plural(s.eventsStored, 'event')}</dd>
         <dt>Disk free</dt>
-        <dd>{s.diskFreeBytes === null ? '—' : formatBytes(s.diskFreeBytes)}</dd>
+        <dd>{diskText(s)}</dd>
       </dl>
     </section>
   );

@@ -35,7 +35,7 @@ const TerminalRow: FC<{ t: TerminalView; view: StatusView; silentAfterMs: number
       <td data-label="Status">
         <span class={`state s-${status.tone}`}>{status.text}</span>
       </td>
-      <td data-label="Last seen">{formatAgo(t.lastSeenAtMs, nowMs)}</td>
+      <td data-label="Last seen">{t.connected ? 'now' : formatAgo(t.lastSeenAtMs, nowMs)}</td>
       <td data-label="Last seq" class="num">{String(t.headSeq)}</td>
       <td data-label="Waiting on till" class="num">{t.outboxDepth === null ? '—' : String(t.outboxDepth)}</td>
       <td data-label="Signal">{t.rssiDbm === null ? '—' : `${t.rssiDbm} dBm (${signalWords(t.rssiDbm)})`}</td>

@@ -38,6 +38,9 @@ export interface ForwarderView {
 export interface StorageView {
   readonly eventsStored: number;
   readonly diskFreeBytes: number | null;
+  readonly diskTotalBytes: number | null;
+  /** Disk use (percent) past which the gateway stops accepting. */
+  readonly diskHighWaterPct: number | null;
   /** False once the disk passed its high-water mark: terminals keep events in their own outboxes. */
   readonly accepting: boolean;
 }

@@ -37,7 +37,7 @@ export function healthyView(nowMs: number, overrides: Partial<StatusView> = {}):
       lastErrorCode: null,
       deadLetters: 0,
     },
-    storage: { eventsStored: 18_345, diskFreeBytes: 12 * 1024 ** 3, accepting: true },
+    storage: { eventsStored: 18_345, diskFreeBytes: 12 * 1024 ** 3, diskTotalBytes: 32 * 1024 ** 3, diskHighWaterPct: 90, accepting: true },
     terminals,
     alarms: [],
     ...overrides,
@@ -66,7 +66,7 @@ export function storeFullView(nowMs: number): StatusView {
   const base = healthyView(nowMs);
   return {
     ...base,
-    storage: { eventsStored: 2_000_000, diskFreeBytes: 80 * 1024 ** 2, accepting: false },
+    storage: { eventsStored: 2_000_000, diskFreeBytes: 80 * 1024 ** 2, diskTotalBytes: 32 * 1024 ** 3, diskHighWaterPct: 90, accepting: false },
     terminals: base.terminals.map((t, i) => (i < 3 ? { ...t, outboxDepth: 40 + i, rejects: { STORE_FULL: 5 }, lastRejectAtMs: nowMs - MIN_MS } : t)),
     alarms: [{ atMs: nowMs - 3 * MIN_MS, level: 'alarm', code: 'STORE_FULL', message: 'disk passed its high-water mark; not accepting events' }],
   };

@@ -49,7 +49,8 @@ describe('status page formatting', () => {
 
   it('format - says how long ago, and never for unknown times', () => {
     expect(formatAgo(null, 1_000_000)).toBe('never');
-    expect(formatAgo(998_000, 1_000_000)).toBe('just now');
+    expect(formatAgo(999_500, 1_000_000)).toBe('just now');
+    expect(formatAgo(996_000, 1_000_000)).toBe('4 s ago');
     expect(formatAgo(1_000_000 - 3 * 60_000, 1_000_000)).toBe('3 min ago');
   });
 
@@ -60,5 +61,17 @@ describe('status page formatting', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(12 * 1024 ** 3)).toBe('12.0 GiB');
+  });
+});
+
+describe('status page words', () => {
+  it('words - cloud failure codes and sender states read as words, the code kept for support', async () => {
+    const { cloudErrorWords, forwarderStateWords } = await import('../../gateway/status-page/words.js');
+    expect(cloudErrorWords('NETWORK')).toBe('cannot reach the cloud (NETWORK)');
+    expect(cloudErrorWords('HTTP_503')).toBe('the cloud had an error (HTTP_503)');
+    expect(cloudErrorWords('HTTP_401')).toBe("the cloud refused this gateway's token (HTTP_401)");
+    expect(cloudErrorWords('SOMETHING_NEW')).toBe('SOMETHING_NEW');
+    expect(forwarderStateWords('backoff')).toBe('waiting to retry');
+    expect(forwarderStateWords('not running')).toBe('off — no cloud configured');
   });
 });
