@@ -1,0 +1,134 @@
+/**
+ * The status page, stream and metrics on a real gateway (startGateway on a temp dir, real Aedes and
+ * LevelDB, a real MQTT.js terminal): what the gateway's wiring mounts, fed by its live parts.
+ */
+import { connectAsync, type MqttClient } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGateway, type GatewayHandle, type GatewayOptionsInput } from '../../gateway/index.js';
+import { silentLogger } from '../../lib/logger.js';
+import { hasCode } from '../../protocol/errors.js';
+import { topics } from '../../protocol/topics.js';
+import { signChain, testSigner } from '../support/events.js';
+import { makeTempDir, removeDir } from '../support/temp.js';
+import { waitFor, within } from '../support/wait.js';
+import { parsePrometheusText, valueOf } from './prometheus-text.js';
+
+const ADMIN = 'admin-token-gateway-page';
+const STORE = 's-9';
+let gw: GatewayHandle | undefined;
+let client: MqttClient | undefined;
+let dir = '';
+
+afterEach(async () => {
+  await client?.endAsync(true).catch(() => {});
+  client = undefined;
+  await gw?.close();
+  gw = undefined;
+  if (dir !== '') await removeDir(dir);
+  dir = '';
+});
+
+async function start(extra: Partial<GatewayOptionsInput> = {}): Promise<GatewayHandle> {
+  dir = await makeTempDir('tillgate-page-');
+  gw = await startGateway(
+    { dataDir: dir, store: STORE, gatewayId: 'g-9', adminToken: ADMIN, host: '127.0.0.1', mqttPort: 0, httpPort: 0, logLevel: 'silent', ...extra },
+    { logger: silentLogger },
+  );
+  return gw;
+}
+
+const headlineOf = (html: string) => /<h1 id="headline">([^<]*)<\/h1>/.exec(html)?.[1];
+
+describe('status page on a real gateway', () => {
+  it('gateway page - a fresh gateway without a cloud says so in words', async () => {
+    const g = await start();
+    const res = await fetch(`${g.httpUrl}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const html = await res.text();
+    expect(headlineOf(html)).toBe('All good — no terminals enrolled yet, nothing waiting');
+    expect(html).toContain('<span class="state s-none">Not monitored</span>');
+    expect(html).toContain('off — no cloud configured');
+  });
+
+  it('gateway page - metrics count real ingest and rejects and parse as Prometheus text', async () => {
+    const g = await start();
+    const signer = testSigner('t-1');
+    const enrolled = await g.app.request('/api/terminals', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url') }),
+    });
+    const { password } = (await enrolled.json()) as { password: string };
+    client = await within(
+      connectAsync(`mqtt://127.0.0.1:${g.mqttPort}`, { clientId: 't-1', username: 't-1', password, protocolVersion: 4, reconnectPeriod: 0 }),
+      10_000,
+      'connect',
+    );
+    const events = await signChain(signer, STORE, 't-1', 4);
+    for (const e of events.slice(0, 3)) await client.publishAsync(topics.events(STORE, 't-1'), e.jws, { qos: 1 });
+    const [h, , s] = (events[3]?.jws ?? '').split('.');
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...events[3]?.payload, amount: 1 })).toString('base64url')}.${s}`;
+    await client.publishAsync(topics.events(STORE, 't-1'), tampered, { qos: 1 });
+
+    const res = await fetch(`${g.httpUrl}/metrics`);
+    expect(res.status).toBe(200);
+    const m = parsePrometheusText(await res.text());
+    expect(valueOf(m, 'tillgate_ingest_events_total', { result: 'stored' })).toBe(3);
+    expect(valueOf(m, 'tillgate_ingest_events_total', { result: 'rejected' })).toBe(1);
+    expect(valueOf(m, 'tillgate_rejects_total', { code: 'BAD_SIGNATURE' })).toBe(1);
+    expect(valueOf(m, 'tillgate_forward_backlog_events')).toBe(3);
+    expect(valueOf(m, 'tillgate_forward_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(0);
+    expect(valueOf(m, 'tillgate_wan_state', { state: 'unknown' })).toBe(1);
+    expect(valueOf(m, 'tillgate_terminals_connected')).toBe(1);
+    expect(valueOf(m, 'tillgate_accepting')).toBe(1);
+    expect(valueOf(m, 'tillgate_disk_free_bytes')).toBeGreaterThan(0);
+
+    const html = await (await fetch(`${g.httpUrl}/`)).text();
+    expect(headlineOf(html)).toBe('Possible tampering — terminal t-1 sent 1 event the gateway refused (BAD_SIGNATURE)');
+    expect(html).toMatch(/<tr id="terminal-t-1">.*?Connected.*?>3<\/td>.*?BAD_SIGNATURE ×1/);
+  });
+
+  it('gateway page - basic auth guards reads when configured, health probes stay open', async () => {
+    const g = await start({ statusUser: 'tech', statusPassword: 'store-42-secret' });
+    expect((await fetch(`${g.httpUrl}/`)).status).toBe(401);
+    expect((await fetch(`${g.httpUrl}/api/status`)).status).toBe(401);
+    expect((await fetch(`${g.httpUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${g.httpUrl}/healthz`)).status).toBe(200);
+    const auth = `Basic ${Buffer.from('tech:store-42-secret').toString('base64')}`;
+    expect((await fetch(`${g.httpUrl}/`, { headers: { authorization: auth } })).status).toBe(200);
+    const crossSite = await fetch(`${g.httpUrl}/api/terminals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, origin: 'http://shop.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ terminal: 't-2', publicKey: testSigner('t-2').publicKeyRaw.toString('base64url') }),
+    });
+    expect(crossSite.status).toBe(403);
+  });
+
+  it('gateway page - basic auth settings are validated at startup', async () => {
+    dir = await makeTempDir('tillgate-page-');
+    const err = await startGateway(
+      { dataDir: dir, store: STORE, gatewayId: 'g-9', adminToken: ADMIN, host: '127.0.0.1', mqttPort: 0, httpPort: 0, statusUser: 'tech' },
+      { logger: silentLogger },
+    ).catch((e: unknown) => e);
+    expect(hasCode(err, 'CONFIG_INVALID')).toBe(true);
+  });
+
+  it('gateway page - an open live stream over real HTTP does not hold up shutdown', async () => {
+    const g = await start();
+    const res = await fetch(`${g.httpUrl}/api/status/stream`);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    let raw = '';
+    await waitFor(async () => {
+      const { value } = await within(reader.read(), 5_000, 'stream chunk');
+      raw += new TextDecoder().decode(value);
+      return raw.includes('event: status');
+    }, { timeoutMs: 5_000, what: 'the first status event' });
+    const started = Date.now();
+    await within(g.close(), 5_000, 'gateway close with an open stream');
+    gw = undefined;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await reader.cancel().catch(() => {});
+  });
+});
