@@ -10,6 +10,7 @@
  */
 import type { Hono } from 'hono';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REJECT_CODES } from '../../protocol/errors.js';
 import { WAN_STATES, type WanState } from '../../protocol/messages.js';
 
 /** What the gateway knows at scrape time. Every function is cheap and synchronous (no I/O). */
@@ -49,11 +50,18 @@ export interface GatewayMetrics {
   mount(app: Hono): void;
 }
 
-/** Sets a counter to absolute totals kept elsewhere (collect()-time: the source owns the count). */
-function setTotals(counter: Counter<string>, label: string, totals: Readonly<Record<string, number>>): void {
+/**
+ * Sets a counter to absolute totals kept elsewhere (collect()-time: the source owns the count).
+ * `known` label values are always present, at 0 until they happen, so `rate()` works from the start.
+ */
+function setTotals(counter: Counter<string>, label: string, totals: Readonly<Record<string, number>>, known: readonly string[]): void {
   counter.reset();
+  for (const value of known) counter.inc({ [label]: value }, 0);
   for (const [value, n] of Object.entries(totals)) if (n > 0) counter.inc({ [label]: value }, n);
 }
+
+/** Ingest results the pipeline counts. */
+export const INGEST_RESULTS = ['stored', 'duplicate', 'rejected'] as const;
 
 export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
   const registry = new Registry();
@@ -65,7 +73,7 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     labelNames: ['result'],
     registers,
     collect() {
-      setTotals(this, 'result', sources.ingestTotals());
+      setTotals(this, 'result', sources.ingestTotals(), INGEST_RESULTS);
     },
   });
   new Counter({
@@ -74,7 +82,7 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     labelNames: ['code'],
     registers,
     collect() {
-      setTotals(this, 'code', sources.rejectTotals());
+      setTotals(this, 'code', sources.rejectTotals(), REJECT_CODES);
     },
   });
   new Gauge({
