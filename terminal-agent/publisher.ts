@@ -229,7 +229,9 @@ export class Publisher extends EventEmitter {
       do {
         this.#pumpAgain = false;
         const client = this.#client;
-        while (client !== undefined && this.#canSend(client)) {
+        // Refill only once the window is half empty: one outbox read then covers many events,
+        // instead of one LevelDB iterator per PUBACK.
+        while (client !== undefined && this.#canSend(client) && this.#inFlightSentAt.length <= this.#limits.maxInFlight / 2) {
           const batch = await this.#o.outbox.read(this.#nextSeq, this.#limits.maxInFlight - this.#inFlightSentAt.length);
           if (batch.length === 0 || !this.#canSend(client)) break;
           for (const rec of batch) this.#send(client, rec.seq, rec.jws);
