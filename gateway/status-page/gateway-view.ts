@@ -5,6 +5,7 @@
  * for per-terminal rejects and the alarm list. Reads are bounded (see `GatewayViewLimits`).
  */
 import type { StatusSources } from '../status.js';
+import { NOT_RUNNING } from './headline.js';
 import type { AlarmView, ForwarderView, StatusView, TerminalView, WanView } from './view.js';
 
 /** The forwarder facts the page shows; the forwarder's status snapshot has this shape. */
@@ -106,7 +107,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       : { state: wanState.source === 'unknown' ? 'unknown' : wanState.state, sinceMs: null, rttMs: null };
 
   const forwarder: ForwarderView = {
-    state: fwd?.state ?? 'not running',
+    state: fwd?.state ?? NOT_RUNNING,
     backlogEvents: backlog.events,
     oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((nowMs - backlog.oldestStoredAtMs) / 1000)),
     amountByCurrency: backlog.amountByCurrency,

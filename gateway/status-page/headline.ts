@@ -33,6 +33,7 @@ export const PROBLEM_CODES = {
   wanDegraded: 'WAN_DEGRADED',
   forwardBehind: 'FORWARD_BEHIND',
   rejects: 'REJECTS',
+  noCloud: 'NO_CLOUD',
 } as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[keyof typeof PROBLEM_CODES];
 
@@ -63,6 +64,9 @@ export const DEFAULT_HEADLINE_OPTIONS: HeadlineOptions = Object.freeze({
   rejectWindowMs: DEFAULT_REJECT_WINDOW_MS,
   forwardBehindAfterS: DEFAULT_FORWARD_BEHIND_AFTER_S,
 });
+
+/** The forwarder state when the gateway has no cloud configured (gateway-view.ts). */
+export const NOT_RUNNING = 'not running';
 
 /** Reject codes that mean someone may be tampering, not just a buggy till (DESIGN §3.3). */
 const SECURITY_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
@@ -109,6 +113,8 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   if (wan.state === 'degraded') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
     out.push({ code: PROBLEM_CODES.wanDegraded, level: 'warn', sentence: `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}` });
+  } else if (forwarder.state === NOT_RUNNING && forwarder.backlogEvents > 0) {
+    out.push({ code: PROBLEM_CODES.noCloud, level: 'warn', sentence: `No cloud configured — ${waiting} kept on this gateway, nothing is sent` });
   } else if (wan.state !== 'offline' && (forwarder.oldestPendingAgeS ?? 0) > options.forwardBehindAfterS) {
     out.push({
       code: PROBLEM_CODES.forwardBehind,

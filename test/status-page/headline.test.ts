@@ -125,6 +125,8 @@ describe('status page headline', () => {
     expect(buildHeadline(behind).sentence).toBe('Sending to the cloud is behind — 342 payments (EUR 4,210.50) waiting, the oldest for 12 min');
     const unknown = { ...behind, wan: { state: 'unknown' as const, sinceMs: null, rttMs: null } };
     expect(codes(unknown)).toEqual([PROBLEM_CODES.forwardBehind]);
+    const noCloud = { ...unknown, forwarder: { ...unknown.forwarder, state: 'not running', oldestPendingAgeS: 1 } };
+    expect(buildHeadline(noCloud).sentence).toBe('No cloud configured — 342 payments (EUR 4,210.50) kept on this gateway, nothing is sent');
   });
 
   it('headline - keeps every problem in priority order', () => {
