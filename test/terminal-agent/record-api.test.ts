@@ -1,0 +1,108 @@
+/** The local record API (Hono app.request) and the small host/file pieces of the agent. */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { kidOf } from '../../protocol/keys.js';
+import { createDeviceKey, loadDeviceKey } from '../../terminal-agent/device-key.js';
+import { linuxHostReadings, parseWireless } from '../../terminal-agent/host-readings.js';
+import { DEFAULT_OFFLINE_LIMITS } from '../../terminal-agent/limits.js';
+import { MemoryOutbox } from '../../terminal-agent/outbox/memory-outbox.js';
+import { createRecordApp, MAX_RECORD_BODY_BYTES } from '../../terminal-agent/record-api.js';
+import { Recorder } from '../../terminal-agent/recorder.js';
+import { PASSWORD_FILE, readPassword, readTerminalFile, writePassword, writeTerminalFile } from '../../terminal-agent/terminal-dir.js';
+import { testSigner } from '../support/events.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { makeTempDir, removeDir } from '../support/temp.js';
+
+const tx = { type: 'payment', amount: 1_500, currency: 'EUR', outcome: 'approved', mode: 'online', card: { brand: 'visa', last4: '4242' } };
+const post = (app: ReturnType<typeof createRecordApp>, body: string) =>
+  app.request('/record', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+describe('record API', () => {
+  let outbox: MemoryOutbox;
+  let app: ReturnType<typeof createRecordApp>;
+  beforeEach(async () => {
+    outbox = new MemoryOutbox();
+    await outbox.open();
+    await outbox.adoptBase({ seq: 0, hash: '' });
+    const recorder = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox, clock: new FakeClock(), limits: { ...DEFAULT_OFFLINE_LIMITS, maxOfflineTxAmountMinor: 1_000 }, isOffline: () => true });
+    app = createRecordApp({ record: (t) => recorder.record(t), stats: () => ({ ...outbox.stats(), headSeq: outbox.head().seq }) as never });
+  });
+
+  it('record API - answers 201 with id, seq and the offline flag', async () => {
+    const res = await post(app, JSON.stringify({ ...tx, amount: 900 }));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ seq: 1, offline: true, id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  });
+
+  it('record API - answers 422 with the offline limit code the cashier sees', async () => {
+    const res = await post(app, JSON.stringify(tx));
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({ error: { code: 'OFFLINE_LIMIT_AMOUNT', message: expect.any(String) } });
+  });
+
+  it('record API - answers 400 BAD_TRANSACTION to malformed JSON and to a schema violation', async () => {
+    for (const body of ['{nope', JSON.stringify({ ...tx, currency: 'euro' }), JSON.stringify([1])]) {
+      const res = await post(app, body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BAD_TRANSACTION');
+    }
+    expect(outbox.head().seq).toBe(0);
+  });
+
+  it('record API - answers 413 to a body over the limit without recording', async () => {
+    const res = await post(app, JSON.stringify({ ...tx, note: 'x'.repeat(MAX_RECORD_BODY_BYTES) }));
+    expect(res.status).toBe(413);
+    expect(outbox.head().seq).toBe(0);
+  });
+
+  it('record API - answers 503 NOT_SYNCED before the terminal ever reached its gateway', async () => {
+    const fresh = new MemoryOutbox();
+    await fresh.open();
+    const r = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox: fresh, clock: new FakeClock(), limits: DEFAULT_OFFLINE_LIMITS, isOffline: () => false });
+    const res = await post(createRecordApp({ record: (t) => r.record(t), stats: () => ({}) as never }), JSON.stringify(tx));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_SYNCED');
+  });
+});
+
+describe('terminal directory', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await makeTempDir('tillgate-tdir-');
+  });
+  afterEach(async () => {
+    await removeDir(dir);
+  });
+
+  it('device key - is created with mode 0600, reloads to the same kid, and is never overwritten', async () => {
+    const signer = await createDeviceKey(dir);
+    expect((await stat(join(dir, 'device-key.pem'))).mode & 0o777).toBe(0o600);
+    expect(signer.kid).toBe(kidOf(signer.publicKeyRaw));
+    expect((await loadDeviceKey(dir)).kid).toBe(signer.kid);
+    await expect(createDeviceKey(dir)).rejects.toMatchObject({ code: 'TERMINAL_DIR' });
+  });
+
+  it('terminal dir - keeps the MQTT password in its own 0600 file, and rejects a bad terminal.json with a code', async () => {
+    await writeTerminalFile(dir, { store: 's-1', terminal: 't-1', kid: 'a'.repeat(43) });
+    await writePassword(dir, 'secret-password');
+    expect((await stat(join(dir, PASSWORD_FILE))).mode & 0o777).toBe(0o600);
+    expect(await readPassword(dir)).toBe('secret-password');
+    expect(await readTerminalFile(dir)).toEqual({ store: 's-1', terminal: 't-1', kid: 'a'.repeat(43) });
+    await expect(readTerminalFile(join(dir, 'missing'))).rejects.toMatchObject({ code: 'TERMINAL_DIR' });
+  });
+});
+
+describe('host readings', () => {
+  it('host readings - parse the signal level from /proc/net/wireless', () => {
+    const text = 'Inter-| sta-|   Quality        |   Discarded packets\n face | tus | link level noise |  nwid  crypt\n  wlan0: 0000   54.  -56.  -256        0      0\n';
+    expect(parseWireless(text)).toBe(-56);
+    expect(parseWireless('header\nheader\n')).toBeNull();
+  });
+
+  it('host readings - are null where the host has no WiFi or battery', async () => {
+    const host = linuxHostReadings({ wireless: '/nonexistent/wireless', powerSupply: '/nonexistent/power' });
+    expect(await host.rssiDbm()).toBeNull();
+    expect(await host.batteryPct()).toBeNull();
+  });
+});
