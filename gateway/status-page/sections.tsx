@@ -65,7 +65,14 @@ export const ForwarderSection: FC<{ view: StatusView }> = ({ view }) => {
         <dd>{f.lastErrorCode === null ? 'none' : cloudErrorWords(f.lastErrorCode)}</dd>
         <dt>Refused by cloud</dt>
         <dd id="dead-letters">
-          {f.deadLetters === 0 ? '0' : <State tone="alarm" text={`${plural(f.deadLetters, 'payment')} — admin retry needed`} />}
+          {f.deadLetters === 0 ? (
+            '0'
+          ) : (
+            <>
+              <State tone="alarm" text={`${plural(f.deadLetters, 'payment')} — admin retry needed`} />
+              <div class="hint">Fix the cause, then POST /api/forwarder/dead-letters/retry with the admin token.</div>
+            </>
+          )}
         </dd>
         <dt>Sender</dt>
         <dd>{forwarderStateWords(f.state)}</dd>
@@ -90,7 +97,16 @@ export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
       <h2 id="sto-h">Storage on this gateway</h2>
       <dl>
         <dt>Taking payments</dt>
-        <dd id="accepting">{s.accepting ? <State tone="ok" text="Yes" /> : <State tone="alarm" text="No — storage full" />}</dd>
+        <dd id="accepting">
+          {s.accepting ? (
+            <State tone="ok" text="Yes" />
+          ) : (
+            <>
+              <State tone="alarm" text="No — storage full" />
+              <div class="hint">Free disk space on the gateway; it starts taking payments again by itself.</div>
+            </>
+          )}
+        </dd>
         <dt>Events stored</dt>
         <dd>{plural(s.eventsStored, 'event')}</dd>
         <dt>Disk free</dt>

@@ -205,7 +205,7 @@ describe.skipIf(!haveChromium)('status page in a real browser', () => {
     await pay('t-02', 1);
     await waitFor(async () => (await status()).backlog.deadLetters === 1, { timeoutMs: 10_000, what: 'a dead letter' });
     await checkState('4-dead-letters', '1 payment was refused by the cloud — kept on this gateway, an admin must retry it', {
-      '#dead-letters': '1 payment — admin retry needed',
+      '#dead-letters': /^1 payment — admin retry needed\s+Fix the cause/,
       '#alarms': /DEAD_LETTER/,
     });
   });
@@ -235,7 +235,7 @@ describe.skipIf(!haveChromium)('status page in a real browser', () => {
       what: 'the gateway to stop accepting',
     });
     await checkState('6-store-full', 'Storage full — terminals are keeping payments on their own devices', {
-      '#accepting': 'No — storage full',
+      '#accepting': /^No — storage full\s+Free disk space/,
       '#more-problems': /Internet down/,
     });
     expect(browserErrors, browserErrors.join('\n')).toEqual([]);

@@ -90,7 +90,7 @@ describe('status page handler', () => {
   it('status page - store full says terminals keep the payments and storage is not taking any', async () => {
     const html = await page(storeFullView(now));
     expect(headlineOf(html)).toBe('Storage full — terminals are keeping payments on their own devices');
-    expect(html).toContain('<dd id="accepting"><span class="state s-alarm">No — storage full</span></dd>');
+    expect(html).toContain('<dd id="accepting"><span class="state s-alarm">No — storage full</span><div class="hint">Free disk space');
     expect(html).toContain('STORE_FULL ×5');
     expect(html).toContain('80.0 MiB');
   });
@@ -112,7 +112,7 @@ describe('status page handler', () => {
   it('status page - dead letters ask for an admin retry', async () => {
     const html = await page(deadLettersView(now));
     expect(headlineOf(html)).toBe('2 payments were refused by the cloud — kept on this gateway, an admin must retry them');
-    expect(html).toContain('<dd id="dead-letters"><span class="state s-alarm">2 payments — admin retry needed</span></dd>');
+    expect(html).toContain('<dd id="dead-letters"><span class="state s-alarm">2 payments — admin retry needed</span><div class="hint">');
   });
 
   it('status page - several problems list the rest under the headline', async () => {
