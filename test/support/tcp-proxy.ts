@@ -20,6 +20,8 @@ export interface ProxyStats {
   cutRequests: number;
   droppedResponses: number;
   cutsByCommand: number;
+  /** Times a flap took the link down. */
+  flaps: number;
 }
 
 interface Pair {
@@ -29,7 +31,7 @@ interface Pair {
 }
 
 export class TcpProxy {
-  readonly stats: ProxyStats = { connections: 0, refused: 0, cutRequests: 0, droppedResponses: 0, cutsByCommand: 0 };
+  readonly stats: ProxyStats = { connections: 0, refused: 0, cutRequests: 0, droppedResponses: 0, cutsByCommand: 0, flaps: 0 };
   /** Bytes of a request let through in `cut-requests` mode before the cut. */
   cutAfterBytes = 200;
   readonly #server: Server;
@@ -88,19 +90,27 @@ export class TcpProxy {
     }
   }
 
-  /** Alternates `pass` for `upMs` and `downMode` for `downMs` until `stopFlapping()`. */
-  flap(upMs: number, downMs: number, downMode: Exclude<ProxyMode, 'pass'> = 'refuse'): void {
+  /**
+   * Alternates `pass` for `upMs` and a fault for `downMs` until `stopFlapping()`; the faults are
+   * taken from `downModes` in turn.
+   */
+  flap(upMs: number, downMs: number, downModes: readonly Exclude<ProxyMode, 'pass'>[] = ['refuse']): void {
     this.stopFlapping();
+    let n = 0;
     const toggle = (up: boolean) => {
-      this.setMode(up ? 'pass' : downMode);
+      if (!up) this.stats.flaps++;
+      this.setMode(up ? 'pass' : (downModes[n++ % downModes.length] ?? 'refuse'));
       this.#flapTimer = setTimeout(() => toggle(!up), up ? upMs : downMs);
     };
     toggle(true);
   }
 
+
+  /** Stops flapping and leaves the link up. */
   stopFlapping(): void {
     if (this.#flapTimer !== null) clearTimeout(this.#flapTimer);
     this.#flapTimer = null;
+    this.#mode = 'pass';
   }
 
   async close(): Promise<void> {
