@@ -1,5 +1,140 @@
-/** `npm start`: the whole system on one machine (placeholder until the forwarder issue lands). */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('not implemented yet\n');
-  return 1;
+/**
+ * `npm start` = `tillgate start` (DESIGN §3.5): the whole system on one machine — an embedded
+ * cloud-bridge, a store gateway forwarding to it, and a handful of simulated terminals — with data
+ * under `./.tillgate/`. bin/ is the one place allowed to import all three programs.
+ *
+ * STDOUT gets exactly one ready JSON line; the human guide and the periodic summary go to STDERR.
+ * SIGINT/SIGTERM stops the terminals, then the gateway, then the cloud, and exits 0.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startCloud, type CloudHandle } from '../cloud-bridge/index.js';
+import { startGateway, type GatewayHandle } from '../gateway/index.js';
+import { helpText, loadConfig } from '../lib/config.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { startSimulator, type SimulatorHandle } from '../terminal-agent/sim/simulator.js';
+import { START_DRAIN_TIMEOUT_S, START_OPTION_SPECS, startOptionsSchema, type StartOptions } from './start-options.js';
+
+const STORE = 'store-1';
+const GATEWAY_ID = 'gw-1';
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText('start', START_OPTION_SPECS));
+    return 0;
+  }
+  const o = loadConfig(startOptionsSchema, START_OPTION_SPECS, { argv, env: process.env });
+  const logger = createLogger({ level: o.logLevel, bindings: { program: 'start' } });
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const adminToken = o.adminToken ?? demoToken(join(dataDir, 'admin-token'));
+  // The gateway's cloud token is a per-run secret between two programs of this one process.
+  const cloudToken = randomBytes(24).toString('base64url');
+
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.error('error while stopping', { err });
+      }
+    }
+  };
+  try {
+    const cloud = await startCloud(
+      { dataDir: join(dataDir, 'cloud'), host: o.host, httpPort: o.cloudPort, adminToken, gateways: [{ id: GATEWAY_ID, store: STORE, token: cloudToken }], logLevel: o.logLevel },
+      { logger: logger.child({ program: 'cloud' }) },
+    );
+    stops.push(() => cloud.close());
+    const gateway = await startGateway(
+      { dataDir: join(dataDir, 'gateway'), host: o.host, mqttPort: o.mqttPort, httpPort: o.httpPort, store: STORE, gatewayId: GATEWAY_ID, adminToken, cloudUrl: cloud.url, cloudToken, logLevel: o.logLevel },
+      { logger: logger.child({ program: 'gateway' }) },
+    );
+    stops.push(() => gateway.close());
+    let sim: SimulatorHandle | null = null;
+    if (o.terminals > 0) {
+      sim = await startSimulator({
+        gatewayUrl: gateway.httpUrl, mqttUrl: `mqtt://${urlHost(o.host)}:${gateway.mqttPort}`, adminToken, store: STORE,
+        dir: join(dataDir, 'terminals'), terminals: o.terminals, ratePerS: o.ratePerS, drainTimeoutS: START_DRAIN_TIMEOUT_S, logger: logger.child({ program: 'terminals' }),
+      });
+      const s = sim;
+      stops.push(() => s.stop());
+    }
+    const timers: NodeJS.Timeout[] = [];
+    stops.push(async () => timers.forEach((t) => clearTimeout(t)));
+    if (o.wanOutage !== undefined) timers.push(scheduleOutage(gateway, adminToken, o.wanOutage, logger));
+    if (o.reportIntervalS > 0) timers.push(setInterval(() => void summary(gateway, cloud, sim).then((line) => process.stderr.write(`${line}\n`)), o.reportIntervalS * 1000));
+
+    process.stdout.write(`${JSON.stringify({ ready: 'start', statusUrl: `${gateway.httpUrl}/`, httpPort: gateway.httpPort, mqttPort: gateway.mqttPort, cloudUrl: cloud.url, store: STORE, terminals: o.terminals })}\n`);
+    process.stderr.write(guide(o, gateway, cloud, dataDir));
+
+    const signal = await new Promise<NodeJS.Signals>((done) => {
+      process.once('SIGTERM', () => done('SIGTERM'));
+      process.once('SIGINT', () => done('SIGINT'));
+    });
+    process.stderr.write(`tillgate start: ${signal}, stopping terminals, gateway and cloud…\n`);
+  } finally {
+    await stopAll();
+  }
+  return 0;
+}
+
+/** A demo admin token kept in the data dir (mode 0600), so curl examples keep working across runs. */
+function demoToken(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+function scheduleOutage(gateway: GatewayHandle, adminToken: string, outage: NonNullable<StartOptions['wanOutage']>, logger: Logger): NodeJS.Timeout {
+  return setTimeout(() => {
+    process.stderr.write(`tillgate start: cutting the gateway's link to the cloud for ${outage.seconds} s (watch the backlog grow, then drain)\n`);
+    void fetch(`${gateway.httpUrl}/api/wan/outage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ seconds: outage.seconds }),
+    }).then(
+      (res) => (res.ok ? undefined : logger.warn('WAN outage request refused', { status: res.status })),
+      (err: unknown) => logger.warn('WAN outage request failed', { err }),
+    );
+  }, outage.afterS * 1000);
+}
+
+async function summary(gateway: GatewayHandle, cloud: CloudHandle, sim: SimulatorHandle | null): Promise<string> {
+  const backlog = gateway.queue.backlog();
+  let inCloud = 0;
+  try {
+    for (const h of await cloud.ledger.listHeads(STORE, '', 1000)) inCloud += h.seq;
+  } catch {
+    inCloud = -1;
+  }
+  const recorded = sim === null ? 0 : sim.stats().recorded;
+  return `tillgate start: WAN ${gateway.statusTopic.wan}, terminals recorded ${recorded}, gateway backlog ${backlog.events}${backlog.oldestStoredAtMs === null ? '' : ` (oldest ${Math.round((Date.now() - backlog.oldestStoredAtMs) / 1000)} s)`}, in the cloud ledger ${inCloud}`;
+}
+
+function guide(o: StartOptions, gateway: GatewayHandle, cloud: CloudHandle, dataDir: string): string {
+  const tokenFile = join(dataDir, 'admin-token');
+  const auth = o.adminToken === undefined ? `"Authorization: Bearer $(cat ${tokenFile})"` : '"Authorization: Bearer <your --admin-token>"';
+  return `
+tillgate is running: a cloud-bridge, a store gateway and ${o.terminals} simulated terminals (data in ${dataDir})
+
+  status page      ${gateway.httpUrl}/          what a field technician sees: WAN, backlog, terminals
+  status JSON      ${gateway.httpUrl}/api/status
+  forwarder        ${gateway.httpUrl}/api/forwarder   backlog, rate, latency, dead letters
+  MQTT broker      mqtt://${urlHost(o.host)}:${gateway.mqttPort}   (topic tillgate/v1/${STORE}/#)
+  cloud-bridge     ${cloud.url}/healthz
+  cloud ledger     curl -H ${auth} ${cloud.url}/v1/stores/${STORE}/terminals
+
+Try a WAN outage and watch the backlog build and drain on the status page:
+  curl -X POST -H ${auth} -H 'content-type: application/json' -d '{"seconds":60}' ${gateway.httpUrl}/api/wan/outage
+(or start with --wan-outage 60@10). Ctrl-C stops everything.
+
+`;
+}
+
+function urlHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
