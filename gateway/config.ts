@@ -50,6 +50,11 @@ export const DEFAULT_REJECTS_KEEP = 100_000;
 export const DEFAULT_HEALTH_SAMPLES_PER_TERMINAL = 2_000;
 /** Health samples waiting to be written; past it samples are counted and dropped (telemetry). */
 export const DEFAULT_HEALTH_QUEUE_MAX = 1_000;
+/**
+ * Worker threads for signature verification; 0 verifies on the event loop. Measured (bench/
+ * ingest.bench.ts) before choosing the default: see README.
+ */
+export const DEFAULT_VERIFY_THREADS = 0;
 /** Largest enrollment request body: `{"terminal","publicKey"}` is ~120 bytes. */
 export const DEFAULT_ENROLL_BODY_MAX_BYTES = 4 * 1024;
 
@@ -89,6 +94,7 @@ export const gatewayOptionsSchema = z
     healthSamplesPerTerminal: positiveInt.default(DEFAULT_HEALTH_SAMPLES_PER_TERMINAL),
     healthQueueMax: positiveInt.default(DEFAULT_HEALTH_QUEUE_MAX),
     enrollBodyMaxBytes: positiveInt.max(1024 * 1024).default(DEFAULT_ENROLL_BODY_MAX_BYTES),
+    verifyThreads: z.number().int().min(0).max(8).default(DEFAULT_VERIFY_THREADS),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     // The delivery side's options (forwarder, WAN monitor, retention): gateway/forwarder/options.ts.
     ...deliveryOptionsShape,
@@ -151,6 +157,7 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   healthSamplesPerTerminal: { type: 'number', doc: `health samples kept per terminal (default ${DEFAULT_HEALTH_SAMPLES_PER_TERMINAL})` },
   healthQueueMax: { type: 'number', doc: `health samples waiting to be written (default ${DEFAULT_HEALTH_QUEUE_MAX})` },
   enrollBodyMaxBytes: { type: 'number', doc: `largest enrollment body (default ${DEFAULT_ENROLL_BODY_MAX_BYTES})` },
+  verifyThreads: { type: 'number', doc: `worker threads verifying signatures, 0 = on the event loop (default ${DEFAULT_VERIFY_THREADS})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...DELIVERY_OPTION_SPECS,
   ...STATUS_PAGE_OPTION_SPECS,

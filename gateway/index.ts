@@ -28,6 +28,7 @@ import { GroupCommitter } from './ingest/group-commit.js';
 import { aedesBus, type MessageBus } from './ingest/message-bus.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
+import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
 import type { StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
@@ -116,7 +117,9 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const broker = new Aedes({ connectTimeout: options.connectTimeoutMs, heartbeatInterval: 60_000 });
     const bus = aedesBus(broker);
     const tracker = new ChainTracker((t) => store.head(t));
-    const verifier = deps.verifier ?? new InlineVerifier(options.maxTerminals * options.maxKeysPerTerminal);
+    const verifier = deps.verifier ?? (options.verifyThreads > 0
+      ? new WorkerVerifier(options.verifyThreads)
+      : new InlineVerifier(options.maxTerminals * options.maxKeysPerTerminal));
     closers.push(() => verifier.close());
     const health = new LevelHealthLog(store.db, store.healthSection, clock, { perTerminal: options.healthSamplesPerTerminal, queueMax: options.healthQueueMax }, logger);
     closers.push(() => health.close());

@@ -96,7 +96,7 @@ export function buildStatus(src: StatusSources) {
       cursor: src.queue.cursor(),
       deadLetters: src.queue.deadLetterCount(),
     },
-    ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats } },
+    ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats, ...src.committer.commitDurations() } },
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
     health: { ...src.healthStats },

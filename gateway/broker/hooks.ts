@@ -81,7 +81,8 @@ export function brokerHooks(deps: HookDeps): Pick<AedesOptions, 'authenticate' |
     }
     deps.lanes.run(
       client.id,
-      () => deps.pipeline.stage(client.id, payload),
+      () => deps.pipeline.prepare(client.id, payload),
+      (ctx) => deps.pipeline.stage(ctx),
       (err) => {
         if (err === null) return callback(null);
         logger.error('event not stored: closing the connection so the terminal resends', { terminal: client.id, err });

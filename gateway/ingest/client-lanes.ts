@@ -3,7 +3,8 @@
  * and sends each PUBACK when its callback fires; MQTT 3.1.1 §4.6 wants them in publish order
  * ([MQTT-4.6.0-2]). A lane runs each publish's checks after the previous one's reached the
  * committer (so commit order = publish order), and fires callbacks strictly in arrival order,
- * while the next publishes are already being checked (pipelining).
+ * while the next publishes are already being checked (pipelining). Order-free work (parsing,
+ * signature) runs for all of a read's publishes at once.
  */
 import { TillgateError } from '../../protocol/errors.js';
 
@@ -29,10 +30,12 @@ export class ClientLanes {
   }
 
   /**
-   * `stage` checks the publish and hands it to the committer, returning its durable outcome in a
-   * box (so the lane moves on at hand-off, not at fsync); `finish` gets the outcomes in arrival order.
+   * `prepare` runs at once, concurrently with the client's other publishes (order-free checks such
+   * as the signature); `stage` runs after the previous publish's stage, in arrival order, and hands
+   * the publish to the committer, returning its durable outcome in a box (so the lane moves on at
+   * hand-off, not at fsync); `finish` gets the outcomes in arrival order.
    */
-  run<T>(clientId: string, stage: () => Promise<Staged<T>>, finish: (err: unknown, value?: T) => void): void {
+  run<P, T>(clientId: string, prepare: () => Promise<P>, stage: (prepared: P) => Promise<Staged<T>>, finish: (err: unknown, value?: T) => void): void {
     let lane = this.#lanes.get(clientId);
     if (lane === undefined) {
       lane = { staged: Promise.resolve(), done: Promise.resolve(), depth: 0 };
@@ -43,7 +46,10 @@ export class ClientLanes {
       return;
     }
     lane.depth++;
-    const staged = lane.staged.then(stage);
+    const prepared = prepare();
+    // Wait for the previous stage first, then for our own preparation: a failed preparation must
+    // not let the next publish's stage overtake an earlier one.
+    const staged = lane.staged.then(() => prepared).then(stage);
     lane.staged = staged.catch(() => undefined);
     const outcome = staged.then((s) => s.durable);
     const current = lane;

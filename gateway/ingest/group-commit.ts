@@ -35,6 +35,9 @@ interface Item {
   reject(err: unknown): void;
 }
 
+/** How many recent commit durations are kept for percentiles. */
+const RECENT_COMMITS = 1024;
+
 export type CommitterState = 'open' | 'closing' | 'closed';
 
 export class GroupCommitter {
@@ -49,12 +52,23 @@ export class GroupCommitter {
   #state: CommitterState = 'open';
   /** Batches written and records in them, for the status API and the bench. */
   readonly stats = { batches: 0, records: 0, failures: 0 };
+  /** Durations of the last synced writes (a bounded ring), for `commitDurations()`. */
+  readonly #durationsMs: number[] = [];
+  #durationIndex = 0;
 
   constructor(store: Pick<EventStore, 'commit'>, clock: Clock, limits: CommitLimits, hooks: CommitHooks = {}) {
     this.#store = store;
     this.#clock = clock;
     this.#limits = limits;
     this.#hooks = hooks;
+  }
+
+  /** p50 / p99 / max of the last RECENT_COMMITS synced writes, in ms (what fsync costs here). */
+  commitDurations(): { p50Ms: number; p99Ms: number; maxMs: number } {
+    const sorted = [...this.#durationsMs].sort((a, b) => a - b);
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
+    const round = (n: number) => Math.round(n * 100) / 100;
+    return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), maxMs: round(sorted.at(-1) ?? 0) };
   }
 
   get state(): CommitterState {
@@ -123,7 +137,12 @@ export class GroupCommitter {
 
   async #write(entries: readonly CommitEntry[], items: readonly Item[]): Promise<void> {
     try {
-      if (entries.length > 0) await this.#store.commit(entries, this.#clock.now());
+      if (entries.length > 0) {
+        const t0 = this.#clock.monotonicMs();
+        await this.#store.commit(entries, this.#clock.now());
+        this.#durationsMs[this.#durationIndex] = this.#clock.monotonicMs() - t0;
+        this.#durationIndex = (this.#durationIndex + 1) % RECENT_COMMITS;
+      }
     } catch (err) {
       this.stats.failures++;
       const failed = [...items, ...this.#queue];

@@ -39,9 +39,12 @@ export interface IngestDeps {
   readonly logger: Logger;
 }
 
-interface IngestContext {
+/** One publish on its way through the steps. */
+export interface IngestContext {
   readonly terminal: string;
   readonly payload: Buffer;
+  /** Set when an order-free step rejected the event; answered in order by `stage`. */
+  rejection?: RejectError;
   event?: DecodedEvent;
   publicKey?: Buffer;
   /** Set by a step that settles the publish early (a duplicate). */
@@ -110,16 +113,31 @@ const append: Step = (ctx, deps) => {
   deps.tracker.add(ctx.terminal, p.seq, hash, event.jws);
 };
 
-/** The steps in order; a step throws RejectError to reject or sets `outcome` to settle early. */
-export const INGEST_STEPS: readonly (readonly [string, Step])[] = [
+/**
+ * The steps in order; a step throws RejectError to reject or sets `outcome` to settle early.
+ * The first four need no order and run as soon as a publish arrives (a socket read's publishes
+ * verify concurrently); the rest run one publish at a time per client, in publish order.
+ */
+export const PREPARE_STEPS: readonly (readonly [string, Step])[] = [
   ['parse', parse],
   ['identity', identity],
   ['key', key],
   ['verify', verify],
+];
+export const ORDERED_STEPS: readonly (readonly [string, Step])[] = [
   ['sequence', sequence],
   ['capacity', capacity],
   ['append', append],
 ];
+export const INGEST_STEPS = [...PREPARE_STEPS, ...ORDERED_STEPS];
+
+async function runSteps(steps: readonly (readonly [string, Step])[], ctx: IngestContext, deps: IngestDeps): Promise<void> {
+  for (const [, step] of steps) {
+    const pending = step(ctx, deps);
+    if (pending !== undefined) await pending;
+    if (ctx.outcome !== undefined) return;
+  }
+}
 
 const MAX_REJECT_MESSAGE_CHARS = 512;
 
@@ -131,19 +149,28 @@ export class IngestPipeline {
     this.#deps = deps;
   }
 
-  /** Checks one `events` publish and hands it to the committer; `durable` settles when answered. */
-  async stage(terminal: string, payload: Buffer): Promise<Staged<IngestOutcome>> {
+  /** The order-free steps of one `events` publish; a rejection is kept for `stage` to answer in order. */
+  async prepare(terminal: string, payload: Buffer): Promise<IngestContext> {
     const ctx: IngestContext = { terminal, payload };
     try {
-      for (const [, step] of INGEST_STEPS) {
-        const pending = step(ctx, this.#deps);
-        if (pending !== undefined) await pending;
-        if (ctx.outcome !== undefined) break;
-      }
+      await runSteps(PREPARE_STEPS, ctx, this.#deps);
+    } catch (err) {
+      if (!(err instanceof RejectError)) throw err;
+      ctx.rejection = err;
+    }
+    return ctx;
+  }
+
+  /** The ordered steps, then the hand-off to the committer; `durable` settles when answered. */
+  async stage(ctx: IngestContext): Promise<Staged<IngestOutcome>> {
+    if (ctx.rejection !== undefined) return { durable: this.#reject(ctx, ctx.rejection) };
+    try {
+      await runSteps(ORDERED_STEPS, ctx, this.#deps);
     } catch (err) {
       if (!(err instanceof RejectError)) throw err;
       return { durable: this.#reject(ctx, err) };
     }
+    const terminal = ctx.terminal;
     const seq = need(ctx.event).payload.seq;
     if (ctx.outcome === 'duplicate') return { durable: this.#duplicate(terminal, seq) };
     const entry = need(ctx.entry);

@@ -26,8 +26,10 @@ afterEach(async () => {
   t = undefined;
 });
 
+let verifyThreads = 0;
+
 async function terminalClient(name: string): Promise<{ who: Enrolled; client: MqttClient; inbox: Inbox }> {
-  if (t === undefined) t = await startTestGateway();
+  if (t === undefined) t = await startTestGateway({ verifyThreads });
   const who = await enroll(t.gw, name);
   const client = await connectTerminal(t.gw, name, who.password);
   clients.push(client);
@@ -37,7 +39,11 @@ async function terminalClient(name: string): Promise<{ who: Enrolled; client: Mq
   return { who, client, inbox };
 }
 
-describe('gateway ingest', () => {
+describe.each([0, 1])('gateway ingest (verify threads: %i)', (threads) => {
+  beforeEach(() => {
+    verifyThreads = threads;
+  });
+
   it('gateway - stores valid events, acks each after it is durable, and publishes the retained ack', async () => {
     const { who, client, inbox } = await terminalClient('t-1');
     const chain = await signChain(who.signer, STORE, 't-1', 5);
@@ -108,7 +114,7 @@ describe('gateway ingest', () => {
 
   it('gateway - refuses new events with STORE_FULL past the disk high-water mark and says so on the status topic', async () => {
     let usedPct = 50;
-    t = await startTestGateway({ diskHighWaterPct: 90, diskCheckIntervalMs: 60_000 }, {
+    t = await startTestGateway({ diskHighWaterPct: 90, diskCheckIntervalMs: 60_000, verifyThreads }, {
       diskProbe: async () => ({ totalBytes: 1000, freeBytes: 1000 - usedPct * 10 }),
     });
     const { who, client, inbox } = await terminalClient('t-full');
