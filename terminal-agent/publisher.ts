@@ -5,31 +5,25 @@
  * accepted) or, for SEQ_GAP, rewind to `expected`. Reconnects use full-jitter backoff.
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { EMPTY_HEAD, type ChainHead } from '../protocol/chain.js';
 import type { GatewayStatusMessage, RejectMessage } from '../protocol/messages.js';
 import { parseTopic, topics } from '../protocol/topics.js';
-import { backoffDelayMs, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { parseGatewayMessage } from './gateway-messages.js';
+import { MqttLink, type Connector, type LinkState } from './mqtt-link.js';
 import type { Outbox } from './outbox/outbox.js';
 import { DEFAULT_PUBLISHER_LIMITS, type PublisherLimits } from './publisher-options.js';
 
-export type LinkState =
-  | { readonly kind: 'idle' }
-  | { readonly kind: 'connecting'; readonly attempt: number }
-  | { readonly kind: 'connected'; readonly sinceMs: number }
-  | { readonly kind: 'backoff'; readonly attempt: number; readonly delayMs: number }
-  | { readonly kind: 'stopped' };
+export type { Connector, LinkState } from './mqtt-link.js';
 
 /** Why the chain stopped: a rejected event nothing after it can pass (DESIGN §3.3 chain rules). */
 export interface ChainBlock {
   readonly seq: number;
   readonly code: string;
 }
-
-export type Connector = (url: string, options: IClientOptions) => MqttClient;
 
 export interface PublisherOptions {
   readonly url: string;
@@ -51,18 +45,20 @@ const RETRY_LATER_CODES: ReadonlySet<string> = new Set(['STORE_FULL', 'UNKNOWN_K
 
 export class Publisher extends EventEmitter {
   state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
-  link: LinkState = { kind: 'idle' };
   gatewayStatus: GatewayStatusMessage | undefined;
   blocked: ChainBlock | undefined;
-  readonly counters = { reconnects: 0, errors: 0, published: 0, connects: 0 };
   rttMs: number | null = null;
 
   readonly #o: PublisherOptions;
   readonly #limits: PublisherLimits;
+  readonly #link: MqttLink;
+  /** The connection the window belongs to; undefined while the link is down. */
   #client: MqttClient | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  /** True once the connection is synced and `#nextSeq` set for it: only then may the pump send. */
+  #sending = false;
   #watchdog: NodeJS.Timeout | undefined;
-  #attempt = 0;
+  #errors = 0;
+  #published = 0;
   #nextSeq = 1;
   #inFlightSentAt: number[] = [];
   #pumping = false;
@@ -79,11 +75,27 @@ export class Publisher extends EventEmitter {
     this.#limits = { ...DEFAULT_PUBLISHER_LIMITS, ...options.limits };
     const { store, terminal } = options;
     this.#topics = { events: topics.events(store, terminal), health: topics.health(store, terminal) };
+    this.#link = new MqttLink({
+      url: options.url, store, terminal, password: options.password, clock: options.clock, random: options.random,
+      logger: options.logger, limits: this.#limits, backoff: options.backoff ?? this.#limits.backoff,
+      ...(options.connect === undefined ? {} : { connect: options.connect }),
+    });
+    this.#link.on('up', (client: MqttClient, rttMs: number) => void this.#onUp(client, rttMs));
+    this.#link.on('down', () => this.#onDown());
+    this.#link.on('message', (topic: string, payload: Buffer) => this.#onMessage(topic, payload));
+  }
+
+  get link(): LinkState {
+    return this.#link.state;
+  }
+
+  get counters(): { reconnects: number; errors: number; published: number } {
+    return { reconnects: this.#link.counters.reconnects, errors: this.#link.counters.errors + this.#errors, published: this.#published };
   }
 
   /** Offline (DESIGN §5.2): the gateway is unreachable, or its retained status says the WAN is not online. */
   isOffline(): boolean {
-    return this.link.kind !== 'connected' || (this.gatewayStatus !== undefined && this.gatewayStatus.wan !== 'online');
+    return this.#client === undefined || (this.gatewayStatus !== undefined && this.gatewayStatus.wan !== 'online');
   }
 
   get inFlight(): number {
@@ -98,7 +110,7 @@ export class Publisher extends EventEmitter {
     // A set-aside event after the ack still blocks the chain after a restart.
     const aside = (await this.#o.outbox.rejected(this.#limits.maxRejectedScan)).find((r) => r.seq > acked);
     if (aside !== undefined) this.blocked = { seq: aside.seq, code: aside.code };
-    this.#connect();
+    this.#link.start();
   }
 
   /** Call after an append: sends it if the link and window allow. */
@@ -109,7 +121,7 @@ export class Publisher extends EventEmitter {
   /** Health samples are QoS 0 (DESIGN §3.3): a lost one is replaced by the next. */
   publishHealth(sample: object): boolean {
     const client = this.#client;
-    if (this.link.kind !== 'connected' || client === undefined) return false;
+    if (client === undefined) return false;
     client.publish(this.#topics.health, JSON.stringify(sample), { qos: 0 });
     return true;
   }
@@ -117,73 +129,43 @@ export class Publisher extends EventEmitter {
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
-    clearTimeout(this.#timer);
     clearInterval(this.#watchdog);
-    const client = this.#client;
     this.#client = undefined;
-    // TESTING.md: endAsync can stay pending when the client is reconnecting; bound it.
-    if (client !== undefined) await boundedEnd(client, this.#limits.closeTimeoutMs);
-    this.link = { kind: 'stopped' };
+    await this.#link.stop();
     this.state = 'stopped';
   }
 
-  #connect(): void {
-    if (this.state !== 'running') return;
-    this.link = { kind: 'connecting', attempt: this.#attempt };
-    const startedMs = this.#o.clock.monotonicMs();
-    const client = (this.#o.connect ?? mqtt.connect)(this.#o.url, {
-      clientId: this.#o.terminal,
-      username: this.#o.terminal,
-      password: this.#o.password,
-      protocolVersion: 4, // MQTT 3.1.1: Aedes 1.x has no MQTT 5 (DESIGN §3.3)
-      clean: false,
-      reconnectPeriod: 0, // we reconnect ourselves, with jittered backoff
-      resubscribe: false, // we subscribe on every connect, which also re-sends the retained ack
-      connectTimeout: this.#limits.connectTimeoutMs,
-      keepalive: this.#limits.keepaliveS,
-    });
+  /** Link up: sync the chain base after a reset, then resend everything not yet acked. */
+  async #onUp(client: MqttClient, rttMs: number): Promise<void> {
+    this.rttMs = rttMs;
     this.#client = client;
-    client.on('connect', () => void this.#onConnect(client, startedMs));
-    client.on('message', (topic, payload) => this.#onMessage(client, topic, payload));
-    client.on('error', (err) => {
-      this.counters.errors++;
-      this.#o.logger.debug('mqtt error', { err });
-    });
-    client.on('close', () => this.#onClose(client));
-  }
-
-  async #onConnect(client: MqttClient, startedMs: number): Promise<void> {
-    if (client !== this.#client) return;
-    this.rttMs = this.#o.clock.monotonicMs() - startedMs;
-    if (this.counters.connects > 0) this.counters.reconnects++;
-    this.counters.connects++;
-    this.#attempt = 0;
+    this.#sending = false;
     this.#inFlightSentAt = [];
     this.#gapReset = undefined;
-    const { store, terminal } = this.#o;
     try {
-      await withTimeout(
-        client.subscribeAsync({
-          [topics.ack(store, terminal)]: { qos: 1 },
-          [topics.rejects(store, terminal)]: { qos: 1 },
-          [topics.gatewayWildcard(store)]: { qos: 1 },
-        }),
-        this.#limits.connectTimeoutMs,
-      );
       if (!this.#o.outbox.synced()) await this.#syncBase(client);
     } catch (err) {
-      this.counters.errors++;
-      this.#o.logger.warn('subscribe or sync failed; reconnecting', { err });
-      client.end(true);
+      this.#errors++;
+      this.#o.logger.warn('sync from the retained ack failed; reconnecting', { err });
+      this.#link.drop(client);
       return;
     }
     if (client !== this.#client) return;
     this.#nextSeq = this.#o.outbox.acked().seq + 1; // resend all unacked: duplicates are cheap, gaps are not
-    this.link = { kind: 'connected', sinceMs: this.#o.clock.now() };
+    this.#sending = true;
+    clearInterval(this.#watchdog);
     this.#watchdog = setInterval(() => this.#checkStalled(client), Math.max(100, this.#limits.publishTimeoutMs / 4));
     this.#watchdog.unref();
     this.emit('connected');
     void this.#pump();
+  }
+
+  #onDown(): void {
+    this.#client = undefined;
+    this.#sending = false;
+    clearInterval(this.#watchdog);
+    this.#inFlightSentAt = [];
+    this.emit('disconnected');
   }
 
   /** After a reset the chain continues from the retained ack; none within the wait means a new terminal. */
@@ -192,28 +174,15 @@ export class Publisher extends EventEmitter {
     while (!this.#o.outbox.synced() && Date.now() < deadline && client === this.#client) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    // Link lost before the wait ended: we know nothing yet, so decide nothing; try on the next connect.
+    if (client !== this.#client) return;
     if (!this.#o.outbox.synced()) await this.#o.outbox.adoptBase(EMPTY_HEAD);
     this.emit('synced', this.#o.outbox.head());
   }
 
-  #onClose(client: MqttClient): void {
-    if (client !== this.#client) return;
-    clearInterval(this.#watchdog);
-    this.#inFlightSentAt = [];
-    client.removeAllListeners('connect');
-    client.end(true);
-    if (this.state !== 'running') return;
-    const wasConnected = this.link.kind === 'connected';
-    const delayMs = backoffDelayMs(this.#attempt, this.#o.backoff ?? this.#limits.backoff, this.#o.random);
-    this.link = { kind: 'backoff', attempt: this.#attempt, delayMs };
-    this.#attempt++;
-    if (wasConnected) this.emit('disconnected');
-    this.#timer = setTimeout(() => this.#connect(), delayMs);
-  }
-
   #canSend(client: MqttClient): boolean {
     return (
-      this.state === 'running' && client === this.#client && this.link.kind === 'connected' &&
+      this.state === 'running' && client === this.#client && this.#sending &&
       this.blocked === undefined && this.#o.clock.monotonicMs() >= this.#pausedUntilMs &&
       this.#inFlightSentAt.length < this.#limits.maxInFlight
     );
@@ -239,7 +208,7 @@ export class Publisher extends EventEmitter {
         }
       } while (this.#pumpAgain);
     } catch (err) {
-      this.counters.errors++;
+      this.#errors++;
       this.#o.logger.warn('pump failed', { err });
     } finally {
       this.#pumping = false;
@@ -253,10 +222,10 @@ export class Publisher extends EventEmitter {
       if (client !== this.#client) return;
       this.#inFlightSentAt.shift(); // [MQTT-4.6.0-2] PUBACKs come in publish order
       if (err) {
-        this.counters.errors++;
+        this.#errors++;
         return;
       }
-      this.counters.published++;
+      this.#published++;
       this.rttMs = this.#o.clock.monotonicMs() - sentAt;
       this.emit('puback', seq);
       void this.#pump();
@@ -267,14 +236,14 @@ export class Publisher extends EventEmitter {
   #checkStalled(client: MqttClient): void {
     const oldest = this.#inFlightSentAt[0];
     if (oldest !== undefined && this.#o.clock.monotonicMs() - oldest > this.#limits.publishTimeoutMs) {
-      this.counters.errors++;
+      this.#errors++;
       this.#o.logger.warn('no PUBACK within publishTimeoutMs; reconnecting');
-      client.end(true);
+      this.#link.drop(client);
     }
   }
 
-  #onMessage(client: MqttClient, topic: string, payload: Buffer): void {
-    if (client !== this.#client) return;
+  #onMessage(topic: string, payload: Buffer): void {
+    if (this.#client === undefined) return;
     const parsed = parseTopic(topic);
     const msg = parsed === undefined ? undefined : parseGatewayMessage(parsed.kind, payload);
     if (msg === undefined) return;
@@ -282,7 +251,7 @@ export class Publisher extends EventEmitter {
       this.#latestAck = this.#latestAck === undefined || msg.ack.seq > this.#latestAck.seq ? msg.ack : this.#latestAck;
       void this.#applyAcks();
     } else if (msg.kind === 'reject') {
-      void this.#onReject(client, msg.reject);
+      void this.#onReject(msg.reject);
     } else {
       this.gatewayStatus = msg.status;
       if (msg.status.accepting && this.#pausedUntilMs > 0) this.#pausedUntilMs = 0;
@@ -303,7 +272,7 @@ export class Publisher extends EventEmitter {
         if (!outbox.synced()) await outbox.adoptBase(ack);
         if (ack.seq > outbox.head().seq) {
           // The gateway knows more of this terminal than the outbox: another device with our id?
-          this.counters.errors++;
+          this.#errors++;
           this.#o.logger.error('gateway ack is ahead of the outbox head', { ackSeq: ack.seq, headSeq: outbox.head().seq });
           continue;
         }
@@ -312,7 +281,7 @@ export class Publisher extends EventEmitter {
         this.emit('acked', outbox.acked());
       }
     } catch (err) {
-      this.counters.errors++;
+      this.#errors++;
       this.#o.logger.warn('applying ack failed', { err });
     } finally {
       this.#applyingAck = false;
@@ -320,7 +289,7 @@ export class Publisher extends EventEmitter {
     void this.#pump();
   }
 
-  async #onReject(client: MqttClient, rej: RejectMessage): Promise<void> {
+  async #onReject(rej: RejectMessage): Promise<void> {
     const outbox = this.#o.outbox;
     this.emit('reject', rej);
     if (rej.code === 'SEQ_GAP' && rej.expected !== undefined) {
@@ -344,31 +313,16 @@ export class Publisher extends EventEmitter {
       setTimeout(() => void this.#pump(), this.#limits.retryLaterMs).unref();
       return;
     }
-    await outbox.setAside(rej.seq, rej.code, rej.message, this.#o.clock.now());
-    if (client === this.#client || this.blocked === undefined) this.#block({ seq: rej.seq, code: rej.code });
+    // Only a reject for an event still pending blocks the chain: one for an event since acked (a
+    // stale message from an older session) changes nothing.
+    if (await outbox.setAside(rej.seq, rej.code, rej.message, this.#o.clock.now())) this.#block({ seq: rej.seq, code: rej.code });
   }
 
   #block(block: ChainBlock): void {
     if (this.blocked !== undefined) return;
     this.blocked = block;
-    this.counters.errors++;
+    this.#errors++;
     this.#o.logger.error('chain blocked by a rejected event; it is kept aside and nothing after it is sent', { ...block });
     this.emit('blocked', block);
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function boundedEnd(client: MqttClient, ms: number): Promise<void> {
-  try {
-    await withTimeout(client.endAsync(false), ms);
-  } catch {
-    client.end(true);
   }
 }

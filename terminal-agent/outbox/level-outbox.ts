@@ -159,15 +159,15 @@ export class LevelOutbox implements Outbox {
     this.#m = next;
   }
 
-  setAside(seq: number, code: string, message: string, atMs: number): Promise<void> {
+  setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean> {
     return this.#serial(() => this.#setAside(seq, code, message, atMs));
   }
 
-  async #setAside(seq: number, code: string, message: string, atMs: number): Promise<void> {
+  async #setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean> {
     this.#assertOpen();
-    if (!this.#pending.has(seq)) return;
+    if (!this.#pending.has(seq)) return false;
     const raw = await this.#events.get(key(seq));
-    if (raw === undefined) return;
+    if (raw === undefined) return false;
     const rec: RejectedRecord = { ...recordSchema.parse(JSON.parse(raw)), code, message: message.slice(0, 512), rejectedAtMs: atMs };
     await this.#write(true, (b) => {
       b.del(key(seq), { sublevel: this.#events });
@@ -175,6 +175,7 @@ export class LevelOutbox implements Outbox {
     });
     this.#pending.remove(seq);
     this.#rejectedCount++;
+    return true;
   }
 
   async rejected(limit: number): Promise<RejectedRecord[]> {

@@ -70,13 +70,14 @@ export class MemoryOutbox implements Outbox {
     }
     this.#synced = true;
   }
-  async setAside(seq: number, code: string, message: string, atMs: number): Promise<void> {
+  async setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean> {
     this.#assertOpen();
     const r = this.#events.get(seq);
-    if (r === undefined) return;
+    if (r === undefined) return false;
     this.#events.delete(seq);
     this.#pending.remove(seq);
     this.#rejects.set(seq, { ...r, code, message: message.slice(0, 512), rejectedAtMs: atMs });
+    return true;
   }
   async rejected(limit: number): Promise<RejectedRecord[]> {
     this.#assertOpen();

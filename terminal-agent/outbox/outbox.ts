@@ -67,8 +67,11 @@ export interface Outbox {
    * already has when `base.seq` is not ahead of it.
    */
   adoptBase(base: ChainHead): Promise<void>;
-  /** Moves the pending record `seq` aside with the gateway's reject code (durably). */
-  setAside(seq: number, code: string, message: string, atMs: number): Promise<void>;
+  /**
+   * Moves the pending record `seq` aside with the gateway's reject code (durably). Resolves false
+   * when `seq` is not pending (already acked, or already aside): a stale reject changes nothing.
+   */
+  setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean>;
   /** Rejected records in seq order, at most `limit`. */
   rejected(limit: number): Promise<RejectedRecord[]>;
 }

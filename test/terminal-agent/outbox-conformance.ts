@@ -107,11 +107,12 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
     it(`${name} - sets a rejected event aside with its code, out of the pending reads`, async () => {
       const o = await open();
       for (let s = 1; s <= 3; s++) await o.append(rec(s));
-      await o.setAside(2, 'PAN_DETECTED', 'looks like a card', 5);
+      expect(await o.setAside(2, 'PAN_DETECTED', 'looks like a card', 5)).toBe(true);
       expect((await o.read(1, 10)).map((r) => r.seq)).toEqual([1, 3]);
       expect(await o.rejected(10)).toEqual([{ ...rec(2), code: 'PAN_DETECTED', message: 'looks like a card', rejectedAtMs: 5 }]);
       expect(o.stats()).toMatchObject({ depth: 2, rejected: 1, exposureCount: 2 });
-      await o.setAside(99, 'SCHEMA', 'not there', 6); // unknown seq: nothing changes
+      expect(await o.setAside(99, 'SCHEMA', 'not there', 6)).toBe(false); // unknown seq: nothing changes
+      expect(await o.setAside(2, 'SCHEMA', 'again', 7)).toBe(false); // already aside: keeps its first code
       expect(o.stats().rejected).toBe(1);
     });
 

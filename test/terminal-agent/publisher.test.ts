@@ -87,7 +87,7 @@ describe('publisher', () => {
     const g = await gateway();
     const { outbox: o } = await outbox();
     const a = await agent(g.url, o);
-    await waitFor(() => a.publisher.link.kind === 'connected', { what: 'connected' });
+    await waitFor(() => a.publisher.link.kind === 'connected' && o.synced(), { what: 'connected' });
     await a.record(tx(1));
     await waitFor(() => a.stats().ackedSeq === 1);
     const port = g.port;
@@ -172,7 +172,7 @@ describe('publisher', () => {
     const g = await gateway();
     const { outbox: o } = await outbox();
     const a = await agent(g.url, o);
-    await waitFor(() => a.publisher.link.kind === 'connected');
+    await waitFor(() => a.publisher.link.kind === 'connected' && o.synced());
     g.dropClients();
     await waitFor(() => a.publisher.counters.reconnects >= 1 && a.publisher.link.kind === 'connected', { what: 'reconnected' });
     await a.record(tx(1));
@@ -183,7 +183,7 @@ describe('publisher', () => {
     const g = await gateway();
     const { outbox: o } = await outbox();
     const a = await agent(g.url, o);
-    await waitFor(() => a.publisher.link.kind === 'connected');
+    await waitFor(() => a.publisher.link.kind === 'connected' && o.synced());
     expect(a.isOffline()).toBe(false);
     await g.publishStatus({ wan: 'offline', accepting: true });
     await waitFor(() => a.isOffline(), { what: 'offline from status' });
