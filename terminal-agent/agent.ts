@@ -5,9 +5,11 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
+import { TillgateError } from '../protocol/errors.js';
 import type { Signer } from '../protocol/signer.js';
 import type { RandomBytes } from '../protocol/uuid.js';
 import { loadDeviceKey } from './device-key.js';
+import { AGENT_ERROR_CODES } from './errors.js';
 import { DEFAULT_HEALTH_INTERVAL_S, startHealthReporter } from './health.js';
 import { linuxHostReadings, type HostReadings } from './host-readings.js';
 import { DEFAULT_OFFLINE_LIMITS, type OfflineLimits } from './limits.js';
@@ -91,6 +93,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     outbox: o.outbox,
     publisher,
     async record(tx) {
+      if (state !== 'running') throw new TillgateError(AGENT_ERROR_CODES.AGENT_STOPPED, `agent is ${state}`);
       const result = await recorder.record(tx);
       publisher.wake();
       return result;

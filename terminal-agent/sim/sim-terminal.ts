@@ -45,6 +45,8 @@ export interface SimTerminalStats {
   maxOutboxDepth: number;
   headSeq: number;
   ackedSeq: number;
+  /** Events acknowledged during this run (a reused directory starts above 0). */
+  acked: number;
   depth: number;
   rejected: number;
 }
@@ -59,9 +61,11 @@ export class SimTerminal {
   #rssi = -55;
   #battery: number;
   #restarting: Promise<void> | undefined;
+  /** The acked seq when this run began: what was acked before is not this run's. */
+  #baseAckedSeq: number | undefined;
 
   constructor(private readonly o: SimTerminalOptions) {
-    this.stats = { terminal: o.terminal, recorded: 0, refused: {}, restarts: 0, drops: 0, maxOutboxDepth: 0, headSeq: 0, ackedSeq: 0, depth: 0, rejected: 0 };
+    this.stats = { terminal: o.terminal, recorded: 0, refused: {}, restarts: 0, drops: 0, maxOutboxDepth: 0, headSeq: 0, ackedSeq: 0, acked: 0, depth: 0, rejected: 0 };
     this.#proxy = new LinkProxy(o.mqttHost, o.mqttPort);
     this.#battery = 60 + Math.floor(o.random() * 40);
     this.#clock = { now: () => Date.now() + o.clockSkewMs, monotonicMs: () => performance.now() };
@@ -87,6 +91,7 @@ export class SimTerminal {
   async start(): Promise<void> {
     await this.#proxy.start();
     await this.#startAgent();
+    this.refresh(); // fixes the acked base of this run
     this.#state = 'running';
     this.#scheduleTraffic();
     if (this.o.wifiDropMeanS > 0) this.#scheduleDrop();
@@ -110,7 +115,9 @@ export class SimTerminal {
     const a = this.#agent;
     if (a !== undefined && a.outbox.state === 'open') {
       const s = a.stats();
-      Object.assign(this.stats, { headSeq: s.headSeq, ackedSeq: s.ackedSeq, depth: s.depth, rejected: s.rejected });
+      this.#baseAckedSeq ??= s.ackedSeq;
+      const acked = Math.max(0, s.ackedSeq - this.#baseAckedSeq);
+      Object.assign(this.stats, { headSeq: s.headSeq, ackedSeq: s.ackedSeq, acked, depth: s.depth, rejected: s.rejected });
       this.stats.maxOutboxDepth = Math.max(this.stats.maxOutboxDepth, s.depth);
     }
     return this.stats;

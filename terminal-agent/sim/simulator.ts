@@ -116,7 +116,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<SimulatorHand
       terminals: fleet.length,
       durationS: Math.round((Date.now() - startedMs) / 100) / 10,
       recorded: sum((s) => s.recorded),
-      acked: sum((s) => s.ackedSeq),
+      acked: sum((s) => s.acked),
       pending: sum((s) => s.depth),
       rejected: sum((s) => s.rejected),
       refused,
