@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { DEFAULT_VERIFY_THREADS } from '../gateway/config.js';
 import { chainHash } from '../protocol/chain.js';
 import { decodeEvent, signEvent, verifyEventSignature } from '../protocol/jws.js';
 import { KeyCache } from '../protocol/keys.js';
@@ -30,7 +31,7 @@ const LATENCY_RATE_PER_S = 1_000;
 const LATENCY_TERMINALS = 10;
 const LATENCY_DURATION_S = 6;
 /** Gateway verify threads for this run (TILLGATE_BENCH_VERIFY_THREADS; default: the gateway default). */
-const VERIFY_THREADS = Number(process.env.TILLGATE_BENCH_VERIFY_THREADS ?? '0');
+const VERIFY_THREADS = Number(process.env.TILLGATE_BENCH_VERIFY_THREADS ?? String(DEFAULT_VERIFY_THREADS));
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'bin', 'tillgate.js');
 

@@ -51,10 +51,12 @@ export const DEFAULT_HEALTH_SAMPLES_PER_TERMINAL = 2_000;
 /** Health samples waiting to be written; past it samples are counted and dropped (telemetry). */
 export const DEFAULT_HEALTH_QUEUE_MAX = 1_000;
 /**
- * Worker threads for signature verification; 0 verifies on the event loop. Measured (bench/
- * ingest.bench.ts) before choosing the default: see README.
+ * Worker threads for signature verification; 0 verifies on the event loop. One thread measured
+ * faster in every paired run of bench/ingest.bench.ts on 2 cores (50 terminals: 6,291 vs 5,639,
+ * 6,399 vs 3,213, 4,406 vs 2,584 events/s on a shared, noisy machine), and frees the event loop
+ * for MQTT and LevelDB; a second thread only competes with them for the two cores.
  */
-export const DEFAULT_VERIFY_THREADS = 0;
+export const DEFAULT_VERIFY_THREADS = 1;
 /** Largest enrollment request body: `{"terminal","publicKey"}` is ~120 bytes. */
 export const DEFAULT_ENROLL_BODY_MAX_BYTES = 4 * 1024;
 
