@@ -76,6 +76,19 @@ function procKb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): 
   return m === null ? 0 : Number(m[1]);
 }
 
+/** The largest resident mappings of a process, by file (debugging where RSS goes). */
+function topMappings(pid: number): string {
+  const byName = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) name = head[1] === '' ? '[anon]' : (head[1] as string).replace(/.*\//, '');
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null) byName.set(name, (byName.get(name) ?? 0) + Number(rss[1]));
+  }
+  return [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([n, kb]) => `${n} ${Math.round(kb / 1024)}MB`).join(', ');
+}
+
 /** Writes `total` signed events round-robin over the terminals through the store's commit API. */
 async function buildBacklog(dataDir: string, terminals: string[], total: number): Promise<number> {
   const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1000 });
@@ -190,6 +203,7 @@ async function run(): Promise<BenchReport> {
     }
     const drainS = (performance.now() - started) / 1000;
     const hwmKb = procKb(pid, 'VmHWM');
+    if (process.env.TILLGATE_BENCH_DEBUG !== undefined) process.stderr.write(`${topMappings(pid)}\n`);
     const ordered = await checkOrder(cloudUrl, terminals, perTerminal);
     if (!ordered) throw new Error('per-terminal order or chain broken in the cloud ledger');
     return {

@@ -70,6 +70,8 @@ export class Forwarder {
   #lastGap: { key: string; count: number } | null = null;
   #nextAttemptAtMs: number | null = null;
   #abort: AbortController | null = null;
+  /** The next batch, read from disk while the current one was in flight (at most one batch). */
+  #readAhead: { readonly afterPos: number; readonly entries: Promise<ForwardEntry[] | null> } | null = null;
   #loop: Promise<void> | null = null;
   #unsubscribe: (() => void) | null = null;
 
@@ -177,8 +179,12 @@ export class Forwarder {
   async #step(): Promise<Step> {
     if (this.#retryQueue.size > 0) return this.#retryStep();
     const cursor = this.#d.queue.cursor();
-    const entries = await this.#d.queue.readAfter(cursor, this.#maxEntries, this.#o.batchMaxBytes);
+    const entries = (await this.#takeReadAhead(cursor)) ?? (await this.#d.queue.readAfter(cursor, this.#maxEntries, this.#o.batchMaxBytes));
     if (entries.length === 0) return { kind: 'empty' };
+    const lastPos = (entries[entries.length - 1] as ForwardEntry).pos;
+    // Read the next batch from disk while this one is on the wire: still one batch in flight, at
+    // most two in memory. It is used only when this batch settles whole.
+    const readAhead = this.#d.queue.readAfter(lastPos, this.#maxEntries, this.#o.batchMaxBytes).catch(() => null);
     this.#setState('sending');
     // After a start the cloud may lack keys we sent before a crash or that it lost: resend the keys
     // of every terminal in the first batch; afterwards only those it said it does not know.
@@ -214,7 +220,18 @@ export class Forwarder {
     this.#maxEntries = Math.min(this.#o.batchMaxEvents, this.#maxEntries * 2);
     if (verdict.stop !== null) return this.#handleStop(verdict.stop);
     this.#lastGap = null;
+    if (verdict.throughPos === lastPos) this.#readAhead = { afterPos: lastPos, entries: readAhead };
     return MORE;
+  }
+
+  /** The read-ahead batch when it starts right after `cursor` and is not empty; else null. */
+  async #takeReadAhead(cursor: number): Promise<ForwardEntry[] | null> {
+    const ahead = this.#readAhead;
+    this.#readAhead = null;
+    if (ahead === null || ahead.afterPos !== cursor) return null;
+    const entries = await ahead.entries;
+    // Empty means nothing was there when it was read: read again, something may have come since.
+    return entries === null || entries.length === 0 ? null : entries;
   }
 
   async #handleStop(stop: SettleStop): Promise<Step> {
