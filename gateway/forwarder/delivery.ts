@@ -89,6 +89,8 @@ export function startDelivery(config: DeliveryConfig, deps: DeliveryDeps): Deliv
   mountDeliveryRoutes(deps.app, { adminToken: config.adminToken, forwarder, queue: deps.queue, monitor, gate, clock: deps.clock });
   forwarder.start();
   monitor.start();
+  // The status topic learns the first probe's verdict even when it is "offline" (no change event).
+  void monitor.probeNow().then(() => deps.statusTopic?.update({ wan: monitor.state }));
   return {
     forwarder,
     monitor,

@@ -34,8 +34,6 @@ export const DEFAULT_WAN_PROBE_TIMEOUT_MS = 5_000;
 export const DEFAULT_WAN_DEGRADED_RTT_MS = 2_000;
 /** Consecutive failures (probes or requests) before the link counts as `offline`, not `degraded`. */
 export const DEFAULT_WAN_OFFLINE_AFTER_FAILURES = 2;
-/** The retained gateway/status is republished this often even without a change (DESIGN §3.3). */
-export const DEFAULT_STATUS_PUBLISH_INTERVAL_MS = 30_000;
 
 /** Retention of events the cloud accepted: a month covers every dispute window we know of. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -55,7 +53,6 @@ export const deliveryOptionsShape = {
   wanProbeIntervalOfflineMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_WAN_PROBE_INTERVAL_OFFLINE_MS),
   wanProbeTimeoutMs: z.number().int().min(50).max(60_000).default(DEFAULT_WAN_PROBE_TIMEOUT_MS),
   wanDegradedRttMs: z.number().int().min(1).max(60_000).default(DEFAULT_WAN_DEGRADED_RTT_MS),
-  statusPublishIntervalMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_STATUS_PUBLISH_INTERVAL_MS),
   retentionDays: z.number().min(0).max(36_500).default(DEFAULT_RETENTION_DAYS),
   retentionCron: z.string().min(9).max(100).default(DEFAULT_RETENTION_CRON),
   retentionMaxEntriesPerRun: z.number().int().min(1).max(10_000_000).default(DEFAULT_RETENTION_MAX_ENTRIES_PER_RUN),
@@ -75,7 +72,6 @@ export const DELIVERY_OPTION_SPECS: OptionSpecs = {
   wanProbeIntervalOfflineMs: { type: 'number', doc: `probe period while degraded/offline (default ${DEFAULT_WAN_PROBE_INTERVAL_OFFLINE_MS})` },
   wanProbeTimeoutMs: { type: 'number', doc: `a probe slower than this failed (default ${DEFAULT_WAN_PROBE_TIMEOUT_MS})` },
   wanDegradedRttMs: { type: 'number', doc: `probe round trip above which the WAN is "degraded" (default ${DEFAULT_WAN_DEGRADED_RTT_MS})` },
-  statusPublishIntervalMs: { type: 'number', doc: `period of the retained gateway/status message (default ${DEFAULT_STATUS_PUBLISH_INTERVAL_MS})` },
   retentionDays: { type: 'number', doc: `delete events the cloud accepted more than this many days ago (default ${DEFAULT_RETENTION_DAYS})` },
   retentionCron: { type: 'string', doc: `node-cron pattern of the retention run (default "${DEFAULT_RETENTION_CRON}")` },
   retentionMaxEntriesPerRun: { type: 'number', doc: `entries one retention run deletes at most (default ${DEFAULT_RETENTION_MAX_ENTRIES_PER_RUN})` },
