@@ -9,7 +9,7 @@ import { makeTempDir, removeDir } from './temp.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM_INSTALL_HINT =
-  'Chromium is not installed: run `.ci/install-system-deps` (apt-get update && apt-get install -y --no-install-recommends chromium)';
+  'Chromium is not installed: run `scripts/install-system-deps` (apt-get update && apt-get install -y --no-install-recommends chromium)';
 
 /** Flags for a quiet, offline, sandbox-less headless run as root in a container. */
 export const CHROMIUM_ARGS = [
