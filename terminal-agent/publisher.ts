@@ -67,6 +67,7 @@ export class Publisher extends EventEmitter {
   #gapReset: { expected: number; sentUpTo: number } | undefined;
   #latestAck: ChainHead | undefined;
   #applyingAck = false;
+  #rejectTail: Promise<void> = Promise.resolve();
   readonly #topics;
 
   constructor(options: PublisherOptions) {
@@ -251,7 +252,13 @@ export class Publisher extends EventEmitter {
       this.#latestAck = this.#latestAck === undefined || msg.ack.seq > this.#latestAck.seq ? msg.ack : this.#latestAck;
       void this.#applyAcks();
     } else if (msg.kind === 'reject') {
-      void this.#onReject(msg.reject);
+      // One reject at a time, in arrival order: a SEQ_GAP must see the set-aside of the reject
+      // before it, or it would rewind and resend the rejected event.
+      const reject = msg.reject;
+      this.#rejectTail = this.#rejectTail.then(() => this.#onReject(reject)).catch((err: unknown) => {
+        this.#errors++;
+        this.#o.logger.warn('handling a reject failed', { err });
+      });
     } else {
       this.gatewayStatus = msg.status;
       if (msg.status.accepting && this.#pausedUntilMs > 0) this.#pausedUntilMs = 0;
@@ -293,6 +300,7 @@ export class Publisher extends EventEmitter {
     const outbox = this.#o.outbox;
     this.emit('reject', rej);
     if (rej.code === 'SEQ_GAP' && rej.expected !== undefined) {
+      if (this.blocked !== undefined) return; // the chain is stopped: nothing after it is resent
       const g = this.#gapReset;
       if (g !== undefined && rej.expected === g.expected && rej.seq <= g.sentUpTo) return; // sent before the rewind
       const aside = (await outbox.rejected(this.#limits.maxRejectedScan)).find((r) => r.seq === rej.expected);

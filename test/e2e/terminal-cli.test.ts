@@ -30,7 +30,7 @@ function tillgate(args: string[], timeoutMs = 30_000): Promise<{ code: number | 
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.resume();
   return within(
-    new Promise((resolve) => child.once('exit', (code) => resolve({ code, lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown) }))),
+    new Promise<{ code: number | null; lines: unknown[] }>((resolve) => child.once('exit', (code) => resolve({ code, lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown) }))),
     timeoutMs,
     `tillgate ${args[0]}`,
   ).finally(() => child.kill('SIGKILL'));
