@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { makeTempDir, removeDir } from '../../support/temp.js';
-import { killAll, spawnTillgate, type TillgateProcess } from './tillgate-process.js';
+import { killAll, readyNumber, readyString, spawnTillgate, type TillgateProcess } from '../../support/tillgate-process.js';
 import { ADMIN_TOKEN, CLOUD_TOKEN, GATEWAY_ID, STORE } from './terminals.js';
 
 /** Fast retries and probes so faults heal in test time (production defaults are slower on purpose). */
@@ -34,17 +34,17 @@ export class TestSystem {
 
   get cloudUrl(): string {
     if (this.cloud === null) throw new TypeError('no cloud running');
-    return String(this.cloud.ready.url);
+    return readyString(this.cloud, 'url');
   }
 
   get gatewayUrl(): string {
     if (this.gateway === null) throw new TypeError('no gateway running');
-    return String(this.gateway.ready.httpUrl);
+    return readyString(this.gateway, 'httpUrl');
   }
 
   get mqttPort(): number {
     if (this.gateway === null) throw new TypeError('no gateway running');
-    return Number(this.gateway.ready.mqttPort);
+    return readyNumber(this.gateway, 'mqttPort');
   }
 
   async startCloud(): Promise<TillgateProcess> {
@@ -52,7 +52,7 @@ export class TestSystem {
       ['cloud', '--data-dir', join(this.dir, 'cloud'), '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN_TOKEN, '--gateways', `${GATEWAY_ID}:${STORE}:${CLOUD_TOKEN}`, '--log-level', 'warn'],
       { readyKind: 'cloud' },
     );
-    this.proxy.setTarget(Number(this.cloud.ready.httpPort));
+    this.proxy.setTarget(readyNumber(this.cloud, 'httpPort'));
     return this.cloud;
   }
 
