@@ -13,7 +13,8 @@ import { topics } from '../../protocol/topics.js';
 import { signChain, testSigner, type SignedChainEvent } from '../support/events.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor, within } from '../support/wait.js';
-import { assertBuilt, kill9, spawnGateway, stopGracefully, type GatewayProcess } from '../gateway/gateway-process.js';
+import { assertBuilt, killAll } from '../support/tillgate-process.js';
+import { spawnGateway, type GatewayProcess } from '../gateway/gateway-process.js';
 import { ADMIN_TOKEN, STORE } from '../gateway/support.js';
 
 const TERMINALS = 20;
@@ -92,7 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const t of terminals) t.stop();
-  if (gw !== undefined && gw.child.exitCode === null) await kill9(gw);
+  await killAll([gw]);
   await removeDir(dataDir);
 });
 
@@ -124,7 +125,7 @@ describe('gateway crash safety', () => {
       const sessions = terminals.map((t) => t.session(gw!.mqttPort));
       const target = Math.min(totalAcked() + ACKS_BETWEEN_KILLS, TERMINALS * EVENTS_PER_TERMINAL - 1);
       await waitFor(() => totalAcked() >= target || allDone(), { timeoutMs: 20_000, intervalMs: 2, what: `acks before kill ${kill + 1}` });
-      await kill9(gw);
+      await gw.kill9();
       await within(Promise.all(sessions), 10_000, 'sessions end after kill');
       gw = await spawnGateway(dataDir);
     }
@@ -132,7 +133,7 @@ describe('gateway crash safety', () => {
     while (!allDone()) {
       await within(Promise.all(terminals.map((t) => t.session(gw!.mqttPort))), 30_000, 'final sessions');
     }
-    expect(await stopGracefully(gw)).toBe(0);
+    expect(await gw.stop()).toBe(0);
     expect(terminals.flatMap((t) => t.violations)).toEqual([]);
     expect(killedAt).toBeGreaterThan(KILLS * 100);
 
