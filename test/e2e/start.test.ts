@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, spawnTillgate, type TillgateProcess } from '../chaos/harness/tillgate-process.js';
+import { killAll, spawnTillgate, type TillgateProcess } from '../support/tillgate-process.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
