@@ -13,6 +13,7 @@ import { startCloud, type CloudHandle } from '../cloud-bridge/index.js';
 import { startGateway, type GatewayHandle } from '../gateway/index.js';
 import { helpText, loadConfig } from '../lib/config.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { untilStopSignal } from '../lib/signals.js';
 import { startSimulator, type SimulatorHandle } from '../terminal-agent/sim/simulator.js';
 import { START_DRAIN_TIMEOUT_S, START_OPTION_SPECS, startOptionsSchema, type StartOptions } from './start-options.js';
 
@@ -70,10 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ ready: 'start', statusUrl: `${gateway.httpUrl}/`, httpPort: gateway.httpPort, mqttPort: gateway.mqttPort, cloudUrl: cloud.url, store: STORE, terminals: o.terminals })}\n`);
     process.stderr.write(guide(o, gateway, cloud, dataDir));
 
-    const signal = await new Promise<NodeJS.Signals>((done) => {
-      process.once('SIGTERM', () => done('SIGTERM'));
-      process.once('SIGINT', () => done('SIGINT'));
-    });
+    const signal = await untilStopSignal();
     process.stderr.write(`tillgate start: ${signal}, stopping terminals, gateway and cloud…\n`);
   } finally {
     await stopAll();

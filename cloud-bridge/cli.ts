@@ -4,6 +4,7 @@
  */
 import { helpText, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
+import { untilStopSignal } from '../lib/signals.js';
 import { cloudOptionSpecs, cloudOptionsSchema } from './options.js';
 import { startCloud } from './index.js';
 
@@ -16,16 +17,8 @@ export async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: options.logLevel, bindings: { program: 'tillgate-cloud' } });
   const cloud = await startCloud(options, { logger });
   process.stdout.write(`${JSON.stringify({ ready: 'cloud', httpPort: cloud.httpPort, url: cloud.url })}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info('shutting down', { signal });
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  const signal = await untilStopSignal();
+  logger.info('shutting down', { signal });
   await cloud.close();
   return 0;
 }

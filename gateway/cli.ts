@@ -5,6 +5,7 @@
  */
 import { helpText, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
+import { untilStopSignal } from '../lib/signals.js';
 import { GATEWAY_OPTION_SPECS, gatewayOptionsSchema } from './config.js';
 import { startGateway } from './index.js';
 
@@ -19,10 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     JSON.stringify({ ready: 'gateway', mqttPort: gateway.mqttPort, mqttTlsPort: gateway.mqttTlsPort, httpPort: gateway.httpPort, httpUrl: gateway.httpUrl }) + '\n',
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await untilStopSignal();
   logger.info('shutting down', { signal });
   await gateway.close();
   return 0;
