@@ -17,9 +17,13 @@ export const AGENT_ERROR_CODES = {
   NOT_SYNCED: 'NOT_SYNCED',
   /** The transaction does not match the event schema (or carries a card number). */
   BAD_TRANSACTION: 'BAD_TRANSACTION',
+  /** The `Idempotency-Key` is empty, longer than 128 characters, or outside `[A-Za-z0-9._:-]`. */
+  BAD_IDEMPOTENCY_KEY: 'BAD_IDEMPOTENCY_KEY',
+  /** The key was already used for a different payment (type, amount or currency differ): nothing recorded. */
+  IDEMPOTENCY_MISMATCH: 'IDEMPOTENCY_MISMATCH',
   /** The outbox is not open (closed, or never opened). */
   OUTBOX_CLOSED: 'OUTBOX_CLOSED',
-  /** An append did not follow the head (seq must be head + 1): a bug, never bad input. */
+  /** An append broke the outbox's order (seq must be head + 1; a key is stored once): a bug, never bad input. */
   OUTBOX_SEQUENCE: 'OUTBOX_SEQUENCE',
   /** The outbox storage failed (disk error): the event was NOT recorded. */
   OUTBOX_IO: 'OUTBOX_IO',

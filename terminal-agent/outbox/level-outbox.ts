@@ -1,15 +1,18 @@
 /**
  * The LevelDB outbox (classic-level). Keyspaces (sublevels): `e` pending events by zero-padded seq,
- * `r` rejected events by seq, `m` meta (head, acked, synced). Every write is one batch; appends,
- * rejects and the reset base use `{ sync: true }`, so they survive a power cut, not only a
- * `kill -9` (TESTING.md). Writes are serialized.
+ * `r` rejected events by seq, `m` meta (head, acked, synced), `k` idempotency records by key and
+ * `i` their age index by seq (so pruning reads the oldest first, never scans). Every write is one
+ * batch; appends (with their idempotency key), rejects and the reset base use `{ sync: true }`, so
+ * they survive a power cut, not only a `kill -9` (TESTING.md). Writes are serialized.
  */
 import { ClassicLevel } from 'classic-level';
 import { z } from 'zod';
 import { EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
 import { AGENT_ERROR_CODES } from '../errors.js';
-import { PendingIndex, type Outbox, type OutboxRecord, type OutboxState, type OutboxStats, type RejectedRecord } from './outbox.js';
+import {
+  assertKeyFor, PendingIndex, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord, type OutboxState, type OutboxStats, type RejectedRecord,
+} from './outbox.js';
 
 const headSchema = z.object({ seq: z.number().int().min(0), hash: z.string().max(64) });
 const metaSchema = z.object({ head: headSchema, acked: headSchema, synced: z.boolean() });
@@ -23,6 +26,17 @@ const recordSchema = z.object({
   recordedAtMs: z.number(),
 });
 const rejectedSchema = recordSchema.extend({ code: z.string().max(64), message: z.string().max(512), rejectedAtMs: z.number() });
+const idempotencySchema = z.object({
+  key: z.string().min(1).max(128),
+  id: z.string().max(64),
+  seq: z.number().int().min(1),
+  offline: z.boolean(),
+  type: z.string().max(64),
+  amount: z.number().int(),
+  currency: z.string().max(16),
+  recordedAtMs: z.number(),
+});
+const ageEntrySchema = z.object({ key: z.string().min(1).max(128), recordedAtMs: z.number() });
 
 const META_KEY = 'meta';
 const key = (seq: number): string => String(seq).padStart(16, '0');
@@ -33,6 +47,9 @@ export class LevelOutbox implements Outbox {
   readonly #events;
   readonly #rejects;
   readonly #meta;
+  readonly #keys;
+  readonly #keyAges;
+  #keyCount = 0;
   #m: Meta = { head: EMPTY_HEAD, acked: EMPTY_HEAD, synced: false };
   readonly #pending = new PendingIndex();
   #rejectedCount = 0;
@@ -44,6 +61,8 @@ export class LevelOutbox implements Outbox {
     this.#events = this.#db.sublevel<string, string>('e', { valueEncoding: 'utf8' });
     this.#rejects = this.#db.sublevel<string, string>('r', { valueEncoding: 'utf8' });
     this.#meta = this.#db.sublevel<string, string>('m', { valueEncoding: 'utf8' });
+    this.#keys = this.#db.sublevel<string, string>('k', { valueEncoding: 'utf8' });
+    this.#keyAges = this.#db.sublevel<string, string>('i', { valueEncoding: 'utf8' });
   }
 
   get state(): OutboxState {
@@ -63,6 +82,8 @@ export class LevelOutbox implements Outbox {
         this.#pending.add(r);
       }
       for await (const _ of this.#rejects.keys()) this.#rejectedCount++;
+      // Bounded by maxIdempotencyKeys (100,000 by default: ~60 ms here).
+      for await (const _ of this.#keyAges.keys()) this.#keyCount++;
     } catch (cause) {
       this.#state = 'closed';
       await this.#db.close().catch(() => undefined);
@@ -98,23 +119,73 @@ export class LevelOutbox implements Outbox {
     return this.#pending.stats(this.#rejectedCount);
   }
 
-  append(record: OutboxRecord): Promise<void> {
-    return this.#serial(() => this.#append(record));
+  append(record: OutboxRecord, idempotency?: IdempotencyRecord): Promise<void> {
+    return this.#serial(() => this.#append(record, idempotency));
   }
 
-  async #append(record: OutboxRecord): Promise<void> {
+  async #append(record: OutboxRecord, idempotency: IdempotencyRecord | undefined): Promise<void> {
     this.#assertOpen();
     if (record.seq !== this.#m.head.seq + 1) {
       throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `append seq ${record.seq} after head ${this.#m.head.seq}`);
     }
     const valid = recordSchema.parse(record); // STYLE 10: check before it is written
+    const idem = idempotency === undefined ? undefined : idempotencySchema.parse(idempotency);
+    if (idem !== undefined) {
+      assertKeyFor(valid, idem);
+      if ((await this.#keys.get(idem.key)) !== undefined) {
+        throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, 'idempotency key is already stored');
+      }
+    }
     const next: Meta = { ...this.#m, head: { seq: valid.seq, hash: valid.hash } };
+    // One synced batch: the event and its idempotency key are durable together or not at all.
     await this.#write(true, (b) => {
       b.put(key(valid.seq), JSON.stringify(valid), { sublevel: this.#events });
       b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta });
+      if (idem !== undefined) {
+        b.put(idem.key, JSON.stringify(idem), { sublevel: this.#keys });
+        b.put(key(idem.seq), JSON.stringify({ key: idem.key, recordedAtMs: idem.recordedAtMs }), { sublevel: this.#keyAges });
+      }
     });
     this.#m = next;
     this.#pending.add(valid);
+    if (idem !== undefined) this.#keyCount++;
+  }
+
+  async idempotencyRecord(k: string): Promise<IdempotencyRecord | undefined> {
+    this.#assertOpen();
+    const raw = await this.#keys.get(k);
+    return raw === undefined ? undefined : idempotencySchema.parse(JSON.parse(raw)); // STYLE 10
+  }
+
+  idempotencyKeyCount(): number {
+    this.#assertOpen();
+    return this.#keyCount;
+  }
+
+  pruneIdempotencyKeys(policy: IdempotencyPrunePolicy): Promise<number> {
+    return this.#serial(() => this.#pruneIdempotencyKeys(policy));
+  }
+
+  async #pruneIdempotencyKeys(policy: IdempotencyPrunePolicy): Promise<number> {
+    this.#assertOpen();
+    const doomed: { seqKey: string; key: string }[] = [];
+    for await (const [seqKey, value] of this.#keyAges.iterator({ limit: policy.limit })) {
+      const age = ageEntrySchema.parse(JSON.parse(value));
+      const overCount = this.#keyCount - doomed.length > policy.maxKeys;
+      // Seq order is recording order: past the first young key the rest are younger (a clock stepped
+      // back only keeps a few keys longer).
+      if (!overCount && age.recordedAtMs >= policy.olderThanMs) break;
+      doomed.push({ seqKey, key: age.key });
+    }
+    if (doomed.length === 0) return 0;
+    await this.#write(false, (b) => {
+      for (const d of doomed) {
+        b.del(d.seqKey, { sublevel: this.#keyAges });
+        b.del(d.key, { sublevel: this.#keys });
+      }
+    });
+    this.#keyCount -= doomed.length;
+    return doomed.length;
   }
 
   async read(fromSeq: number, limit: number): Promise<OutboxRecord[]> {

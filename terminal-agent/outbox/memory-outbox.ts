@@ -5,7 +5,9 @@
 import { EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
 import { AGENT_ERROR_CODES } from '../errors.js';
-import { PendingIndex, type Outbox, type OutboxRecord, type OutboxState, type OutboxStats, type RejectedRecord } from './outbox.js';
+import {
+  assertKeyFor, PendingIndex, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord, type OutboxState, type OutboxStats, type RejectedRecord,
+} from './outbox.js';
 
 export class MemoryOutbox implements Outbox {
   #state: OutboxState = 'new';
@@ -15,6 +17,8 @@ export class MemoryOutbox implements Outbox {
   readonly #events = new Map<number, OutboxRecord>();
   readonly #rejects = new Map<number, RejectedRecord>();
   readonly #pending = new PendingIndex();
+  /** Insertion order is seq order (appends are in seq order), so the first entries are the oldest. */
+  readonly #keys = new Map<string, IdempotencyRecord>();
 
   get state(): OutboxState {
     return this.#state;
@@ -42,12 +46,36 @@ export class MemoryOutbox implements Outbox {
     this.#assertOpen();
     return this.#pending.stats(this.#rejects.size);
   }
-  async append(record: OutboxRecord): Promise<void> {
+  async append(record: OutboxRecord, idempotency?: IdempotencyRecord): Promise<void> {
     this.#assertOpen();
     if (record.seq !== this.#head.seq + 1) throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `append seq ${record.seq} after head ${this.#head.seq}`);
+    if (idempotency !== undefined) {
+      assertKeyFor(record, idempotency);
+      if (this.#keys.has(idempotency.key)) throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, 'idempotency key is already stored');
+      this.#keys.set(idempotency.key, { ...idempotency });
+    }
     this.#events.set(record.seq, { ...record });
     this.#pending.add(record);
     this.#head = { seq: record.seq, hash: record.hash };
+  }
+  async idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
+    this.#assertOpen();
+    const r = this.#keys.get(key);
+    return r === undefined ? undefined : { ...r };
+  }
+  idempotencyKeyCount(): number {
+    this.#assertOpen();
+    return this.#keys.size;
+  }
+  async pruneIdempotencyKeys(policy: IdempotencyPrunePolicy): Promise<number> {
+    this.#assertOpen();
+    let n = 0;
+    for (const [key, r] of this.#keys) {
+      if (n >= policy.limit || (this.#keys.size <= policy.maxKeys && r.recordedAtMs >= policy.olderThanMs)) break;
+      this.#keys.delete(key);
+      n++;
+    }
+    return n;
   }
   async read(fromSeq: number, limit: number): Promise<OutboxRecord[]> {
     this.#assertOpen();

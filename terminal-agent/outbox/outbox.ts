@@ -26,6 +26,34 @@ export interface RejectedRecord extends OutboxRecord {
   readonly rejectedAtMs: number;
 }
 
+/**
+ * What the outbox keeps per idempotency key (the payment app's retry token): enough to answer a
+ * retry with the original result, and to refuse a retry that is not the same payment.
+ */
+export interface IdempotencyRecord {
+  /** The key the payment app sent (validated by the recorder: `IDEMPOTENCY_KEY_PATTERN`). */
+  readonly key: string;
+  /** Event id and seq of the event recorded under this key. */
+  readonly id: string;
+  readonly seq: number;
+  readonly offline: boolean;
+  readonly type: string;
+  readonly amount: number;
+  readonly currency: string;
+  /** When it was recorded, agent clock (ms since epoch): what `idempotencyKeyTtlS` is measured from. */
+  readonly recordedAtMs: number;
+}
+
+/** Which idempotency keys `pruneIdempotencyKeys` removes, oldest (lowest seq) first. */
+export interface IdempotencyPrunePolicy {
+  /** Keys recorded before this instant (ms since epoch) go. */
+  readonly olderThanMs: number;
+  /** After that, the oldest keys beyond this many go too. */
+  readonly maxKeys: number;
+  /** At most this many keys are deleted per call (one bounded batch). */
+  readonly limit: number;
+}
+
 export interface OutboxStats {
   /** Events waiting for the gateway's ack (rejected ones not included). */
   readonly depth: number;
@@ -55,8 +83,23 @@ export interface Outbox {
   /** False until the outbox learned where the gateway's chain stands (adoptBase or an ack). */
   synced(): boolean;
   stats(): OutboxStats;
-  /** Appends durably (fsync'd) before resolving. */
-  append(record: OutboxRecord): Promise<void>;
+  /**
+   * Appends durably (fsync'd) before resolving. With `idempotency` (whose `id`/`seq` must be the
+   * record's), the key is stored in the SAME synced write as the event: after a crash either both
+   * are there or neither is, so a retry can never record the payment twice. A key that is already
+   * stored fails with `OUTBOX_SEQUENCE` (the recorder looks it up first: a bug, never bad input).
+   */
+  append(record: OutboxRecord, idempotency?: IdempotencyRecord): Promise<void>;
+  /** The record stored under an idempotency key, or undefined (never stored, or pruned). */
+  idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
+  /** How many idempotency keys are stored. */
+  idempotencyKeyCount(): number;
+  /**
+   * Deletes idempotency keys per `policy` in one write of at most `policy.limit` deletes (not
+   * fsync'd: a prune lost to a power cut is only done again). Returns how many went; call again
+   * while it returns `policy.limit`. Keys are independent of acks: acking an event keeps its key.
+   */
+  pruneIdempotencyKeys(policy: IdempotencyPrunePolicy): Promise<number>;
   /** Pending records with seq >= fromSeq, in seq order, at most `limit`. */
   read(fromSeq: number, limit: number): Promise<OutboxRecord[]>;
   /** Applies a gateway ack: prunes every pending record with seq <= ack.seq; returns how many. */
@@ -74,6 +117,11 @@ export interface Outbox {
   setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean>;
   /** Rejected records in seq order, at most `limit`. */
   rejected(limit: number): Promise<RejectedRecord[]>;
+}
+
+/** The idempotency record names the event it is appended with (STYLE 10; a recorder bug otherwise). */
+export function assertKeyFor(record: OutboxRecord, idem: IdempotencyRecord): void {
+  if (idem.seq !== record.seq || idem.id !== record.id) throw new TypeError('idempotency record does not name the appended event');
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasCode } from '../../protocol/errors.js';
-import type { Outbox, OutboxRecord } from '../../terminal-agent/outbox/outbox.js';
+import type { IdempotencyRecord, Outbox, OutboxRecord } from '../../terminal-agent/outbox/outbox.js';
 
 export interface OutboxFixture {
   readonly outbox: Outbox;
@@ -16,6 +16,11 @@ export interface OutboxFixture {
 const rec = (seq: number, exposureMinor = 100, recordedAtMs = 1_000 * seq): OutboxRecord => ({
   seq, id: `0190b2d0-0000-7000-8000-${String(seq).padStart(12, '0')}`, jws: `h.p${seq}.s`, hash: `hash-${seq}`.padEnd(43, 'x'), exposureMinor, recordedAtMs,
 });
+
+const idem = (seq: number, key = `app-key-${seq}`, recordedAtMs = 1_000 * seq): IdempotencyRecord => ({
+  key, id: rec(seq).id, seq, offline: seq % 2 === 0, type: 'payment', amount: 100 * seq, currency: 'EUR', recordedAtMs,
+});
+const policy = (olderThanMs: number, maxKeys = 1_000, limit = 1_000) => ({ olderThanMs, maxKeys, limit });
 
 async function expectCode(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
   let err: unknown;
@@ -128,12 +133,71 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
       await expectCode(o.adoptBase({ seq: 1, hash: 'x' }), 'OUTBOX_CLOSED');
       await expectCode(o.setAside(1, 'SCHEMA', 'x', 1), 'OUTBOX_CLOSED');
       await expectCode(o.rejected(1), 'OUTBOX_CLOSED');
+      await expectCode(o.idempotencyRecord('app-key-1'), 'OUTBOX_CLOSED');
+      await expectCode(() => o.idempotencyKeyCount(), 'OUTBOX_CLOSED');
+      await expectCode(o.pruneIdempotencyKeys(policy(0)), 'OUTBOX_CLOSED');
     });
 
     it(`${name} - before open every call fails with a code`, async () => {
       fx = await make();
       await expectCode(() => fx!.outbox.head(), 'OUTBOX_CLOSED');
       await expectCode(fx.outbox.append(rec(1)), 'OUTBOX_CLOSED');
+    });
+
+    it(`${name} - stores an idempotency key with its event and finds it by key`, async () => {
+      const o = await open();
+      await o.append(rec(1), idem(1));
+      await o.append(rec(2)); // no key: nothing stored for it
+      await o.append(rec(3), idem(3, 'order-77:attempt-1'));
+      expect(await o.idempotencyRecord('app-key-1')).toEqual(idem(1));
+      expect(await o.idempotencyRecord('order-77:attempt-1')).toEqual(idem(3, 'order-77:attempt-1'));
+      expect(await o.idempotencyRecord('app-key-2')).toBeUndefined();
+      expect(o.idempotencyKeyCount()).toBe(2);
+    });
+
+    it(`${name} - a refused append stores no key, and a key is stored only once`, async () => {
+      const o = await open();
+      await expectCode(o.append(rec(2), idem(2)), 'OUTBOX_SEQUENCE'); // does not follow the head
+      expect(await o.idempotencyRecord('app-key-2')).toBeUndefined();
+      await o.append(rec(1), idem(1, 'k'));
+      await expectCode(o.append(rec(2), idem(2, 'k')), 'OUTBOX_SEQUENCE');
+      expect(o.head().seq).toBe(1);
+      expect(await o.idempotencyRecord('k')).toEqual(idem(1, 'k'));
+      await expect(o.append(rec(2), idem(3))).rejects.toBeInstanceOf(TypeError); // names another event
+      expect(o.head().seq).toBe(1);
+      expect(o.idempotencyKeyCount()).toBe(1);
+    });
+
+    it(`${name} - an ack or a reject of the event keeps its idempotency key`, async () => {
+      const o = await open();
+      for (let s = 1; s <= 3; s++) await o.append(rec(s), idem(s));
+      await o.acknowledge({ seq: 2, hash: rec(2).hash });
+      await o.setAside(3, 'BAD_CHAIN', 'x', 9);
+      for (let s = 1; s <= 3; s++) expect(await o.idempotencyRecord(`app-key-${s}`)).toEqual(idem(s));
+    });
+
+    it(`${name} - prunes the keys older than the cut-off, oldest first, and keeps the younger`, async () => {
+      const o = await open();
+      for (let s = 1; s <= 5; s++) await o.append(rec(s), idem(s)); // recorded at 1000..5000 ms
+      expect(await o.pruneIdempotencyKeys(policy(3_500))).toBe(3);
+      for (let s = 1; s <= 3; s++) expect(await o.idempotencyRecord(`app-key-${s}`)).toBeUndefined();
+      expect(await o.idempotencyRecord('app-key-4')).toEqual(idem(4));
+      expect(o.idempotencyKeyCount()).toBe(2);
+      expect(await o.pruneIdempotencyKeys(policy(3_500))).toBe(0);
+      expect(o.head().seq).toBe(5); // events are untouched
+      expect((await o.read(1, 10)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it(`${name} - prunes the oldest keys beyond the count bound, at most the batch limit per call`, async () => {
+      const o = await open();
+      for (let s = 1; s <= 5; s++) await o.append(rec(s), idem(s));
+      expect(await o.pruneIdempotencyKeys(policy(0, 2, 2))).toBe(2);
+      expect(await o.pruneIdempotencyKeys(policy(0, 2, 2))).toBe(1);
+      expect(await o.pruneIdempotencyKeys(policy(0, 2, 2))).toBe(0);
+      expect(o.idempotencyKeyCount()).toBe(2);
+      expect(await o.idempotencyRecord('app-key-3')).toBeUndefined();
+      expect(await o.idempotencyRecord('app-key-4')).toEqual(idem(4));
+      expect(await o.idempotencyRecord('app-key-5')).toEqual(idem(5));
     });
 
     it(`${name} - concurrent appends and acks leave a consistent head and ack`, async () => {
@@ -150,6 +214,26 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
     });
 
     // Registered only for durable implementations, so no test is ever silently skipped.
+    if (options.durable) it(`${name} - keeps idempotency keys across close and reopen, and pruned keys stay pruned`, async () => {
+      const o = await open();
+      if (fx?.reopen === undefined) throw new TypeError('a durable fixture must provide reopen()');
+      for (let s = 1; s <= 4; s++) await o.append(rec(s), idem(s));
+      await o.acknowledge({ seq: 4, hash: rec(4).hash });
+      expect(await o.pruneIdempotencyKeys(policy(1_500))).toBe(1);
+      await o.close();
+      const again = fx.reopen();
+      await again.open();
+      try {
+        expect(again.idempotencyKeyCount()).toBe(3);
+        expect(await again.idempotencyRecord('app-key-1')).toBeUndefined();
+        for (let s = 2; s <= 4; s++) expect(await again.idempotencyRecord(`app-key-${s}`)).toEqual(idem(s));
+        await again.append(rec(5), idem(5));
+        expect(again.idempotencyKeyCount()).toBe(4);
+      } finally {
+        await again.close();
+      }
+    });
+
     if (options.durable) it(`${name} - keeps everything across close and reopen`, async () => {
       const o = await open();
       if (fx?.reopen === undefined) throw new TypeError('a durable fixture must provide reopen()');
