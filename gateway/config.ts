@@ -31,6 +31,11 @@ export const DEFAULT_COMMIT_MAX_PENDING = 20_000;
 export const DEFAULT_MAX_INFLIGHT_PER_CLIENT = 1_024;
 /** Open MQTT connections: a store has tens of terminals; the rest is a flood. */
 export const DEFAULT_MAX_CONNECTIONS = 1_000;
+/**
+ * Largest MQTT packet a client may send. Events are ≤ 16 KiB; up to this size an oversized event
+ * still gets its coded TOO_LARGE reject, past it the connection is closed before Aedes buffers it.
+ */
+export const DEFAULT_MQTT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
 /** Seconds a socket may take to send CONNECT before it is dropped. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Enrolled terminals: bounds the in-memory registry and heads. */
@@ -85,6 +90,7 @@ export const gatewayOptionsSchema = z
     commitMaxPending: positiveInt.default(DEFAULT_COMMIT_MAX_PENDING),
     maxInflightPerClient: positiveInt.default(DEFAULT_MAX_INFLIGHT_PER_CLIENT),
     maxConnections: positiveInt.default(DEFAULT_MAX_CONNECTIONS),
+    mqttMaxPacketBytes: z.number().int().min(64 * 1024).max(256 * 1024 * 1024).default(DEFAULT_MQTT_MAX_PACKET_BYTES),
     connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
     maxTerminals: positiveInt.default(DEFAULT_MAX_TERMINALS),
     maxKeysPerTerminal: positiveInt.max(64).default(DEFAULT_MAX_KEYS_PER_TERMINAL),
@@ -148,6 +154,7 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   commitMaxPending: { type: 'number', doc: `records waiting for a commit (default ${DEFAULT_COMMIT_MAX_PENDING})` },
   maxInflightPerClient: { type: 'number', doc: `publishes per client in the pipeline (default ${DEFAULT_MAX_INFLIGHT_PER_CLIENT})` },
   maxConnections: { type: 'number', doc: `open MQTT connections (default ${DEFAULT_MAX_CONNECTIONS})` },
+  mqttMaxPacketBytes: { type: 'number', doc: `largest MQTT packet; a larger one closes the connection (default ${DEFAULT_MQTT_MAX_PACKET_BYTES})` },
   connectTimeoutMs: { type: 'number', doc: `time to send CONNECT (default ${DEFAULT_CONNECT_TIMEOUT_MS})` },
   maxTerminals: { type: 'number', doc: `enrolled terminals (default ${DEFAULT_MAX_TERMINALS})` },
   maxKeysPerTerminal: { type: 'number', doc: `enrolled keys per terminal (default ${DEFAULT_MAX_KEYS_PER_TERMINAL})` },

@@ -158,7 +158,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       cacheEntries: options.maxTerminals,
     });
     const presence = new Presence(options.maxTerminals);
-    const acl: AclCounters = { publishDenied: 0, subscribeDenied: 0 };
+    const acl: AclCounters = { publishDenied: 0, subscribeDenied: 0, oversizeClosed: 0 };
     const lanes = new ClientLanes(options.maxInflightPerClient);
     Object.assign(broker, brokerHooks({ store: options.store, clock, logger, authenticator, pipeline, lanes, health, presence, counters: acl }));
     broker.on('client', (client) => presence.connected(client.id, clock.now()));
@@ -182,6 +182,11 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       host: options.host,
       port: options.mqttPort,
       maxConnections: options.maxConnections,
+      maxPacketBytes: options.mqttMaxPacketBytes,
+      onOversize: () => {
+        acl.oversizeClosed++;
+        logger.warn('closed an MQTT connection that sent a packet over the size limit', { maxPacketBytes: options.mqttMaxPacketBytes });
+      },
       ...(options.tlsCert !== undefined && options.tlsKey !== undefined
         ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey, port: options.mqttTlsPort } }
         : {}),

@@ -30,6 +30,8 @@ export interface HookDeps {
 export interface AclCounters {
   publishDenied: number;
   subscribeDenied: number;
+  /** Connections closed for a packet over `mqttMaxPacketBytes` (gateway/broker/packet-size-guard.ts). */
+  oversizeClosed: number;
 }
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */

@@ -3,14 +3,18 @@
  * (DESIGN §3.3: 1883 / 8883). `maxConnections` bounds open sockets (a flood is refused at accept).
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
+import { guardPacketSize } from './packet-size-guard.js';
 
 export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly maxConnections: number;
+  /** Packets declaring more are refused by closing the connection (packet-size-guard.ts). */
+  readonly maxPacketBytes: number;
+  readonly onOversize: () => void;
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly port: number };
 }
 
@@ -23,13 +27,17 @@ export interface Listeners {
 
 export async function listen(broker: Aedes, options: ListenOptions): Promise<Listeners> {
   const servers: Server[] = [];
-  const tcp = createServer(broker.handle);
+  const handle = (socket: Socket) => {
+    broker.handle(socket);
+    guardPacketSize(socket, options.maxPacketBytes, options.onOversize);
+  };
+  const tcp = createServer(handle);
   servers.push(tcp);
   try {
     const mqttPort = await bind(tcp, options.host, options.port, options.maxConnections);
     let mqttTlsPort: number | null = null;
     if (options.tls !== undefined) {
-      const secure = createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, broker.handle);
+      const secure = createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handle);
       servers.push(secure);
       mqttTlsPort = await bind(secure, options.host, options.tls.port, options.maxConnections);
     }
