@@ -12,12 +12,13 @@ import { loadDeviceKey } from './device-key.js';
 import { AGENT_ERROR_CODES } from './errors.js';
 import { DEFAULT_HEALTH_INTERVAL_S, startHealthReporter } from './health.js';
 import { linuxHostReadings, type HostReadings } from './host-readings.js';
+import { DEFAULT_IDEMPOTENCY, startIdempotencyPruner, type IdempotencyOptions } from './idempotency.js';
 import { DEFAULT_OFFLINE_LIMITS, type OfflineLimits } from './limits.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
 import type { Outbox, OutboxStats } from './outbox/outbox.js';
 import { Publisher, type Connector } from './publisher.js';
 import type { PublisherLimits } from './publisher-options.js';
-import { Recorder, type RecordResult } from './recorder.js';
+import { Recorder, type RecordOptions, type RecordResult } from './recorder.js';
 import { OUTBOX_DIR, readPassword, readTerminalFile } from './terminal-dir.js';
 import type { BackoffOptions } from './backoff.js';
 
@@ -38,6 +39,8 @@ export interface AgentOptions {
   readonly publisherLimits?: Partial<PublisherLimits>;
   readonly backoff?: BackoffOptions;
   readonly maxOutboxEvents?: number;
+  /** How long and how many idempotency keys are kept (DEFAULT_IDEMPOTENCY). */
+  readonly idempotency?: Partial<IdempotencyOptions>;
   /** 0 turns health samples off. */
   readonly healthIntervalS?: number;
   readonly host?: HostReadings;
@@ -57,7 +60,8 @@ export interface Agent {
   readonly terminal: string;
   readonly outbox: Outbox;
   readonly publisher: Publisher;
-  record(tx: unknown): Promise<RecordResult>;
+  /** `options.idempotencyKey` makes a retry safe: the same key answers with the original result. */
+  record(tx: unknown, options?: RecordOptions): Promise<RecordResult>;
   isOffline(): boolean;
   stats(): AgentStats;
   /** Stops sending and closes the outbox; what was recorded stays on disk. */
@@ -87,15 +91,16 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const stopHealth = intervalS > 0
     ? startHealthReporter({ clock, outbox: o.outbox, publisher, host: o.host ?? linuxHostReadings() }, intervalS)
     : () => undefined;
+  const pruner = startIdempotencyPruner({ outbox: o.outbox, clock, logger }, { ...DEFAULT_IDEMPOTENCY, ...o.idempotency });
   let state: 'running' | 'stopping' | 'stopped' = 'running';
   return {
     terminal: o.terminal,
     outbox: o.outbox,
     publisher,
-    async record(tx) {
+    async record(tx, options) {
       if (state !== 'running') throw new TillgateError(AGENT_ERROR_CODES.AGENT_STOPPED, `agent is ${state}`);
-      const result = await recorder.record(tx);
-      publisher.wake();
+      const result = await recorder.record(tx, options);
+      if (!result.replayed) publisher.wake();
       return result;
     },
     isOffline: () => publisher.isOffline(),
@@ -114,6 +119,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       if (state !== 'running') return;
       state = 'stopping';
       stopHealth();
+      await pruner.stop();
       await publisher.stop();
       await o.outbox.close();
       state = 'stopped';

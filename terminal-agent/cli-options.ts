@@ -4,6 +4,7 @@ import type { OptionSpecs } from '../lib/config.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import { idSchema, terminalIdSchema } from '../protocol/ids.js';
 import { DEFAULT_HEALTH_INTERVAL_S } from './health.js';
+import { DEFAULT_IDEMPOTENCY } from './idempotency.js';
 import { DEFAULT_OFFLINE_LIMITS } from './limits.js';
 import { DEFAULT_MAX_OUTBOX_EVENTS } from './recorder.js';
 import { DEFAULT_SIMULATOR } from './sim/simulator.js';
@@ -40,6 +41,8 @@ export const runSpecs: OptionSpecs = {
   maxUnackedCount: { type: 'number', doc: `most approved events not yet acked (${DEFAULT_OFFLINE_LIMITS.maxUnackedCount})` },
   maxUnackedAgeS: { type: 'number', doc: `oldest unacked event, seconds (${DEFAULT_OFFLINE_LIMITS.maxUnackedAgeS})` },
   maxOutboxEvents: { type: 'number', doc: `most events kept on the device (${DEFAULT_MAX_OUTBOX_EVENTS})` },
+  idempotencyKeyTtlS: { type: 'number', doc: `seconds an Idempotency-Key answers retries (${DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS})` },
+  maxIdempotencyKeys: { type: 'number', doc: `most idempotency keys kept; the oldest go first (${DEFAULT_IDEMPOTENCY.maxIdempotencyKeys})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
 export const runSchema = z.object({
@@ -52,6 +55,9 @@ export const runSchema = z.object({
   maxUnackedCount: z.number().int().min(0).default(DEFAULT_OFFLINE_LIMITS.maxUnackedCount),
   maxUnackedAgeS: z.number().min(0).default(DEFAULT_OFFLINE_LIMITS.maxUnackedAgeS),
   maxOutboxEvents: z.number().int().min(1).max(10_000_000).default(DEFAULT_MAX_OUTBOX_EVENTS),
+  // At least a minute: a shorter TTL would expire keys before the app's retry arrives.
+  idempotencyKeyTtlS: z.number().min(60).max(366 * 86_400).default(DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS),
+  maxIdempotencyKeys: z.number().int().min(1).max(10_000_000).default(DEFAULT_IDEMPOTENCY.maxIdempotencyKeys),
   logLevel,
 });
 

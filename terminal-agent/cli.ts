@@ -63,6 +63,7 @@ async function run(argv: string[]): Promise<number> {
     logger,
     healthIntervalS: o.healthIntervalS,
     maxOutboxEvents: o.maxOutboxEvents,
+    idempotency: { idempotencyKeyTtlS: o.idempotencyKeyTtlS, maxIdempotencyKeys: o.maxIdempotencyKeys },
     limits: {
       maxOfflineTxAmountMinor: o.maxOfflineTxAmountMinor,
       maxUnackedAmountMinor: o.maxUnackedAmountMinor,

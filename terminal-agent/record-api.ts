@@ -1,19 +1,25 @@
 /**
  * The local record API for the payment app, on 127.0.0.1 only: `POST /record` (a transaction,
- * JSON, at most 16 KiB) → 201 `{"id","seq","offline"}`, or `{"error":{"code","message"}}` with
- * 400 (BAD_TRANSACTION), 422 (an OFFLINE_LIMIT_* refusal: show it to the cashier), 503
- * (NOT_SYNCED, OUTBOX_FULL, OUTBOX_CLOSED, AGENT_STOPPED: not now). `GET /status` → agent stats.
+ * JSON, at most 16 KiB; optional header `Idempotency-Key`) → 201 `{"id","seq","offline"}`; a retry
+ * with a key already recorded → 200 `{"id","seq","offline","replayed":true}` (the original answer,
+ * nothing recorded); or `{"error":{"code","message"}}` with 400 (BAD_TRANSACTION,
+ * BAD_IDEMPOTENCY_KEY), 409 (IDEMPOTENCY_MISMATCH: the key belongs to another payment), 422 (an
+ * OFFLINE_LIMIT_* refusal: show it to the cashier), 503 (NOT_SYNCED, OUTBOX_FULL, OUTBOX_CLOSED,
+ * AGENT_STOPPED: not now). `GET /status` → agent stats.
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { MAX_JWS_BYTES } from '../protocol/event.js';
 import type { Agent } from './agent.js';
+import { IDEMPOTENCY_KEY_HEADER } from './idempotency.js';
 
 /** A transaction is well under a JWS's 16 KiB once signed and encoded. */
 export const MAX_RECORD_BODY_BYTES = MAX_JWS_BYTES;
 
-const STATUS_BY_CODE: Record<string, 400 | 422 | 503> = {
+const STATUS_BY_CODE: Record<string, 400 | 409 | 422 | 503> = {
   BAD_TRANSACTION: 400,
+  BAD_IDEMPOTENCY_KEY: 400,
+  IDEMPOTENCY_MISMATCH: 409,
   OFFLINE_LIMIT_AMOUNT: 422,
   OFFLINE_LIMIT_TOTAL: 422,
   OFFLINE_LIMIT_COUNT: 422,
@@ -37,7 +43,10 @@ export function createRecordApp(agent: Pick<Agent, 'record' | 'stats'>): Hono {
         return c.json({ error: { code: 'BAD_TRANSACTION', message: 'body is not JSON' } }, 400);
       }
       try {
-        return c.json(await agent.record(body), 201);
+        // The header is validated by record() (BAD_IDEMPOTENCY_KEY); absent means "no key".
+        const { replayed, ...result } = await agent.record(body, { idempotencyKey: c.req.header(IDEMPOTENCY_KEY_HEADER) });
+        // 200, not 201: nothing was created by this request (RFC 9110 §15.3.2).
+        return replayed ? c.json({ ...result, replayed: true }, 200) : c.json(result, 201);
       } catch (err) {
         const code = String((err as { code?: unknown }).code ?? 'INTERNAL');
         return c.json({ error: { code, message: (err as Error).message } }, STATUS_BY_CODE[code] ?? 500);

@@ -1,7 +1,9 @@
 /**
- * `record(tx)`: the one door through which a payment enters the terminal's outbox. Steps:
- * validate → offline limits → assign seq/prev/id → sign → append durably (fsync) → answer.
- * Calls are serialized: seq and prev are assigned from the head that the previous append left.
+ * `record(tx, {idempotencyKey})`: the one door through which a payment enters the terminal's
+ * outbox. Steps: validate → replay a known idempotency key → offline limits → assign seq/prev/id →
+ * sign → append durably (fsync, with the key in the same write) → answer.
+ * Calls are serialized: seq and prev are assigned from the head that the previous append left, and
+ * two calls with one key can never both miss the lookup.
  */
 import { z } from 'zod';
 import type { Clock } from '../lib/clock.js';
@@ -13,6 +15,7 @@ import { valueContainsPan } from '../protocol/pan.js';
 import type { Signer } from '../protocol/signer.js';
 import { cryptoRandom, uuidv7, type RandomBytes } from '../protocol/uuid.js';
 import { AGENT_ERROR_CODES } from './errors.js';
+import { parseIdempotencyKey, replayOf } from './idempotency.js';
 import { assertWithinOfflineLimits, type OfflineLimits } from './limits.js';
 import type { Outbox } from './outbox/outbox.js';
 
@@ -29,6 +32,16 @@ export interface RecordResult {
   readonly seq: number;
   /** True when the event was approved under the offline limits. */
   readonly offline: boolean;
+  /** True when this answers a retry with a known idempotency key: nothing new was recorded. */
+  readonly replayed: boolean;
+}
+
+export interface RecordOptions {
+  /**
+   * The payment app's retry token (1-128 of `[A-Za-z0-9._:-]`): a retry with the same key returns
+   * the original result and records nothing, for `idempotencyKeyTtlS` (idempotency.ts).
+   */
+  readonly idempotencyKey?: string | undefined;
 }
 
 /** Most events a terminal keeps unacknowledged: ~16 KiB max each, so at most ~1.6 GB of flash. */
@@ -56,17 +69,24 @@ export class Recorder {
   }
 
   /** Records one transaction durably; rejects with a TillgateError carrying an AGENT_ERROR_CODES code. */
-  record(tx: unknown): Promise<RecordResult> {
-    const run = this.#tail.then(() => this.#record(tx));
+  record(tx: unknown, options: RecordOptions = {}): Promise<RecordResult> {
+    const run = this.#tail.then(() => this.#record(tx, options));
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #record(input: unknown): Promise<RecordResult> {
+  async #record(input: unknown, options: RecordOptions): Promise<RecordResult> {
     const o = this.#o;
     const parsed = transactionSchema.safeParse(input);
     if (!parsed.success) throw new TillgateError(AGENT_ERROR_CODES.BAD_TRANSACTION, describeIssues(parsed.error));
     const tx = parsed.data;
+    const idempotencyKey = options.idempotencyKey === undefined ? undefined : parseIdempotencyKey(options.idempotencyKey);
+    if (idempotencyKey !== undefined) {
+      // Before every other check: a payment that is already recorded is answered even when the
+      // limits or a full outbox would refuse a new one now.
+      const stored = await o.outbox.idempotencyRecord(idempotencyKey);
+      if (stored !== undefined) return replayOf(stored, tx);
+    }
     if (!o.outbox.synced()) throw new TillgateError(AGENT_ERROR_CODES.NOT_SYNCED, 'the terminal has not reached its gateway since it was reset');
     const stats = o.outbox.stats();
     if (stats.depth >= (o.maxOutboxEvents ?? DEFAULT_MAX_OUTBOX_EVENTS)) throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_FULL, 'outbox is full');
@@ -93,7 +113,10 @@ export class Recorder {
     if (valueContainsPan(payload)) throw new TillgateError(AGENT_ERROR_CODES.BAD_TRANSACTION, 'transaction contains what looks like a card number');
     const jws = await signEvent(payload, o.signer);
     if (jws.length > MAX_JWS_BYTES) throw new TillgateError(AGENT_ERROR_CODES.BAD_TRANSACTION, `event is larger than ${MAX_JWS_BYTES} bytes`);
-    await o.outbox.append({ seq: payload.seq, id: payload.id, jws, hash: chainHash(jws), exposureMinor, recordedAtMs: nowMs });
-    return { id: payload.id, seq: payload.seq, offline };
+    const idempotency = idempotencyKey === undefined
+      ? undefined
+      : { key: idempotencyKey, id: payload.id, seq: payload.seq, offline, type: tx.type, amount: tx.amount, currency: tx.currency, recordedAtMs: nowMs };
+    await o.outbox.append({ seq: payload.seq, id: payload.id, jws, hash: chainHash(jws), exposureMinor, recordedAtMs: nowMs }, idempotency);
+    return { id: payload.id, seq: payload.seq, offline, replayed: false };
   }
 }

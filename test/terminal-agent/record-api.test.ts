@@ -15,8 +15,8 @@ import { FakeClock } from '../support/fake-clock.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 
 const tx = { type: 'payment', amount: 1_500, currency: 'EUR', outcome: 'approved', mode: 'online', card: { brand: 'visa', last4: '4242' } };
-const post = (app: ReturnType<typeof createRecordApp>, body: string) =>
-  app.request('/record', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const post = (app: ReturnType<typeof createRecordApp>, body: string, headers: Record<string, string> = {}) =>
+  app.request('/record', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
 describe('record API', () => {
   let outbox: MemoryOutbox;
@@ -26,13 +26,38 @@ describe('record API', () => {
     await outbox.open();
     await outbox.adoptBase({ seq: 0, hash: '' });
     const recorder = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox, clock: new FakeClock(), limits: { ...DEFAULT_OFFLINE_LIMITS, maxOfflineTxAmountMinor: 1_000 }, isOffline: () => true });
-    app = createRecordApp({ record: (t) => recorder.record(t), stats: () => ({ ...outbox.stats(), headSeq: outbox.head().seq }) as never });
+    app = createRecordApp({ record: (t, o) => recorder.record(t, o), stats: () => ({ ...outbox.stats(), headSeq: outbox.head().seq }) as never });
   });
 
   it('record API - answers 201 with id, seq and the offline flag', async () => {
     const res = await post(app, JSON.stringify({ ...tx, amount: 900 }));
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ seq: 1, offline: true, id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  });
+
+  it('record API - answers a retry with the same Idempotency-Key 200 with the original result and replayed true', async () => {
+    const body = JSON.stringify({ ...tx, amount: 900 });
+    const first = await post(app, body, { 'Idempotency-Key': 'order-4711' });
+    expect(first.status).toBe(201);
+    const created = (await first.json()) as Record<string, unknown>;
+    expect(Object.keys(created).sort()).toEqual(['id', 'offline', 'seq']); // the 201 body is unchanged
+    const retry = await post(app, body, { 'Idempotency-Key': 'order-4711' });
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ ...created, replayed: true });
+    expect(outbox.head().seq).toBe(1);
+  });
+
+  it('record API - answers 409 IDEMPOTENCY_MISMATCH to a key reused for another amount, and 400 to a bad key', async () => {
+    expect((await post(app, JSON.stringify({ ...tx, amount: 900 }), { 'Idempotency-Key': 'order-1' })).status).toBe(201);
+    const reused = await post(app, JSON.stringify({ ...tx, amount: 901 }), { 'Idempotency-Key': 'order-1' });
+    expect(reused.status).toBe(409);
+    expect(((await reused.json()) as { error: { code: string } }).error.code).toBe('IDEMPOTENCY_MISMATCH');
+    for (const key of ['', 'x'.repeat(129), 'two words']) {
+      const bad = await post(app, JSON.stringify({ ...tx, amount: 900 }), { 'Idempotency-Key': key });
+      expect(bad.status, JSON.stringify(key)).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('BAD_IDEMPOTENCY_KEY');
+    }
+    expect(outbox.head().seq).toBe(1);
   });
 
   it('record API - answers 422 with the offline limit code the cashier sees', async () => {
