@@ -1,7 +1,9 @@
 /**
  * Proves (issue 3): a terminal agent PROCESS `kill -9`ed mid-stream (payments being recorded and
  * published) and restarted on the same directory loses nothing and duplicates nothing: every
- * payment the app got a 201 for is at the gateway exactly once, in a gapless valid chain.
+ * payment the app got a 201 for is at the gateway exactly once, in a gapless valid chain. And,
+ * with idempotency keys, the app's retry of a payment that never got its answer (durable or not
+ * when the kill landed) records it exactly once: head == the number of distinct payments.
  * The agent is the real `tillgate terminal run` child process (node --import tsx, TESTING.md);
  * the gateway is the real one, in-process.
  */
@@ -47,8 +49,10 @@ async function startTerminal(dir: string, mqttPort: number): Promise<{ child: Ch
   return { child, apiUrl: ready.apiUrl };
 }
 
-async function record(apiUrl: string, amount: number): Promise<{ status: number; id?: string; code?: string }> {
-  const res = await fetch(`${apiUrl}/record`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleTx(amount)), signal: AbortSignal.timeout(5_000) });
+async function record(apiUrl: string, amount: number, key: string): Promise<{ status: number; id?: string; code?: string }> {
+  const res = await fetch(`${apiUrl}/record`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(sampleTx(amount)), signal: AbortSignal.timeout(5_000),
+  });
   const body = (await res.json()) as { id?: string; error?: { code: string } };
   return { status: res.status, ...(body.id === undefined ? {} : { id: body.id }), ...(body.error === undefined ? {} : { code: body.error.code }) };
 }
@@ -60,8 +64,15 @@ it('terminal e2e - a terminal process killed with SIGKILL mid-stream and restart
   await mkdir(dir);
   await initAndEnroll(dir, 't-1', gw.httpUrl);
   const first = await startTerminal(dir, gw.mqttPort);
+  /** Every distinct payment the app tried (idempotency key → amount); `answered` those with an answer. */
+  const payments = new Map<string, number>([['first', 1]]);
+  const answered = new Map<string, string>();
   // NOT_SYNCED until the agent has met its gateway once: wait for the first 201.
-  await waitFor(async () => (await record(first.apiUrl, 1)).status === 201, { what: 'first record accepted', timeoutMs: 10_000 });
+  const r0 = await waitFor(async () => {
+    const r = await record(first.apiUrl, 1, 'first');
+    return r.status === 201 || r.status === 200 ? r : undefined;
+  }, { what: 'first record accepted', timeoutMs: 10_000 });
+  answered.set('first', r0.id!);
   const confirmed: string[] = [];
   const stored0 = (await storedEvents(gw, 't-1')).map((e) => e.seq);
   expect(stored0.length).toBeLessThanOrEqual(1);
@@ -71,13 +82,22 @@ it('terminal e2e - a terminal process killed with SIGKILL mid-stream and restart
   const deadline = Date.now() + 45_000;
   const writer = async (w: number) => {
     for (let i = 0; !killed && Date.now() < deadline; i++) {
-      try {
-        const r = await record(first.apiUrl, 100 + w * 1000 + i);
-        if (r.status === 201 && r.id !== undefined) confirmed.push(r.id);
-      } catch {
-        // The process died under this request (no 201 came), or a slow answer timed out: retry
-        // until the kill, as a payment app would.
-        continue;
+      const key = `w${w}-p${i}`;
+      const amount = 100 + w * 1000 + i;
+      payments.set(key, amount);
+      // A payment app retries the SAME payment with its key until it has an answer (a slow answer
+      // that timed out may come back as 200 replayed); the kill leaves at most one per writer open.
+      while (!killed && Date.now() < deadline) {
+        try {
+          const r = await record(first.apiUrl, amount, key);
+          if ((r.status === 201 || r.status === 200) && r.id !== undefined) {
+            answered.set(key, r.id);
+            if (r.status === 201) confirmed.push(r.id);
+            break;
+          }
+        } catch {
+          // The process died under this request (no answer came), or the answer timed out.
+        }
       }
       if (confirmed.length >= 120 && !killed) {
         killed = true;
@@ -92,21 +112,50 @@ it('terminal e2e - a terminal process killed with SIGKILL mid-stream and restart
 
   const storedAtKill = (await storedEvents(gw, 't-1')).length;
   const second = await startTerminal(dir, gw.mqttPort);
+  // The app retries every payment that never got an answer, with its key: 200 replayed when the
+  // kill landed after the event was durable, 201 when it was not. Never a second record.
+  const open = [...payments].filter(([key]) => !answered.has(key));
+  let replayed = 0;
+  for (const [key, amount] of open) {
+    const r = await record(second.apiUrl, amount, key);
+    expect([200, 201]).toContain(r.status);
+    if (r.status === 200) replayed++;
+    answered.set(key, r.id!);
+  }
+  // The answer-lost window (durable, then killed before the 201 left) is ~0.1 ms wide and rarely
+  // hit by the kill above, so also replay the last answered payment of each writer, as if its
+  // answer had been lost: after the kill -9 it is still known, with the same id, and not recorded again.
+  const lastAnswered = [0, 1, 2, 3].map((w) => [...answered.keys()].filter((k) => k.startsWith(`w${w}-`)).at(-1)).filter((k) => k !== undefined);
+  expect(lastAnswered).toHaveLength(4);
+  for (const key of lastAnswered) {
+    const r = await record(second.apiUrl, payments.get(key)!, key);
+    expect(r.status).toBe(200);
+    expect(r.id).toBe(answered.get(key));
+  }
   for (let i = 0; i < 40; i++) {
-    const r = await record(second.apiUrl, 5_000 + i);
+    const key = `after-${i}`;
+    payments.set(key, 5_000 + i);
+    const r = await record(second.apiUrl, 5_000 + i, key);
     expect(r.status).toBe(201);
     confirmed.push(r.id!);
+    answered.set(key, r.id!);
   }
   const status = await waitFor(async () => {
     const s = (await (await fetch(`${second.apiUrl}/status`)).json()) as { headSeq: number; ackedSeq: number; depth: number; rejected: number };
     return s.depth === 0 && s.ackedSeq === s.headSeq ? s : undefined;
   }, { what: 'outbox drained after restart', timeoutMs: 15_000 });
   const stored = await storedEvents(gw, 't-1');
-  process.stderr.write(`kill test: ${confirmed.length} confirmed, ${storedAtKill} at the gateway when killed, head ${status.headSeq}\n`);
+  process.stderr.write(
+    `kill test: ${confirmed.length} confirmed (201), ${open.length} unanswered at the kill (${replayed} replayed, ${open.length - replayed} recorded on retry), ` +
+      `${payments.size} distinct payments, ${storedAtKill} at the gateway when killed, head ${status.headSeq}\n`,
+  );
   expect(stored.length).toBe(status.headSeq);
   const ids = expectGaplessChain(stored); // gapless, chained, unique ids: nothing duplicated
   const storedIds = new Set(ids);
   expect(confirmed.filter((id) => !storedIds.has(id))).toEqual([]); // nothing lost
+  expect(status.headSeq).toBe(payments.size); // every distinct payment exactly once, retries included
+  expect(answered.size).toBe(payments.size);
+  expect([...storedIds].sort()).toEqual([...new Set(answered.values())].sort()); // each answer names its stored event
   expect(status.rejected).toBe(0);
   second.child.kill('SIGTERM');
   const code = await within(new Promise((r) => second.child.once('exit', (c) => r(c))), 10_000, 'graceful exit');
