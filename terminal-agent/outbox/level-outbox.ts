@@ -82,7 +82,7 @@ export class LevelOutbox implements Outbox {
         this.#pending.add(r);
       }
       for await (const _ of this.#rejects.keys()) this.#rejectedCount++;
-      // Bounded by maxIdempotencyKeys (100,000 by default: ~60 ms here).
+      // Bounded by maxIdempotencyKeys (100,000 by default: ~250 ms here, once per start).
       for await (const _ of this.#keyAges.keys()) this.#keyCount++;
     } catch (cause) {
       this.#state = 'closed';
