@@ -1,7 +1,7 @@
 /**
  * The ingest pipeline of one `POST /v1/ingest` (DESIGN §3.4), as named steps:
- * enrollments → for each event: decode → store check → enrolled key; then every signature at once
- * (on the verify workers) → one ledger append for the batch.
+ * enrollments → for each event: decode → store check → enrolled key, with the signatures of every
+ * chunk of decoded events checked on the verify workers meanwhile → one ledger append for the batch.
  * The gateway is trusted for nothing: every event is verified again against a key that an
  * authenticated gateway of the same store enrolled.
  */
@@ -31,6 +31,15 @@ interface Context {
   readonly keys: Map<string, Buffer | undefined>;
 }
 
+type Checked = { readonly index: number; readonly event: DecodedEvent; readonly publicKeyRaw: Buffer };
+
+/**
+ * Decoded events handed to the verify workers at a time. Small enough that the workers start while
+ * most of a 1,000-event batch is still being decoded, large enough that a post costs little
+ * (the pool splits a chunk over its workers in parts of at least 64).
+ */
+const VERIFY_CHUNK_EVENTS = 128;
+
 /** At most this many CONFLICT alarms are logged one by one per request; the rest are counted. */
 const MAX_ALARMS_LOGGED = 10;
 
@@ -39,18 +48,35 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
   const ctx: Context = { deps, store: gateway.store, keys: new Map() };
   await recordEnrollments(ctx, request.enrollments);
   const results: Array<IngestResult | undefined> = [];
-  const checked: Array<{ index: number; event: DecodedEvent; publicKeyRaw: Buffer }> = [];
-  for (const [index, jws] of request.events.entries()) {
-    try {
-      checked.push({ index, ...(await checkEvent(ctx, jws)) });
-      results.push(undefined);
-    } catch (err) {
-      if (!(err instanceof RejectError)) throw err;
-      results.push(rejected(err, tryIdentity(jws)));
+  const checked: Checked[] = [];
+  // Step 5 overlaps steps 2–4: each chunk of decoded events goes to the verify workers while the
+  // event loop decodes the next one, so the workers do not wait for the whole batch to be parsed.
+  const verdicts: Array<Promise<boolean[]>> = [];
+  let chunkStart = 0;
+  const flush = () => {
+    if (checked.length === chunkStart) return;
+    const chunk = checked.slice(chunkStart).map((c) => ({ signingInput: c.event.signingInput, signature: c.event.signature, publicKeyRaw: c.publicKeyRaw }));
+    verdicts.push(deps.verifier.verifyMany(chunk));
+    chunkStart = checked.length;
+  };
+  try {
+    for (const [index, jws] of request.events.entries()) {
+      try {
+        checked.push({ index, ...(await checkEvent(ctx, jws)) });
+        results.push(undefined);
+      } catch (err) {
+        if (!(err instanceof RejectError)) throw err;
+        results.push(rejected(err, tryIdentity(jws)));
+      }
+      if (checked.length - chunkStart >= VERIFY_CHUNK_EVENTS) flush();
     }
+    flush();
+  } catch (err) {
+    // A ledger failure mid-decode: let the verifies in flight settle before answering 503.
+    await Promise.allSettled(verdicts);
+    throw err;
   }
-  // Step 5: every signature of the batch at once, spread over the verify workers.
-  const valid = await deps.verifier.verifyMany(checked.map((c) => ({ signingInput: c.event.signingInput, signature: c.event.signature, publicKeyRaw: c.publicKeyRaw })));
+  const valid = (await Promise.all(verdicts)).flat();
   const pending = checked.filter((c, i) => {
     if (valid[i] === true) return true;
     results[c.index] = { terminal: c.event.payload.terminal, seq: c.event.payload.seq, status: 'rejected', code: 'BAD_SIGNATURE' };
