@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
+import { untilStopSignal } from '../lib/signals.js';
 import { createLogger } from '../lib/logger.js';
 import { startAgentFromDir } from './agent.js';
 import { enrollSchema, enrollSpecs, initSchema, initSpecs, runSchema, runSpecs, simulateSchema, simulateSpecs } from './cli-options.js';
@@ -22,19 +23,6 @@ const sources = (argv: string[]) => ({ argv, env: process.env });
 function help(command: string, specs: OptionSpecs): number {
   process.stdout.write(helpText(command, specs));
   return 0;
-}
-
-/** Resolves on the first SIGTERM or SIGINT. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      resolve(sig);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
 }
 
 /** `tillgate terminal init|run`. */
@@ -79,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
   });
   const apiPort = (server.address() as AddressInfo).port;
   print({ ready: 'terminal', terminal: agent.terminal, apiPort, apiUrl: `http://127.0.0.1:${apiPort}` });
-  const sig = await untilSignal();
+  const sig = await untilStopSignal();
   logger.info('shutting down', { signal: sig });
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
@@ -121,7 +109,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
     ...(o.seed === undefined ? {} : { seed: o.seed }),
   });
   print({ ready: 'simulate', terminals: o.terminals, store });
-  const summary = await Promise.race([sim.done, untilSignal().then(() => sim.stop())]);
+  const summary = await Promise.race([sim.done, untilStopSignal().then(() => sim.stop())]);
   const { perTerminal: _per, ...totals } = summary;
   print({ summary: totals });
   return summary.drained && summary.rejected === 0 ? 0 : 1;
