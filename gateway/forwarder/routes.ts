@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
 import type { ForwardQueue } from '../forward-queue.js';
 import { requireAdmin } from '../http/admin-auth.js';
-import { errorBody } from '../http/errors.js';
+import { errorBody, readJsonBody } from '../http/errors.js';
 import type { WanMonitor } from '../wan/wan-monitor.js';
 import type { Forwarder } from './forwarder.js';
 import { MAX_OUTAGE_S, type LinkGate } from './link-gate.js';
@@ -49,11 +49,6 @@ export function wanView(monitor: WanMonitor, gate: LinkGate) {
 export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
   const admin = requireAdmin(deps.adminToken);
   const limit = bodyLimit({ maxSize: ADMIN_BODY_MAX_BYTES, onError: (c) => c.json(errorBody('TOO_LARGE', `body over ${ADMIN_BODY_MAX_BYTES} bytes`), 413) });
-  const readJson = async (req: { text(): Promise<string> }): Promise<unknown> => {
-    const text = await req.text();
-    if (text.trim() === '') return {};
-    return JSON.parse(text) as unknown;
-  };
 
   app.get('/api/forwarder', async (c) =>
     c.json({
@@ -70,28 +65,16 @@ export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
   });
 
   app.post('/api/forwarder/dead-letters/retry', admin, limit, async (c) => {
-    let body: unknown;
-    try {
-      body = await readJson(c.req);
-    } catch {
-      return c.json(errorBody('BAD_REQUEST', 'body is not JSON'), 400);
-    }
-    const parsed = retryBodySchema.safeParse(body);
-    if (!parsed.success) return c.json(errorBody('BAD_REQUEST', 'body must be {"positions"?: [pos, …]} (at most 1000)'), 400);
-    const queued = await deps.forwarder.retryDeadLetters(parsed.data.positions);
+    const body = await readJsonBody(c, retryBodySchema, '{"positions"?: [pos, …]} (at most 1000)');
+    if (body.response !== undefined) return body.response;
+    const queued = await deps.forwarder.retryDeadLetters(body.data.positions);
     return c.json({ queued }, 202);
   });
 
   app.post('/api/wan/outage', admin, limit, async (c) => {
-    let body: unknown;
-    try {
-      body = await readJson(c.req);
-    } catch {
-      return c.json(errorBody('BAD_REQUEST', 'body is not JSON'), 400);
-    }
-    const parsed = outageBodySchema.safeParse(body);
-    if (!parsed.success) return c.json(errorBody('BAD_REQUEST', `body must be {"seconds": 0–${MAX_OUTAGE_S}}`), 400);
-    deps.gate.cutFor(parsed.data.seconds);
+    const body = await readJsonBody(c, outageBodySchema, `{"seconds": 0–${MAX_OUTAGE_S}}`);
+    if (body.response !== undefined) return body.response;
+    deps.gate.cutFor(body.data.seconds);
     // Let the monitor see it now (cut: offline at once; restored: online and the forwarder wakes).
     await deps.monitor.probeNow();
     return c.json({ wan: wanView(deps.monitor, deps.gate) });
