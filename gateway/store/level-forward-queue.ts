@@ -3,6 +3,7 @@
  * the `ingest` meta key (queue head, totals stored); this class owns the `forward` key (cursor,
  * totals forwarded, dead-letter count). The backlog is the difference, so it needs no scan.
  */
+import type { AbstractGetManyOptions } from 'abstract-level';
 import type { BacklogSummary, DeadLetter, ForwardEntry, ForwardQueue } from '../forward-queue.js';
 import { eventKey, pad, terminalRange, unpad } from './keys.js';
 import {
@@ -10,6 +11,13 @@ import {
   type ForwardMeta, type IngestMeta, type StoredEvent,
 } from './records.js';
 import { del, put, writeBatch, type BatchOp, type Db, type Sections } from './sections.js';
+
+/**
+ * classic-level's `fillCache: false` (sublevels pass it to the root): the drain reads each entry
+ * once, so its blocks would only push useful ones out of the bounded block cache. The sublevel's
+ * typings do not list the option, hence the cast below.
+ */
+const READ_ONCE = { fillCache: false } as const;
 
 type EventEntry = Extract<ForwardEntry, { kind: 'event' }>;
 type StoredEventRecord = StoredEvent & { readonly amount: number; readonly currency: string };
@@ -54,12 +62,12 @@ export class LevelForwardQueue implements ForwardQueue {
     const head = this.#ingest().queueHead;
     const records: { pos: number; value: unknown }[] = [];
     const limit = Math.max(1, Math.floor(maxEntries));
-    for await (const [key, value] of this.#s.queue.iterator({ gt: pad(Math.max(0, afterPos)), lte: pad(head), limit })) {
+    for await (const [key, value] of this.#s.queue.iterator({ gt: pad(Math.max(0, afterPos)), lte: pad(head), limit, ...READ_ONCE })) {
       records.push({ pos: unpad(key), value });
     }
     const entries = records.map((r) => ({ pos: r.pos, q: assertQueueRecord(r.value, r.pos) }));
     const eventKeys = entries.flatMap((e) => (e.q.kind === 'event' ? [eventKey(e.q.terminal, e.q.seq)] : []));
-    const events = eventKeys.length === 0 ? [] : await this.#s.events.getMany(eventKeys);
+    const events = eventKeys.length === 0 ? [] : await this.#s.events.getMany(eventKeys, READ_ONCE as AbstractGetManyOptions<string, unknown>);
     const out: ForwardEntry[] = [];
     let bytes = 0;
     let i = 0;
