@@ -76,6 +76,14 @@ function procKb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): 
   return m === null ? 0 : Number(m[1]);
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat. */
+function cpuS(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5) (utime, stime), counted after the "(comm)" field; clock ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** The largest resident mappings of a process, by file (debugging where RSS goes). */
 function topMappings(pid: number): string {
   const byName = new Map<string, number>();
@@ -176,6 +184,8 @@ async function run(): Promise<BenchReport> {
     // 2. The backlog, written while no gateway runs: as if the WAN had been down for a long time.
     const buildS = await buildBacklog(join(dir, 'gateway'), terminals, total);
     // 3. The gateway comes up with the cloud reachable: measure until the cloud holds everything.
+    const cloudPid = cloud.child.pid as number;
+    const cloudCpuBeforeS = cpuS(cloudPid);
     const started = performance.now();
     const gatewayNodeArgs = nodeFlags('TILLGATE_BENCH_GATEWAY_NODE_ARGS');
     const gateway = await spawnReady(gatewayArgs, gatewayNodeArgs);
@@ -203,6 +213,9 @@ async function run(): Promise<BenchReport> {
     }
     const drainS = (performance.now() - started) / 1000;
     const hwmKb = procKb(pid, 'VmHWM');
+    // CPU per event is steadier than events/s on a machine shared with other work (ticks, ±1 %).
+    const gatewayCpuS = cpuS(pid);
+    const cloudCpuS = cpuS(cloudPid) - cloudCpuBeforeS;
     if (process.env.TILLGATE_BENCH_DEBUG !== undefined) process.stderr.write(`${topMappings(pid)}\n`);
     const ordered = await checkOrder(cloudUrl, terminals, perTerminal);
     if (!ordered) throw new Error('per-terminal order or chain broken in the cloud ledger');
@@ -216,6 +229,8 @@ async function run(): Promise<BenchReport> {
         { metric: 'of which anonymous (heap, buffers)', value: anonMaxKb / 1024, unit: 'MB' },
         { metric: 'of which file-backed (code, mapped files)', value: fileMaxKb / 1024, unit: 'MB' },
         { metric: 'gateway start to ready with the backlog', value: startupS, unit: 's' },
+        { metric: 'cloud CPU (all threads) per 1,000 events', value: (cloudCpuS * 1e6) / total, unit: 'ms' },
+        { metric: 'gateway CPU (all threads, incl. start) per 1,000 events', value: (gatewayCpuS * 1e6) / total, unit: 'ms' },
         { metric: 'backlog build (sign + store commit)', value: total / buildS, unit: 'events/s' },
       ],
       notes: [
