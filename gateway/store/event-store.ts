@@ -4,9 +4,8 @@
  * in test/gateway/event-store.conformance.ts describes the behaviour once.
  */
 import type { ChainHead } from '../../protocol/chain.js';
-import type { RejectCode } from '../../protocol/errors.js';
 import type { ForwardQueue } from '../forward-queue.js';
-import type { RejectRecord, StoredEvent, TerminalKey, TerminalRecord } from './records.js';
+import type { RejectFields, RejectRecord, StoredEvent, TerminalKey, TerminalRecord } from './records.js';
 
 export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed';
 
@@ -24,15 +23,7 @@ export type CommitEntry =
       readonly amount: number;
       readonly currency: string;
     }
-  | {
-      readonly kind: 'reject';
-      readonly terminal: string;
-      readonly seq: number;
-      readonly id: string;
-      readonly code: RejectCode;
-      readonly message: string;
-      readonly expected?: number;
-    }
+  | ({ readonly kind: 'reject' } & RejectFields)
   | {
       readonly kind: 'enrollment';
       /** The whole new registry record of the terminal. */

@@ -48,15 +48,19 @@ export interface TerminalRecord {
   readonly updatedAt: string;
 }
 
-export interface RejectRecord {
-  /** Gateway-wide reject number, starting at 1. */
-  readonly n: number;
+/** What the gateway knows of a rejected event: the fields of the `rejects` message (DESIGN §3.3). */
+export interface RejectFields {
   readonly terminal: string;
   readonly seq: number;
   readonly id: string;
   readonly code: RejectCode;
   readonly message: string;
   readonly expected?: number;
+}
+
+export interface RejectRecord extends RejectFields {
+  /** Gateway-wide reject number, starting at 1. */
+  readonly n: number;
   readonly atMs: number;
 }
 
