@@ -4,7 +4,7 @@ import {
   chainHash, classifySequence, decodeEvent, kidOf, KeyObjectSigner, publicKeyFromRaw, parsePublicKey,
   signEvent, verifyEventSignature, checkIdentity, type EventPayload,
 } from '../../protocol/index.js';
-import { hasCode } from '../../protocol/errors.js';
+import { codeOf } from '../support/codes.js';
 
 interface Vectors {
   privateKeySeedHex: string;
@@ -15,14 +15,6 @@ interface Vectors {
 const vectors = JSON.parse(readFileSync(new URL('./vectors.json', import.meta.url), 'utf8')) as Vectors;
 const publicKey = publicKeyFromRaw(parsePublicKey(vectors.publicKey));
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return hasCode(err, (err as { code: string }).code) ? (err as { code: string }).code : 'NO_CODE';
-  }
-  return undefined;
-}
 
 function tamper(jws: string, edit: (payload: Record<string, unknown>) => void): string {
   const [h, p, s] = jws.split('.') as [string, string, string];

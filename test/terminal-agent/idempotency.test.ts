@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
-import { TillgateError } from '../../protocol/errors.js';
 import { DEFAULT_IDEMPOTENCY, MAX_IDEMPOTENCY_KEY_CHARS, PRUNE_BATCH_KEYS, pruneIdempotencyKeys, startIdempotencyPruner } from '../../terminal-agent/idempotency.js';
 import { DEFAULT_OFFLINE_LIMITS } from '../../terminal-agent/limits.js';
 import { LevelOutbox } from '../../terminal-agent/outbox/level-outbox.js';
@@ -15,23 +14,13 @@ import { MemoryOutbox } from '../../terminal-agent/outbox/memory-outbox.js';
 import type { Outbox } from '../../terminal-agent/outbox/outbox.js';
 import { Recorder } from '../../terminal-agent/recorder.js';
 import { testSigner } from '../support/events.js';
+import { codeOfAsync } from '../support/codes.js';
+import { tx } from './support/tx.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
-const tx = (amount: number, extra: Record<string, unknown> = {}) => ({
-  type: 'payment', amount, currency: 'EUR', outcome: 'approved', mode: 'online', card: { brand: 'visa', last4: '4242' }, ...extra,
-});
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof TillgateError)) throw err;
-    return err.code;
-  }
-}
 
 async function syncedMemoryOutbox(): Promise<MemoryOutbox> {
   const o = new MemoryOutbox();
@@ -70,9 +59,9 @@ describe('record() with an idempotency key', () => {
     const outbox = await syncedMemoryOutbox();
     const r = recorderOn(outbox);
     await r.record(tx(1_500), { idempotencyKey: 'order-1' });
-    expect(await codeOf(r.record(tx(1_600), { idempotencyKey: 'order-1' }))).toBe('IDEMPOTENCY_MISMATCH');
-    expect(await codeOf(r.record(tx(1_500, { currency: 'USD' }), { idempotencyKey: 'order-1' }))).toBe('IDEMPOTENCY_MISMATCH');
-    expect(await codeOf(r.record(tx(1_500, { type: 'refund' }), { idempotencyKey: 'order-1' }))).toBe('IDEMPOTENCY_MISMATCH');
+    expect(await codeOfAsync(r.record(tx(1_600), { idempotencyKey: 'order-1' }))).toBe('IDEMPOTENCY_MISMATCH');
+    expect(await codeOfAsync(r.record(tx(1_500, { currency: 'USD' }), { idempotencyKey: 'order-1' }))).toBe('IDEMPOTENCY_MISMATCH');
+    expect(await codeOfAsync(r.record(tx(1_500, { type: 'refund' }), { idempotencyKey: 'order-1' }))).toBe('IDEMPOTENCY_MISMATCH');
     expect(outbox.head().seq).toBe(1);
   });
 
@@ -80,7 +69,7 @@ describe('record() with an idempotency key', () => {
     const outbox = await syncedMemoryOutbox();
     const r = recorderOn(outbox);
     for (const key of ['', 'x'.repeat(MAX_IDEMPOTENCY_KEY_CHARS + 1), 'has space', 'quote"', 'ümlaut', 'a/b']) {
-      expect(await codeOf(r.record(tx(100), { idempotencyKey: key })), key).toBe('BAD_IDEMPOTENCY_KEY');
+      expect(await codeOfAsync(r.record(tx(100), { idempotencyKey: key })), key).toBe('BAD_IDEMPOTENCY_KEY');
     }
     expect(outbox.head().seq).toBe(0);
     const longest = 'A-z_0.9:'.repeat(16);
@@ -97,7 +86,7 @@ describe('record() with an idempotency key', () => {
     });
     const first = await r.record(tx(5_000), { idempotencyKey: 'big-one' });
     offline = true;
-    expect(await codeOf(r.record(tx(5_000), { idempotencyKey: 'other' }))).toBe('OUTBOX_FULL');
+    expect(await codeOfAsync(r.record(tx(5_000), { idempotencyKey: 'other' }))).toBe('OUTBOX_FULL');
     expect(await r.record(tx(5_000), { idempotencyKey: 'big-one' })).toEqual({ ...first, replayed: true });
   });
 
@@ -108,7 +97,7 @@ describe('record() with an idempotency key', () => {
       store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox, clock: new FakeClock(),
       limits: { ...DEFAULT_OFFLINE_LIMITS, maxOfflineTxAmountMinor: 1_000 }, isOffline: () => offline,
     });
-    expect(await codeOf(r.record(tx(5_000), { idempotencyKey: 'k-1' }))).toBe('OFFLINE_LIMIT_AMOUNT');
+    expect(await codeOfAsync(r.record(tx(5_000), { idempotencyKey: 'k-1' }))).toBe('OFFLINE_LIMIT_AMOUNT');
     offline = false;
     expect(await r.record(tx(5_000), { idempotencyKey: 'k-1' })).toMatchObject({ seq: 1, offline: false, replayed: false });
   });
@@ -136,7 +125,7 @@ describe('record() with an idempotency key', () => {
       const r = recorderOn(after);
       expect(await r.record(tx(1_234), { idempotencyKey: 'pos-9:tx-1' })).toEqual({ ...first, replayed: true });
       expect(after.head().seq).toBe(1);
-      expect(await codeOf(r.record(tx(1), { idempotencyKey: 'pos-9:tx-1' }))).toBe('IDEMPOTENCY_MISMATCH');
+      expect(await codeOfAsync(r.record(tx(1), { idempotencyKey: 'pos-9:tx-1' }))).toBe('IDEMPOTENCY_MISMATCH');
     } finally {
       await after.close();
     }

@@ -1,28 +1,18 @@
 /** Offline limits, at the pure check and through record() with a fake clock. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chainHash } from '../../protocol/chain.js';
-import { hasCode } from '../../protocol/errors.js';
 import { decodeEvent } from '../../protocol/jws.js';
 import { DEFAULT_OFFLINE_LIMITS, offlineLimitBreach, type OfflineLimits } from '../../terminal-agent/limits.js';
 import { MemoryOutbox } from '../../terminal-agent/outbox/memory-outbox.js';
 import { Recorder } from '../../terminal-agent/recorder.js';
 import { testSigner } from '../support/events.js';
+import { codeOfAsync } from '../support/codes.js';
+import { tx } from './support/tx.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const limits: OfflineLimits = { maxOfflineTxAmountMinor: 5_000, maxUnackedAmountMinor: 12_000, maxUnackedCount: 3, maxUnackedAgeS: 600 };
 const empty = { exposureCount: 0, exposureMinor: 0, oldestRecordedAtMs: null };
-const tx = (amount: number, extra: Record<string, unknown> = {}) => ({
-  type: 'payment', amount, currency: 'EUR', outcome: 'approved', mode: 'online', card: { brand: 'visa', last4: '4242' }, ...extra,
-});
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return hasCode(err, (err as { code: string }).code) ? (err as { code: string }).code : 'NO_CODE';
-  }
-}
 
 describe('offline limits - the check', () => {
   it('limits - allows an approval within every limit', () => {
@@ -75,19 +65,19 @@ describe('record() - offline limits with a fake clock', () => {
   });
 
   it('record - refuses offline over the amount, total and count limits with their codes', async () => {
-    expect(await codeOf(recorder.record(tx(6_000)))).toBe('OFFLINE_LIMIT_AMOUNT');
+    expect(await codeOfAsync(recorder.record(tx(6_000)))).toBe('OFFLINE_LIMIT_AMOUNT');
     await recorder.record(tx(5_000));
     await recorder.record(tx(5_000));
-    expect(await codeOf(recorder.record(tx(2_500)))).toBe('OFFLINE_LIMIT_TOTAL');
+    expect(await codeOfAsync(recorder.record(tx(2_500)))).toBe('OFFLINE_LIMIT_TOTAL');
     await recorder.record(tx(100));
-    expect(await codeOf(recorder.record(tx(100)))).toBe('OFFLINE_LIMIT_COUNT');
+    expect(await codeOfAsync(recorder.record(tx(100)))).toBe('OFFLINE_LIMIT_COUNT');
     expect(outbox.head().seq).toBe(3); // refusals append nothing
   });
 
   it('record - refuses offline once the oldest unacked event is too old, and allows again after the ack', async () => {
     await recorder.record(tx(100));
     clock.advance(600_001);
-    expect(await codeOf(recorder.record(tx(100)))).toBe('OFFLINE_LIMIT_AGE');
+    expect(await codeOfAsync(recorder.record(tx(100)))).toBe('OFFLINE_LIMIT_AGE');
     await outbox.acknowledge(outbox.head());
     expect(await recorder.record(tx(100))).toMatchObject({ seq: 2, offline: true });
   });
@@ -95,7 +85,7 @@ describe('record() - offline limits with a fake clock', () => {
   it('record - applies no offline limit while online, except to an app-declared offline approval', async () => {
     offline = false;
     expect(await recorder.record(tx(9_000))).toMatchObject({ offline: false });
-    expect(await codeOf(recorder.record(tx(9_000, { mode: 'offline' })))).toBe('OFFLINE_LIMIT_AMOUNT');
+    expect(await codeOfAsync(recorder.record(tx(9_000, { mode: 'offline' })))).toBe('OFFLINE_LIMIT_AMOUNT');
   });
 
   it('record - records a decline offline whatever the limits', async () => {
@@ -106,7 +96,7 @@ describe('record() - offline limits with a fake clock', () => {
   it('record - refuses when the outbox is full, never dropping anything', async () => {
     offline = false;
     for (let i = 0; i < 10; i++) await recorder.record(tx(100));
-    expect(await codeOf(recorder.record(tx(100)))).toBe('OUTBOX_FULL');
+    expect(await codeOfAsync(recorder.record(tx(100)))).toBe('OUTBOX_FULL');
   });
 
   it('record - serializes concurrent calls into one gapless chain', async () => {
@@ -122,8 +112,8 @@ describe('record() - offline limits with a fake clock', () => {
   });
 
   it('record - refuses bad input and card numbers with BAD_TRANSACTION', async () => {
-    expect(await codeOf(recorder.record({ amount: -1 }))).toBe('BAD_TRANSACTION');
-    expect(await codeOf(recorder.record(tx(100, { note: '4111 1111 1111 1111' })))).toBe('BAD_TRANSACTION');
+    expect(await codeOfAsync(recorder.record({ amount: -1 }))).toBe('BAD_TRANSACTION');
+    expect(await codeOfAsync(recorder.record(tx(100, { note: '4111 1111 1111 1111' })))).toBe('BAD_TRANSACTION');
     expect(outbox.head().seq).toBe(0);
   });
 
@@ -131,6 +121,6 @@ describe('record() - offline limits with a fake clock', () => {
     const fresh = new MemoryOutbox();
     await fresh.open();
     const r = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox: fresh, clock, limits, isOffline: () => true });
-    expect(await codeOf(r.record(tx(100)))).toBe('NOT_SYNCED');
+    expect(await codeOfAsync(r.record(tx(100)))).toBe('NOT_SYNCED');
   });
 });
