@@ -36,7 +36,11 @@ const headlineOf = (html: string) => /<h1 id="headline">([^<]*)<\/h1>/.exec(html
 const badgeOf = (html: string) => /<span class="badge">([^<]*)<\/span>/.exec(html)?.[1];
 
 /** Reads SSE events from a streamed response until `count` `status` events arrived. */
-async function readEvents(res: Response, count: number): Promise<{ frames: Record<string, string>[]; raw: string }> {
+async function readEvents(
+  res: Response,
+  count: number,
+  onFrame: (n: number) => void = () => {},
+): Promise<{ frames: Record<string, string>[]; raw: string }> {
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let raw = '';
@@ -45,6 +49,7 @@ async function readEvents(res: Response, count: number): Promise<{ frames: Recor
     const { value, done } = await within(reader.read(), 5_000, 'an SSE chunk');
     if (done) break;
     raw += decoder.decode(value, { stream: true });
+    const before = frames.length;
     frames.length = 0;
     for (const block of raw.split('\n\n')) {
       if (!block.includes('event: status')) continue;
@@ -55,6 +60,7 @@ async function readEvents(res: Response, count: number): Promise<{ frames: Recor
         // the last block may still be arriving
       }
     }
+    for (let n = before; n < frames.length; n++) onFrame(n + 1);
   }
   await reader.cancel();
   return { frames, raw };
@@ -136,12 +142,10 @@ describe('status page handler', () => {
     const res = await app.request('/api/status/stream');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
-    const reader = readEvents(res, 2);
-    // Change the state after the first frame; the next tick pushes it.
-    setTimeout(() => {
-      view = wanDownView(now);
-    }, 50);
-    const { frames, raw } = await reader;
+    // Change the state once the first frame has arrived; the next tick pushes it.
+    const { frames, raw } = await readEvents(res, 2, (n) => {
+      if (n === 1) view = wanDownView(now);
+    });
     expect(raw.startsWith('retry: 3000\n\n')).toBe(true);
     expect(frames[0]?.headline).toBe('All good — 12 terminals connected, nothing waiting');
     expect(frames[0]?.html).toContain('<h1 id="headline">All good');
