@@ -1,5 +1,6 @@
 /**
- * The production CloudClient: `POST {cloud}/v1/ingest` and `GET {cloud}/healthz` with Node's fetch.
+ * The production CloudClient: `POST {cloud}/v1/ingest` and `GET {cloud}/healthz` on node:http(s)
+ * (http-exchange.ts), the body serialized once into a reused Buffer (ingest-body.ts).
  * Every answer is read with a byte bound and a timeout, and a 200 is trusted only after the zod
  * schema and the result count check pass: a malformed 200 is a retryable fault, never a cursor
  * advance (DESIGN §3.4).
@@ -7,6 +8,11 @@
 import { ingestResponseSchema, type IngestRequest } from '../../protocol/ingest-api.js';
 import type { Clock } from '../../lib/clock.js';
 import { CLOUD_FAILURE_CODES, httpCode, type CloudClient, type IngestOutcome, type ProbeOutcome } from './cloud-client.js';
+import { BodyTooLargeError, exchange } from './http-exchange.js';
+import { IngestBodyWriter } from './ingest-body.js';
+
+/** A health answer is tiny; anything bigger is not our cloud. */
+const MAX_PROBE_RESPONSE_BYTES = 64 * 1024;
 
 export interface HttpCloudClientOptions {
   /** e.g. `http://127.0.0.1:8090` (no trailing slash needed). */
@@ -17,18 +23,17 @@ export interface HttpCloudClientOptions {
   readonly maxResponseBytes: number;
 }
 
-class BodyTooLargeError extends Error {}
-
 export class HttpCloudClient implements CloudClient {
-  readonly #ingestUrl: string;
-  readonly #healthUrl: string;
+  readonly #ingestUrl: URL;
+  readonly #healthUrl: URL;
+  readonly #body = new IngestBodyWriter();
   readonly #options: HttpCloudClientOptions;
   readonly #clock: Clock;
 
   constructor(options: HttpCloudClientOptions, clock: Clock) {
     const base = options.cloudUrl.replace(/\/+$/, '');
-    this.#ingestUrl = `${base}/v1/ingest`;
-    this.#healthUrl = `${base}/healthz`;
+    this.#ingestUrl = new URL(`${base}/v1/ingest`);
+    this.#healthUrl = new URL(`${base}/healthz`);
     this.#options = options;
     this.#clock = clock;
   }
@@ -39,15 +44,21 @@ export class HttpCloudClient implements CloudClient {
     const timeout = AbortSignal.timeout(this.#options.timeoutMs);
     let status: number;
     let text: string;
+    const body = this.#body.take(request);
     try {
-      const res = await fetch(this.#ingestUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#options.cloudToken}` },
-        body: JSON.stringify(request),
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-      });
+      const res = await exchange(
+        {
+          url: this.#ingestUrl,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#options.cloudToken}` },
+          body,
+          signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+          maxResponseBytes: this.#options.maxResponseBytes,
+        },
+        () => this.#body.release(body),
+      );
       status = res.status;
-      text = await readBounded(res, this.#options.maxResponseBytes);
+      text = res.text;
     } catch (err) {
       return { kind: 'retry', code: failureCode(err, timeout, signal), status: null, latencyMs: elapsed() };
     }
@@ -67,8 +78,7 @@ export class HttpCloudClient implements CloudClient {
     const started = this.#clock.monotonicMs();
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await fetch(this.#healthUrl, { signal: timeout });
-      await readBounded(res, 64 * 1024);
+      const res = await exchange({ url: this.#healthUrl, method: 'GET', headers: {}, signal: timeout, maxResponseBytes: MAX_PROBE_RESPONSE_BYTES });
       const rttMs = Math.round(this.#clock.monotonicMs() - started);
       return res.status === 200 ? { ok: true, rttMs } : { ok: false, code: httpCode(res.status), rttMs };
     } catch (err) {
@@ -95,22 +105,4 @@ function failureCode(err: unknown, timeout: AbortSignal, caller: AbortSignal | u
   if (timeout.aborted) return CLOUD_FAILURE_CODES.timeout;
   if (caller?.aborted === true) return CLOUD_FAILURE_CODES.aborted;
   return CLOUD_FAILURE_CODES.network;
-}
-
-/** Reads a body as text, refusing more than `maxBytes` (a hostile or broken peer cannot grow us). */
-async function readBounded(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new BodyTooLargeError();
-  }
-  if (res.body === null) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw new BodyTooLargeError();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
