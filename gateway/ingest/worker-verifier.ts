@@ -48,7 +48,13 @@ interface PoolWorker {
 }
 
 export class WorkerVerifier implements Verifier {
-  readonly #workers: PoolWorker[];
+  readonly #threads: number;
+  /**
+   * Spawned on the first verify, not at construction: a gateway that only drains its backlog (after
+   * a restart, before the terminals reconnect) does not carry idle worker isolates (issue 4, RSS
+   * bound: ~7 MB each). The first events wait for the worker start once (tens of ms).
+   */
+  #workers: PoolWorker[] = [];
   #queue: Pending[] = [];
   #scheduled = false;
   #nextId = 1;
@@ -56,7 +62,7 @@ export class WorkerVerifier implements Verifier {
 
   constructor(threads: number) {
     if (!Number.isInteger(threads) || threads < 1) throw new TypeError('threads must be a positive integer');
-    this.#workers = Array.from({ length: threads }, () => this.#spawn());
+    this.#threads = threads;
   }
 
   verify(event: DecodedEvent, publicKeyRaw: Buffer): Promise<void> {
@@ -98,6 +104,11 @@ export class WorkerVerifier implements Verifier {
 
   #flush(): void {
     this.#scheduled = false;
+    if (this.#closed) {
+      for (const p of this.#queue.splice(0)) p.reject(new Error('verifier closed'));
+      return;
+    }
+    if (this.#workers.length === 0) this.#workers = Array.from({ length: this.#threads }, () => this.#spawn());
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       const target = this.#workers.reduce((a, b) => (b.load < a.load ? b : a));
