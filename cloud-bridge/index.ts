@@ -15,7 +15,7 @@ import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
 import type { Ledger } from './ledger.js';
 import { CloudMetrics } from './metrics.js';
-import { inlineVerifier, workerVerifier } from './verify-pool.js';
+import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
 
 export * from './options.js';
@@ -23,7 +23,7 @@ export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, Termina
 export { LEDGER_ERROR_CODES } from './ledger.js';
 export { openLevelLedger } from './level-ledger.js';
 export { createCloudApp } from './http/app.js';
-export { inlineVerifier, workerVerifier, type Verifier } from './verify-pool.js';
+export { inlineVerifier, workerVerifier, type Verifier } from '../lib/verify-pool.js';
 
 export type CloudState = 'starting' | 'running' | 'closing' | 'closed';
 

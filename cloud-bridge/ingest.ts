@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.js';
 import type { AppendItem, KeyRecord, Ledger } from './ledger.js';
 import type { CloudMetrics } from './metrics.js';
 import type { GatewayCredential } from './options.js';
-import type { Verifier } from './verify-pool.js';
+import type { Verifier } from '../lib/verify-pool.js';
 
 export interface IngestDeps {
   readonly ledger: Ledger;

@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { GatewayDirectory } from '../auth.js';
 import type { Ledger } from '../ledger.js';
 import type { CloudMetrics } from '../metrics.js';
-import type { Verifier } from '../verify-pool.js';
+import type { Verifier } from '../../lib/verify-pool.js';
 import { errorResponse } from './answers.js';
 import { mountIngestRoute, type IngestLimits } from './ingest-route.js';
 import { mountReadRoutes, type ReadLimits } from './read-routes.js';

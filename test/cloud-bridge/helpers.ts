@@ -9,7 +9,7 @@ import { createCloudApp } from '../../cloud-bridge/http/app.js';
 import { openLevelLedger } from '../../cloud-bridge/level-ledger.js';
 import type { Ledger } from '../../cloud-bridge/ledger.js';
 import { CloudMetrics } from '../../cloud-bridge/metrics.js';
-import { inlineVerifier } from '../../cloud-bridge/verify-pool.js';
+import { inlineVerifier } from '../../lib/verify-pool.js';
 import { cloudOptionsSchema, type CloudOptionsInput } from '../../cloud-bridge/options.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { testUuid } from '../support/events.js';

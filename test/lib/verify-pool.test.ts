@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeEvent } from '../../protocol/jws.js';
 import { KeyCache } from '../../protocol/keys.js';
-import { inlineVerifier, workerVerifier, type Verifier, type VerifyItem } from '../../cloud-bridge/verify-pool.js';
+import { inlineVerifier, workerVerifier, type Verifier, type VerifyItem } from '../../lib/verify-pool.js';
 import { signChain, testSigner } from '../support/events.js';
 
 const alice = testSigner('pool-alice');

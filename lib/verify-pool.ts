@@ -1,7 +1,7 @@
 /**
- * Ed25519 verification on worker threads. Verify is the most expensive step of ingest (~6,500/s on
- * one core here, DESIGN §5.1 suggests worker threads): a 1,000-event batch is split across the
- * workers so the event loop keeps serving HTTP meanwhile. The worker source is inline (eval) and
+ * Ed25519 verification on worker threads, shared by the gateway's ingest and the cloud-bridge's.
+ * Verify is the most expensive step of ingest (~6,500/s on one core here, DESIGN §5.1 suggests
+ * worker threads): a batch is split across the workers so the event loop keeps serving meanwhile. The worker source is inline (eval) and
  * uses only node:crypto, so it runs the same from dist/, tsx and vitest.
  */
 import { Worker } from 'node:worker_threads';
@@ -103,7 +103,11 @@ interface Slot {
   pending: Map<number, { resolve: (ok: Uint8Array) => void; reject: (err: Error) => void }>;
 }
 
-/** A fixed pool of `threads` workers; a worker that dies fails its tasks (HTTP 503) and is replaced. */
+/**
+ * A fixed pool of `threads` workers; a worker that dies fails its tasks (VERIFY_UNAVAILABLE) and is
+ * replaced. Workers start on the first call, not here: a process that only drains a backlog (a
+ * gateway after a restart, before its terminals reconnect) carries no idle isolates (~7 MB each).
+ */
 export function workerVerifier(threads: number): Verifier {
   if (!Number.isInteger(threads) || threads < 1) throw new TypeError('threads must be >= 1');
   let nextId = 0;
@@ -126,7 +130,9 @@ export function workerVerifier(threads: number): Verifier {
     slot.worker.on('exit', fail);
     return slot;
   };
-  for (let i = 0; i < threads; i++) slots.push(spawnSlot(i));
+  const ensureStarted = () => {
+    for (let i = slots.length; i < threads; i++) slots.push(spawnSlot(i));
+  };
 
   const run = (slot: Slot, items: readonly VerifyItem[]) =>
     new Promise<Uint8Array>((resolve, reject) => {
@@ -140,6 +146,7 @@ export function workerVerifier(threads: number): Verifier {
     async verifyMany(items) {
       if (closed) throw new TillgateError('VERIFY_UNAVAILABLE', 'verifier is closed');
       if (items.length === 0) return [];
+      ensureStarted();
       const parts = Math.max(1, Math.min(slots.length, Math.floor(items.length / MIN_ITEMS_PER_WORKER)));
       const size = Math.ceil(items.length / parts);
       const first = rotation++;
