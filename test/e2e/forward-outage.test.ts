@@ -29,8 +29,10 @@ describe('forwarding through a cloud outage', () => {
     await Promise.all(terminals.map((t) => publish(s.mqttPort, t, t.events.slice(0, 100))));
     const down = await waitFor(async () => {
       const f = await s.forwarder();
-      return f.wan.state === 'offline' && f.forwarder.backlog === 400 ? f : null;
-    }, { what: 'offline with a backlog of 400' });
+      // The forwarder alternates between a failing attempt ('sending') and waiting ('backoff'):
+      // wait for the wait, rather than reading whichever one a single poll happens to catch.
+      return f.wan.state === 'offline' && f.forwarder.backlog === 400 && f.forwarder.state === 'backoff' ? f : null;
+    }, { what: 'offline with a backlog of 400, backing off' });
     expect(down.forwarder.state).toBe('backoff');
 
     // A terminal sees the retained status: WAN offline.
