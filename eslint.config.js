@@ -1,14 +1,21 @@
-// Lint: typescript-eslint's recommended rules (syntax only, so it stays fast), plus the house rules
-// that matter here: no floating promises would need type info, so we rely on tsc strict for types.
+// Lint: typescript-eslint's recommended rules with type information, so that promises nobody
+// awaits or handles (`no-floating-promises`) and promises handed where a plain callback is expected
+// (`no-misused-promises`, e.g. an async listener whose rejection would vanish) are errors in every
+// program. Plus the house rules (STYLE 13).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'reports/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'reports/**', 'coverage/**', 'bench/results/**', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
       eqeqeq: ['error', 'always'],

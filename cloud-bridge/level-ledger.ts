@@ -6,8 +6,8 @@
  * concurrency comes from a per-terminal in-process lock plus LevelDB's single-process LOCK file;
  * durability from one `{ sync: true }` batch per append (DESIGN §4: durable before the 200).
  */
-import { ClassicLevel } from 'classic-level';
-import type { AbstractSublevel } from 'abstract-level';
+import { ClassicLevel, type BatchOptions } from 'classic-level';
+import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
 import { chainHash, EMPTY_HEAD, classifySequence, type ChainHead } from '../protocol/chain.js';
 import { TillgateError, hasCode } from '../protocol/errors.js';
 import { isId, isTerminalId } from '../protocol/ids.js';
@@ -34,6 +34,9 @@ interface StoredEvent { seq: number; jws: string; receivedAt: string }
 
 type Db = ClassicLevel<string, unknown>;
 type Sub<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, string, V>;
+type Op = AbstractBatchOperation<Db, string, unknown>;
+/** Typed as classic-level's own options, so the fsync cannot be dropped by a cast (DESIGN §4). */
+const SYNCED: BatchOptions<string, unknown> = { sync: true };
 
 /** 16 digits hold Number.MAX_SAFE_INTEGER, so padded seqs sort numerically. */
 const SEQ_DIGITS = 16;
@@ -95,7 +98,7 @@ class LevelLedger implements Ledger {
         const ids = records.map((r) => `${store}:${r.terminal}:${r.kid}`);
         const existing = await this.#keys.getMany(ids);
         const outcomes: EnrollOutcome[] = [];
-        const ops: unknown[] = [];
+        const ops: Op[] = [];
         const added = new Map<string, string>();
         records.forEach((r, i) => {
           const id = ids[i] as string;
@@ -107,7 +110,7 @@ class LevelLedger implements Ledger {
             outcomes.push('added');
           } else outcomes.push(before === publicKey ? 'exists' : 'conflict');
         });
-        if (ops.length > 0) await this.#db.batch(ops as never, { sync: true });
+        if (ops.length > 0) await this.#db.batch(ops, SYNCED);
         return outcomes;
       }),
     );
@@ -199,7 +202,7 @@ class LevelLedger implements Ledger {
       if (v !== undefined) stored.set(k, checkEvent(v, Number(k.slice(k.lastIndexOf(':') + 1))).jws);
     });
     const receivedAt = isoNow(this.#clock);
-    const ops: unknown[] = [];
+    const ops: Op[] = [];
     const outcomes: AppendOutcome[] = [];
     for (const item of items) {
       const head = heads.get(item.terminal) as ChainHead;
@@ -225,7 +228,7 @@ class LevelLedger implements Ledger {
         const h = heads.get(t) as ChainHead;
         ops.push({ type: 'put', sublevel: this.#heads, key: `${store}:${t}`, value: { seq: h.seq, hash: h.hash } });
       }
-      await this.#db.batch(ops as never, { sync: true });
+      await this.#db.batch(ops, SYNCED);
     }
     return outcomes;
   }

@@ -1,6 +1,9 @@
 /**
  * Stable error codes. Callers and tests match on `code`, never on messages (STYLE 7).
- * The reject codes are part of the wire contract (DESIGN §3.3): never rename one.
+ * The reject codes are part of the wire contract (DESIGN §3.3): never rename one. They are an open
+ * set (DESIGN §3.4): these are the codes this version sends; a receiver must accept any code of the
+ * form `WIRE_CODE_PATTERN` from a newer peer and treat one it does not know as a permanent
+ * rejection of that one event.
  */
 export const REJECT_CODES = [
   'SCHEMA',
@@ -13,7 +16,14 @@ export const REJECT_CODES = [
   'PAN_DETECTED',
   'TOO_LARGE',
   'STORE_FULL',
+  /** The key that signed the event was revoked at the cloud below this seq (DESIGN §3.1). */
+  'KEY_REVOKED',
+  /** The event's `id` (its idempotency key) is already stored at another seq of the terminal. */
+  'DUPLICATE_ID',
 ] as const;
+
+/** What any code on the wire looks like, known or not: bounded, so a hostile peer cannot bloat logs. */
+export const WIRE_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 export type RejectCode = (typeof REJECT_CODES)[number];
 

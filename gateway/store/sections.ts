@@ -2,7 +2,8 @@
  * The LevelDB keyspaces of DESIGN §5.1 as sublevels of one database, so one synced batch can
  * write to several of them atomically.
  */
-import { ClassicLevel } from 'classic-level';
+import { ClassicLevel, type BatchOptions } from 'classic-level';
+import type { AbstractBatchOperation } from 'abstract-level';
 
 export type Db = ClassicLevel<string, unknown>;
 
@@ -96,8 +97,20 @@ export type BatchOp = PutOp | DelOp;
 export const put = (sublevel: Section, key: string, value: unknown): PutOp => ({ type: 'put', sublevel, key, value });
 export const del = (sublevel: Section, key: string): DelOp => ({ type: 'del', sublevel, key });
 
-/** One atomic batch; `sync` fsyncs the log before resolving (DESIGN §4: durable before acknowledged). */
+/**
+ * One atomic batch; `sync` fsyncs the log before resolving (DESIGN §4: durable before acknowledged).
+ * The options are typed as classic-level's own `BatchOptions`, so a misspelt or dropped `sync` is a
+ * compile error rather than a silently unsynced write.
+ */
 export async function writeBatch(db: Db, ops: readonly BatchOp[], sync: boolean): Promise<void> {
   if (ops.length === 0) return;
-  await db.batch(ops as never, { sync } as never);
+  const options: BatchOptions<string, unknown> = { sync };
+  await db.batch(ops.map(toLevelOp), options);
+}
+
+/** Our sublevel op as abstract-level's batch operation (a sublevel op names its sublevel). */
+function toLevelOp(op: BatchOp): AbstractBatchOperation<Db, string, unknown> {
+  return op.type === 'put'
+    ? { type: 'put', sublevel: op.sublevel, key: op.key, value: op.value }
+    : { type: 'del', sublevel: op.sublevel, key: op.key };
 }
