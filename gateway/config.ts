@@ -9,6 +9,7 @@ import { idSchema } from '../protocol/ids.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
+import { HEALTH_OPTION_SPECS, healthOptionsShape } from './health/options.js';
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
@@ -108,6 +109,8 @@ export const gatewayOptionsSchema = z
     ...deliveryOptionsShape,
     // The status page's options (basic auth, live updates): gateway/status-page/options.ts.
     ...statusPageOptionsShape,
+    // Health history roll-ups and retention: gateway/health/options.ts.
+    ...healthOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -170,4 +173,5 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...DELIVERY_OPTION_SPECS,
   ...STATUS_PAGE_OPTION_SPECS,
+  ...HEALTH_OPTION_SPECS,
 };

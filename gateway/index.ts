@@ -20,7 +20,8 @@ import { Enrollment } from './enrollment.js';
 import { wireDelivery } from './forwarder/wire.js';
 import { wireStatusPage } from './status-page/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
-import { LevelHealthLog, type HealthLog } from './health-log.js';
+import type { HealthStore } from './health/health-store.js';
+import { openHealth, recordWanProbes } from './health/wire.js';
 import { createApp } from './http/app.js';
 import { ChainTracker } from './ingest/chain-tracker.js';
 import { ClientLanes } from './ingest/client-lanes.js';
@@ -65,8 +66,8 @@ export interface GatewayHandle {
   readonly app: Hono;
   /** Owner of the retained `P/gateway/status` topic; a WAN monitor feeds it `update({ wan })`. */
   readonly statusTopic: StatusTopic;
-  /** Terminal health history (latest and recent samples). */
-  readonly health: HealthLog;
+  /** Terminal health samples and WAN probes, with roll-ups (gateway/health/). */
+  readonly health: HealthStore;
   /** The status JSON sources (the status page renders `buildStatus(statusSources)`). */
   readonly statusSources: StatusSources;
   readonly state: GatewayState;
@@ -84,7 +85,7 @@ export interface GatewayContext {
   readonly app: Hono;
   readonly bus: MessageBus;
   readonly statusTopic: StatusTopic;
-  readonly health: HealthLog;
+  readonly health: HealthStore;
   readonly statusSources: StatusSources;
   /** Registers a closer; closers run (newest first) before the store closes. */
   onClose(closer: () => Promise<void> | void): void;
@@ -97,6 +98,8 @@ export interface GatewayContext {
  */
 export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   const delivery = wireDelivery(ctx);
+  // Every WAN probe result goes into the health history (gateway/health).
+  if (delivery !== null) ctx.onClose(recordWanProbes(ctx.health, delivery.monitor));
   // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
   wireStatusPage(ctx, delivery);
 }
@@ -121,8 +124,9 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       ? new WorkerVerifier(options.verifyThreads)
       : new InlineVerifier(options.maxTerminals * options.maxKeysPerTerminal));
     closers.push(() => verifier.close());
-    const health = new LevelHealthLog(store.db, store.healthSection, clock, { perTerminal: options.healthSamplesPerTerminal, queueMax: options.healthQueueMax }, logger);
-    closers.push(() => health.close());
+    const healthWiring = await openHealth(store, options, clock, logger);
+    closers.push(() => healthWiring.close());
+    const health = healthWiring.store;
     // The committer's hook needs the pipeline, which needs the committer: a late-bound slot.
     const late: { pipeline?: IngestPipeline } = {};
     const committer = new GroupCommitter(

@@ -8,7 +8,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { AclCounters } from './broker/hooks.js';
 import type { DiskMonitor } from './disk-monitor.js';
 import type { ForwardQueue } from './forward-queue.js';
-import type { HealthEntry, HealthLog } from './health-log.js';
+import type { HealthEntry, HealthStore } from './health/health-store.js';
 import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
 import type { Presence } from './presence.js';
@@ -26,7 +26,7 @@ export interface StatusSources {
   /** The WAN state and whether a monitor reports it yet ("unknown" until one does). */
   readonly wan: () => { readonly state: WanState; readonly source: 'unknown' | 'monitor' };
   readonly presence: Presence;
-  readonly health: HealthLog;
+  readonly health: HealthStore;
   readonly authenticator: Authenticator;
   readonly pipeline: IngestPipeline;
   readonly committer: GroupCommitter;

@@ -11,7 +11,7 @@ import {
   addAmount, assertHead, assertIngestMeta, assertStoredEvent, assertTerminalRecord,
   type IngestMeta, type RejectRecord, type StoredEvent, type TerminalRecord,
 } from './records.js';
-import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Section, type Sections } from './sections.js';
+import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Sections } from './sections.js';
 import type { CommitEntry, EventStore, StoreStats, StoreStatus } from './event-store.js';
 
 export interface LevelEventStoreOptions {
@@ -65,9 +65,9 @@ export class LevelEventStore implements EventStore {
     return this.#status;
   }
 
-  /** The health-sample keyspace, for the HealthLog (unsynced telemetry, not money). */
-  get healthSection(): Section {
-    return this.#s.health;
+  /** The health keyspaces, for the HealthStore (unsynced telemetry, not money). */
+  get healthSections(): Pick<Sections, 'health' | 'wanProbes' | 'healthRollups'> {
+    return { health: this.#s.health, wanProbes: this.#s.wanProbes, healthRollups: this.#s.healthRollups };
   }
 
   get db(): Db {

@@ -28,6 +28,10 @@ export interface Sections {
   readonly dead: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
+  /** `timeMs` → WAN probe result (unsynced telemetry). */
+  readonly wanProbes: Section;
+  /** `1m|1h!t!terminal!startMs`, `1m|1h!w!startMs` → health roll-up; `~cursor` → roll-up cursor. */
+  readonly healthRollups: Section;
   /** `ingest` → IngestMeta, `forward` → ForwardMeta. */
   readonly meta: Section;
 }
@@ -77,6 +81,8 @@ export function sectionsOf(db: Db): Sections {
     rejects: section(db, 'rejects'),
     dead: section(db, 'dead'),
     health: section(db, 'health'),
+    wanProbes: section(db, 'wan'),
+    healthRollups: section(db, 'rollup'),
     meta: section(db, 'meta'),
   };
 }
