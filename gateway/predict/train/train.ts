@@ -1,0 +1,254 @@
+/**
+ * `tillgate predict train`: fits the risk model on fleet data in the §3.7 format (a file, or the
+ * simulator's seeds). Deterministic for a seed: the same records and seed give the same JSON.
+ *  1. failures, by the §3.7 terms, from the records (eval/failures.ts);
+ *  2. features at every record from the same detectors live scoring uses, labelled 1 when the
+ *     subject fails within the next 2 hours; every positive kept, negatives subsampled with the
+ *     seed and weighted back up; records whose outcome is not known yet (the last 2 hours) left out;
+ *  3. an L2 logistic regression per subject kind (train/logistic.ts);
+ *  4. alert thresholds: the warning threshold with the best recall at `precisionTarget` or more on
+ *     this same data, by the §3.7 terms (eval/evaluate.ts's sweep); critical at
+ *     `criticalPrecision`. Held-out seeds, not this step, say how well it generalizes.
+ */
+import { createHash } from 'node:crypto';
+import { seededRandom } from '../../../lib/random.js';
+import { WARNING_MAX_LEAD_MS } from '../../../protocol/prediction.js';
+import { FailureTracker } from '../eval/failures.js';
+import { evaluate, type EvalReport, type SweepPoint } from '../eval/evaluate.js';
+import { TERMINAL_FEATURES, TerminalDetectors } from '../features/terminal.js';
+import { WAN_FEATURES, WanDetectors } from '../features/wan.js';
+import { basisValue, MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModel, type AlertParams, type RiskModel, type SubjectModel } from '../model/model.js';
+import type { RecordSource } from '../sources.js';
+import { DEFAULT_LOGISTIC, fitLogistic, type Dataset } from './logistic.js';
+
+export interface TrainOptions {
+  readonly seed: number;
+  readonly l2: number;
+  /** Share of negative samples kept (all positives are kept). */
+  readonly negativeRate: number;
+  /** A sample is a positive when its subject fails within this long… */
+  readonly positiveWithinMs: number;
+  /** …and a negative when it does not fail within this long; in between it is left out. */
+  readonly negativeBeyondMs: number;
+  /** Only records before this are used (a time split); default all. */
+  readonly untilMs?: number;
+  readonly precisionTarget: number;
+  readonly criticalPrecision: number;
+  readonly confirmMs: number;
+  readonly clearMs: number;
+  /** `clearAt = warnAt × clearRatio`. */
+  readonly clearRatio: number;
+  /** Where hinges go: quantiles of each feature among negatives. */
+  readonly knotQuantiles: readonly number[];
+  /** Free-form facts kept in the model's `trained` field. */
+  readonly describe?: Record<string, unknown>;
+}
+
+export const DEFAULT_TRAIN: Omit<TrainOptions, 'seed'> = Object.freeze({
+  l2: DEFAULT_LOGISTIC.l2,
+  negativeRate: 0.05,
+  positiveWithinMs: Number(process.env.POSW ?? 60) * 60_000,
+  negativeBeyondMs: Number(process.env.NEGB ?? 120) * 60_000,
+  precisionTarget: 0.8,
+  criticalPrecision: 0.9,
+  confirmMs: Number(process.env.CONF ?? 180) * 1000,
+  clearMs: 15 * 60_000,
+  clearRatio: 0.6,
+  knotQuantiles: [0.9, 0.99, 0.999],
+});
+
+/** Rows of one kind, grown in chunks. */
+class RowBuilder {
+  readonly dims: number;
+  #x = new Float64Array(0);
+  #y = new Uint8Array(0);
+  #w = new Float64Array(0);
+  rows = 0;
+  positives = 0;
+  constructor(dims: number) {
+    this.dims = dims;
+  }
+  push(x: Float64Array, y: 0 | 1, w: number): void {
+    if (this.rows === this.#y.length) {
+      const cap = Math.max(1024, this.rows * 2);
+      const nx = new Float64Array(cap * this.dims);
+      nx.set(this.#x);
+      const ny = new Uint8Array(cap);
+      ny.set(this.#y);
+      const nw = new Float64Array(cap);
+      nw.set(this.#w);
+      this.#x = nx;
+      this.#y = ny;
+      this.#w = nw;
+    }
+    this.#x.set(x, this.rows * this.dims);
+    this.#y[this.rows] = y;
+    this.#w[this.rows] = w;
+    this.rows++;
+    if (y === 1) this.positives++;
+  }
+  dataset(): Dataset {
+    return { x: this.#x.subarray(0, this.rows * this.dims), y: this.#y.subarray(0, this.rows), w: this.#w.subarray(0, this.rows), rows: this.rows, dims: this.dims };
+  }
+}
+
+export interface TrainResult {
+  readonly model: RiskModel;
+  /** The fitted model measured on its own training data (optimistic by construction). */
+  readonly onTrainingData: EvalReport;
+}
+
+export async function train(source: RecordSource, options: TrainOptions): Promise<TrainResult> {
+  const untilMs = options.untilMs ?? Number.POSITIVE_INFINITY;
+  // 1. Failures.
+  const tracker = new FailureTracker();
+  let endMs = Number.NEGATIVE_INFINITY;
+  for await (const batch of source.batches()) {
+    for (const r of batch) {
+      if (r.atMs >= untilMs) continue;
+      if (r.kind === 'health') tracker.health(r.store, r.subject, r.atMs);
+      else tracker.wan(r.store, r.subject, r.atMs, r.ok);
+      if (r.atMs > endMs) endMs = r.atMs;
+    }
+  }
+  const onsets = new Map<string, number[]>();
+  for (const f of tracker.finish(endMs)) {
+    const key = `${f.store}\u0000${f.subject}`;
+    onsets.set(key, [...(onsets.get(key) ?? []), f.onsetMs]);
+  }
+
+  // 2. Features and labels.
+  const random = seededRandom(options.seed);
+  const rows = { terminal: new RowBuilder(TERMINAL_FEATURES.length), wan: new RowBuilder(WAN_FEATURES.length) };
+  const subjects = new Map<string, { kind: 'terminal' | 'wan'; t: TerminalDetectors | null; w: WanDetectors | null; x: Float64Array; onsets: number[]; next: number; lastMs: number }>();
+  let records = 0;
+  for await (const batch of source.batches()) {
+    for (const r of batch) {
+      if (r.atMs >= untilMs) continue;
+      const key = `${r.store}\u0000${r.subject}`;
+      let s = subjects.get(key);
+      if (s === undefined) {
+        const kind = r.kind === 'health' ? 'terminal' : 'wan';
+        s = { kind, t: kind === 'terminal' ? new TerminalDetectors() : null, w: kind === 'wan' ? new WanDetectors() : null, x: new Float64Array(kind === 'terminal' ? TERMINAL_FEATURES.length : WAN_FEATURES.length), onsets: onsets.get(key) ?? [], next: 0, lastMs: Number.NEGATIVE_INFINITY };
+        subjects.set(key, s);
+      }
+      if (r.atMs < s.lastMs) continue;
+      s.lastMs = r.atMs;
+      records++;
+      let down = false;
+      if (r.kind === 'health') {
+        s.t!.update(r.atMs, r.sample);
+        s.t!.features(s.x);
+      } else {
+        s.w!.update(r.atMs, r.ok, r.rttMs);
+        s.w!.features(s.x);
+        down = s.w!.down;
+      }
+      if (down) continue;
+      while (s.next < s.onsets.length && s.onsets[s.next]! <= r.atMs) s.next++;
+      const o = s.onsets[s.next];
+      const ahead = o === undefined ? Number.POSITIVE_INFINITY : o - r.atMs;
+      const positive = ahead <= options.positiveWithinMs;
+      if (!positive && ahead <= options.negativeBeyondMs) continue; // neither clearly
+      if (!positive && r.atMs > endMs - Math.max(WARNING_MAX_LEAD_MS, options.negativeBeyondMs)) continue; // outcome not known yet
+      if (positive) rows[s.kind].push(s.x, 1, 1);
+      else if (random() < options.negativeRate) rows[s.kind].push(s.x, 0, 1 / options.negativeRate);
+    }
+  }
+
+  // 3. Fit, on each feature and its hinges at the healthy fleet's upper quantiles.
+  const fitKind = (b: RowBuilder, features: readonly string[]): SubjectModel => {
+    const raw = b.dataset();
+    const basis = hingeBasis(raw, options.knotQuantiles);
+    const fit = fitLogistic(expand(raw, basis), { ...DEFAULT_LOGISTIC, l2: options.l2 });
+    return {
+      features: [...features], basis, mean: fit.mean.map(round9), scale: fit.scale.map(round9), weights: fit.weights.map(round9),
+      bias: round9(fit.bias), alerts: placeholderAlerts(options),
+    };
+  };
+  const terminal = fitKind(rows.terminal, TERMINAL_FEATURES);
+  const wan = fitKind(rows.wan, WAN_FEATURES);
+
+  // 4. Thresholds, by the §3.7 terms on the same data.
+  const provisional = parseModel({ format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: 'provisional', trained: {}, terminal, wan });
+  const swept = await evaluate(provisional, source, { untilMs });
+  const withAlerts: RiskModel = {
+    ...provisional,
+    terminal: { ...terminal, alerts: chooseAlerts(swept.terminal.sweep, options) },
+    wan: { ...wan, alerts: chooseAlerts(swept.wan.sweep, options) },
+  };
+  const version = `v${MODEL_FORMAT_VERSION}-s${options.seed}-${createHash('sha256').update(JSON.stringify([withAlerts.terminal, withAlerts.wan])).digest('hex').slice(0, 8)}`;
+  const model = parseModel({
+    ...withAlerts,
+    version,
+    trained: {
+      ...options.describe,
+      source: source.describe,
+      seed: options.seed,
+      records,
+      rows: { terminal: rows.terminal.rows, wan: rows.wan.rows },
+      positives: { terminal: rows.terminal.positives, wan: rows.wan.positives },
+      l2: options.l2,
+      negativeRate: options.negativeRate,
+      precisionTarget: options.precisionTarget,
+    },
+  });
+  const onTrainingData = await evaluate(model, source, { untilMs });
+  return { model, onTrainingData };
+}
+
+/**
+ * Basis terms: every feature, plus a hinge at each of `quantiles` of its values among negatives
+ * (distinct knots below the feature's largest value only).
+ */
+export function hingeBasis(d: Dataset, quantiles: readonly number[]): [number, number | null][] {
+  const basis: [number, number | null][] = [];
+  for (let j = 0; j < d.dims; j++) {
+    basis.push([j, null]);
+    const values: number[] = [];
+    for (let i = 0; i < d.rows; i++) if (d.y[i] === 0) values.push(d.x[i * d.dims + j]!);
+    values.sort((a, b) => a - b);
+    const max = values.at(-1) ?? 0;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const q of quantiles) {
+      const knot = round9(values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0);
+      if (knot > last + 1e-6 && knot < max - 1e-6) {
+        basis.push([j, knot]);
+        last = knot;
+      }
+    }
+  }
+  return basis;
+}
+
+function expand(d: Dataset, basis: readonly [number, number | null][]): Dataset {
+  const dims = basis.length;
+  const x = new Float64Array(d.rows * dims);
+  for (let i = 0; i < d.rows; i++) {
+    const row = d.x.subarray(i * d.dims, (i + 1) * d.dims);
+    for (let k = 0; k < dims; k++) x[i * dims + k] = basisValue(basis[k]!, row);
+  }
+  return { x, y: d.y, w: d.w, rows: d.rows, dims };
+}
+
+function placeholderAlerts(o: TrainOptions): AlertParams {
+  return { warnAt: 0.5, criticalAt: 0.8, clearAt: 0.5 * o.clearRatio, confirmMs: o.confirmMs, clearMs: o.clearMs };
+}
+
+/** The warning threshold with the best recall at the precision target (else the most precise). */
+export function chooseAlerts(sweep: readonly SweepPoint[], o: Pick<TrainOptions, 'precisionTarget' | 'criticalPrecision' | 'clearRatio' | 'confirmMs' | 'clearMs'>): AlertParams {
+  const judged = sweep.filter((p) => p.precision !== null && p.recall !== null && p.alerts >= 3);
+  const meeting = judged.filter((p) => p.precision! >= o.precisionTarget);
+  const best = meeting.length > 0
+    ? meeting.reduce((a, b) => (b.recall! > a.recall! || (b.recall === a.recall && b.warnAt > a.warnAt) ? b : a))
+    : judged.reduce((a, b) => (b.precision! > a.precision! ? b : a), judged[0] ?? { warnAt: 0.5, alerts: 0, precision: null, recall: null });
+  const warnAt = round9(best.warnAt);
+  const critical = judged.find((p) => p.warnAt >= warnAt && p.precision! >= o.criticalPrecision);
+  const criticalAt = round9(critical?.warnAt ?? warnAt + (1 - warnAt) / 2);
+  return { warnAt, criticalAt: Math.max(warnAt, criticalAt), clearAt: round9(warnAt * o.clearRatio), confirmMs: o.confirmMs, clearMs: o.clearMs };
+}
+
+/** Nine significant digits: the JSON is stable and readable; scoring is unaffected. */
+function round9(x: number): number {
+  return Number(x.toPrecision(9));
+}
