@@ -13,6 +13,7 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   terminal    init | run: create a device key; run the terminal agent against a gateway
   simulate    many simulated terminals with a rate, a duration and fault patterns
   enroll      enroll a terminal's public key at a gateway; prints the MQTT password
+  predict     replay | train | eval | simulate: failure prediction on health data (DESIGN §3.7)
 `;
 
 type Main = (argv: string[]) => Promise<number>;
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   cloud: async () => (await import('../cloud-bridge/cli.js')).main,
   terminal: async () => (await import('../terminal-agent/cli.js')).terminalMain,
   simulate: async () => (await import('../terminal-agent/cli.js')).simulateMain,
+  predict: async () => (await import('../gateway/predict/cli.js')).main,
   enroll: async () => (await import('../terminal-agent/cli.js')).enrollMain,
 };
 

@@ -10,6 +10,7 @@ import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
 import { HEALTH_OPTION_SPECS, healthOptionsShape } from './health/options.js';
+import { PREDICT_OPTION_SPECS, predictOptionsShape } from './predict/options.js';
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
@@ -111,6 +112,8 @@ export const gatewayOptionsSchema = z
     ...statusPageOptionsShape,
     // Health history roll-ups and retention: gateway/health/options.ts.
     ...healthOptionsShape,
+    // Live failure prediction: gateway/predict/options.ts.
+    ...predictOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -174,4 +177,5 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   ...DELIVERY_OPTION_SPECS,
   ...STATUS_PAGE_OPTION_SPECS,
   ...HEALTH_OPTION_SPECS,
+  ...PREDICT_OPTION_SPECS,
 };

@@ -22,6 +22,8 @@ import { wireStatusPage } from './status-page/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
 import type { HealthStore } from './health/health-store.js';
 import { openHealth, recordWanProbes } from './health/wire.js';
+import type { LivePredictor } from './predict/live.js';
+import { startPrediction } from './predict/wire.js';
 import { createApp } from './http/app.js';
 import { ChainTracker } from './ingest/chain-tracker.js';
 import { ClientLanes } from './ingest/client-lanes.js';
@@ -68,6 +70,8 @@ export interface GatewayHandle {
   readonly statusTopic: StatusTopic;
   /** Terminal health samples and WAN probes, with roll-ups (gateway/health/). */
   readonly health: HealthStore;
+  /** Live failure risk of each terminal and the WAN (gateway/predict/). */
+  readonly prediction: LivePredictor;
   /** The status JSON sources (the status page renders `buildStatus(statusSources)`). */
   readonly statusSources: StatusSources;
   readonly state: GatewayState;
@@ -86,6 +90,7 @@ export interface GatewayContext {
   readonly bus: MessageBus;
   readonly statusTopic: StatusTopic;
   readonly health: HealthStore;
+  readonly prediction: LivePredictor;
   readonly statusSources: StatusSources;
   /** Registers a closer; closers run (newest first) before the store closes. */
   onClose(closer: () => Promise<void> | void): void;
@@ -98,8 +103,8 @@ export interface GatewayContext {
  */
 export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   const delivery = wireDelivery(ctx);
-  // Every WAN probe result goes into the health history (gateway/health).
-  if (delivery !== null) ctx.onClose(recordWanProbes(ctx.health, delivery.monitor));
+  // Every WAN probe result goes into the health history (gateway/health), and what it kept is scored.
+  if (delivery !== null) ctx.onClose(recordWanProbes(ctx.health, delivery.monitor, (probe) => ctx.prediction.observeProbe(probe)));
   // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
   wireStatusPage(ctx, delivery);
 }
@@ -127,6 +132,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const healthWiring = await openHealth(store, options, clock, logger);
     closers.push(() => healthWiring.close());
     const health = healthWiring.store;
+    const prediction = await startPrediction(options, health, logger);
+    closers.push(() => prediction.close());
     // The committer's hook needs the pipeline, which needs the committer: a late-bound slot.
     const late: { pipeline?: IngestPipeline } = {};
     const committer = new GroupCommitter(
@@ -223,6 +230,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       committer,
       acl,
       healthStats: health.stats,
+      prediction: prediction.predictor,
     };
     const app = createApp({
       adminToken: options.adminToken,
@@ -240,7 +248,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
 
     const extensionClosers: (() => Promise<void> | void)[] = [];
     await wireExtensions({
-      options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, statusSources,
+      options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, prediction: prediction.predictor, statusSources,
       onClose: (closer) => extensionClosers.push(closer),
     });
     closers.push(() => runClosers(extensionClosers, logger));
@@ -259,6 +267,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       app,
       statusTopic,
       health,
+      prediction: prediction.predictor,
       statusSources,
       get state() {
         return state;

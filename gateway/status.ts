@@ -11,6 +11,8 @@ import type { ForwardQueue } from './forward-queue.js';
 import type { HealthEntry, HealthStore } from './health/health-store.js';
 import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
+import type { PredictionSource } from './predict/live.js';
+import type { SubjectRisk } from './predict/scorer.js';
 import type { Presence } from './presence.js';
 import type { EventStore } from './store/event-store.js';
 
@@ -32,6 +34,21 @@ export interface StatusSources {
   readonly committer: GroupCommitter;
   readonly acl: AclCounters;
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
+  /** Live failure risk (gateway/predict), when prediction runs. */
+  readonly prediction?: PredictionSource;
+}
+
+/** A subject's failure risk as /api/status shows it (DESIGN §3.7 levels, reasons in plain words). */
+export interface RiskSummary {
+  readonly risk: number;
+  readonly level: SubjectRisk['level'];
+  readonly reasons: readonly string[];
+  /** When the current level began; null when it has been clear since the gateway started. */
+  readonly since: string | null;
+}
+
+export function riskSummary(r: SubjectRisk | undefined): RiskSummary | null {
+  return r === undefined ? null : { risk: r.risk, level: r.level, reasons: r.reasons, since: r.sinceMs === null ? null : new Date(r.sinceMs).toISOString() };
 }
 
 export interface TerminalSummary {
@@ -39,6 +56,8 @@ export interface TerminalSummary {
   readonly connected: boolean;
   readonly lastSeenAt: string | null;
   readonly headSeq: number;
+  /** Failure risk from its health samples; null before its first sample (or without prediction). */
+  readonly risk: RiskSummary | null;
 }
 
 export interface TerminalDetail extends TerminalSummary {
@@ -52,7 +71,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 export function terminalSummary(src: StatusSources, terminal: string): TerminalSummary {
   const presence = src.presence.get(terminal);
-  return { terminal, connected: presence.connected, lastSeenAt: iso(presence.lastSeenAtMs), headSeq: src.eventStore.head(terminal).seq };
+  return { terminal, connected: presence.connected, lastSeenAt: iso(presence.lastSeenAtMs), headSeq: src.eventStore.head(terminal).seq, risk: riskSummary(src.prediction?.terminal(terminal)) };
 }
 
 export function terminalDetail(src: StatusSources, terminal: string): TerminalDetail | undefined {
@@ -100,6 +119,7 @@ export function buildStatus(src: StatusSources) {
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
     health: { ...src.healthStats },
+    prediction: predictionStatus(src),
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
     terminals: src.eventStore.terminalIds().map((t) => terminalSummary(src, t)),
@@ -107,3 +127,17 @@ export function buildStatus(src: StatusSources) {
 }
 
 export type GatewayStatus = ReturnType<typeof buildStatus>;
+
+/** Most recent level changes /api/status lists (the page lists more). */
+const STATUS_RECENT_ALERTS = 10;
+
+function predictionStatus(src: StatusSources) {
+  const p = src.prediction;
+  if (p === undefined) return null;
+  return {
+    modelVersion: p.modelVersion,
+    wan: riskSummary(p.wan()),
+    atRisk: p.list().filter((r) => r.level !== 'clear').map((r) => ({ subject: r.subject, ...riskSummary(r) })),
+    recentAlerts: p.recentAlerts(STATUS_RECENT_ALERTS).map((a) => ({ at: a.at, subject: a.subject, level: a.level, risk: a.risk, reasons: a.reasons })),
+  };
+}

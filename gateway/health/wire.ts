@@ -9,6 +9,7 @@ import type { GatewayOptions } from '../config.js';
 import { HealthRollupJob } from '../jobs/health-rollup.js';
 import type { LevelEventStore } from '../store/level-event-store.js';
 import type { ProbeResult } from '../wan/wan-monitor.js';
+import type { HealthStore, WanProbe } from './health-store.js';
 import { LevelHealthStore } from './level-health-store.js';
 import { DEFAULT_HEALTH_ROLLUP_GRACE_MS } from './options.js';
 
@@ -46,9 +47,17 @@ export async function openHealth(events: LevelEventStore, options: GatewayOption
   };
 }
 
-/** Keeps every WAN probe result in the health history; returns the unsubscribe function. */
-export function recordWanProbes(health: Pick<LevelHealthStore, 'state' | 'recordWan'>, monitor: { onProbe(listener: (p: ProbeResult) => void): () => void }): () => void {
+/**
+ * Keeps every WAN probe result in the health history and hands what was kept to `onKept` (the
+ * live scorer, so it scores exactly what a replay of the history would); returns the unsubscribe
+ * function.
+ */
+export function recordWanProbes(
+  health: Pick<HealthStore, 'state' | 'recordWan'>,
+  monitor: { onProbe(listener: (p: ProbeResult) => void): () => void },
+  onKept: (probe: WanProbe) => void = () => undefined,
+): () => void {
   return monitor.onProbe((probe) => {
-    if (health.state === 'open') health.recordWan(probe);
+    if (health.state === 'open') onKept(health.recordWan(probe));
   });
 }

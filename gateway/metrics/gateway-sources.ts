@@ -22,5 +22,12 @@ export function gatewayMetricsSources(s: StatusSources, wanState?: () => ReturnT
     },
     diskFreeBytes: () => s.disk.usage()?.freeBytes ?? null,
     terminalsConnected: () => s.presence.connectedCount(),
+    ...(s.prediction === undefined
+      ? {}
+      : {
+          risks: () => s.prediction!.list(),
+          modelVersion: () => s.prediction!.modelVersion,
+          predictAlertTotals: () => s.prediction!.alertCounts(),
+        }),
   };
 }

@@ -34,14 +34,15 @@ export interface LineProblems {
 /** Most bad lines remembered by number (all are counted). */
 const MAX_REPORTED_LINES = 10;
 
+/** Records from a JSON-lines file, or from standard input when `path` is "-" (readable once). */
 export function fileSource(path: string, problems?: { onProblem(line: number, code: RecordCode): void }): RecordSource {
   return {
-    describe: path,
+    describe: path === '-' ? 'standard input' : path,
     async *batches() {
       let batch: ParsedRecord[] = [];
       let lineNo = 0;
       let rest = '';
-      const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+      const stream = path === '-' ? process.stdin.setEncoding('utf8') : createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
       const take = (line: string) => {
         lineNo++;
         if (line.trim() === '') return;

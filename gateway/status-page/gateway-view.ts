@@ -6,7 +6,8 @@
  */
 import type { StatusSources } from '../status.js';
 import { NOT_RUNNING } from './headline.js';
-import type { AlarmView, ForwarderView, StatusView, TerminalView, WanView } from './view.js';
+import type { SubjectRisk } from '../predict/scorer.js';
+import type { AlarmView, ForwarderView, RiskView, StatusView, TerminalView, WanView } from './view.js';
 
 /** The forwarder facts the page shows; the forwarder's status snapshot has this shape. */
 export interface ForwarderFacts {
@@ -81,6 +82,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       batteryPct: sample?.batteryPct ?? null,
       rejects: rej?.counts ?? {},
       lastRejectAtMs: rej?.lastMs ?? null,
+      ...(s.prediction === undefined ? {} : { risk: riskView(s.prediction.terminal(id)) }),
     };
   });
 
@@ -92,6 +94,18 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
   }
   for (const d of deadLetters) {
     alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: d.message, terminal: d.terminal });
+  }
+  // Failure-prediction level changes: warnings and clears are alarms too.
+  for (const a of s.prediction?.recentAlerts(limits.alarms) ?? []) {
+    const terminal = a.subject.startsWith('terminal/') ? a.subject.slice('terminal/'.length) : undefined;
+    const what = a.level === 'clear' ? 'failure risk back to normal' : (a.reasons[0] ?? `failure risk ${Math.round(a.risk * 100)} %`);
+    alarms.push({
+      atMs: a.atMs,
+      level: a.level === 'critical' ? 'alarm' : a.level === 'warning' ? 'warn' : 'info',
+      code: RISK_ALARM_CODES[a.level],
+      message: terminal === undefined ? `internet link: ${what}` : what,
+      ...(terminal === undefined ? {} : { terminal }),
+    });
   }
   const lastErrorMs = msOf(fwd?.lastError?.at ?? null);
   if (fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs) {
@@ -133,5 +147,13 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),
+    ...(s.prediction === undefined ? {} : { prediction: { modelVersion: s.prediction.modelVersion, wan: riskView(s.prediction.wan()) } }),
   };
+}
+
+/** Alarm codes of failure-prediction level changes. */
+export const RISK_ALARM_CODES = { warning: 'RISK_WARNING', critical: 'RISK_CRITICAL', clear: 'RISK_CLEAR' } as const;
+
+function riskView(r: SubjectRisk | undefined): RiskView | null {
+  return r === undefined ? null : { risk: r.risk, level: r.level, reasons: r.reasons, sinceMs: r.sinceMs, atMs: r.atMs };
 }

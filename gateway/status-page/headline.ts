@@ -8,12 +8,14 @@
  *  3. dead letters — payments the cloud refused; they need a person
  *  4. security rejects — a terminal sent forged, conflicting or misaddressed events
  *  5. silent terminals — a till may be off the network and holding payments itself
- *  6. internet unreliable, or sending is behind while the link is up
- *  7. other rejects — a terminal sends events the gateway refuses
+ *  6. a failure predicted as critical — a terminal or the internet likely to fail soon, and what
+ *     to do about it (gateway/predict; warnings stay in the risk section and the alarms)
+ *  7. internet unreliable, or sending is behind while the link is up
+ *  8. other rejects — a terminal sends events the gateway refuses
  * and "All good" when none applies.
  */
 import { formatDuration, formatMoneyByCurrency, plural } from './format.js';
-import type { StatusView, TerminalView } from './view.js';
+import type { RiskView, StatusView, TerminalView } from './view.js';
 
 export type HeadlineLevel = 'ok' | 'warn' | 'alarm';
 
@@ -34,6 +36,7 @@ export const PROBLEM_CODES = {
   forwardBehind: 'FORWARD_BEHIND',
   rejects: 'REJECTS',
   noCloud: 'NO_CLOUD',
+  failurePredicted: 'FAILURE_PREDICTED',
 } as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[keyof typeof PROBLEM_CODES];
 
@@ -110,6 +113,8 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   }
   const silent = silentTerminals(view, options.silentTerminalAfterMs);
   if (silent.length > 0) out.push({ code: PROBLEM_CODES.terminalSilent, level: 'warn', sentence: silentSentence(silent) });
+  const predicted = predictedSentence(view);
+  if (predicted !== null) out.push({ code: PROBLEM_CODES.failurePredicted, level: 'warn', sentence: predicted });
   if (wan.state === 'degraded') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
     out.push({ code: PROBLEM_CODES.wanDegraded, level: 'warn', sentence: `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}` });
@@ -125,6 +130,31 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   const plain = recentRejects.filter((t) => !security.includes(t));
   if (plain.length > 0) out.push({ code: PROBLEM_CODES.rejects, level: 'warn', sentence: rejectSentence(plain, false) });
   return out;
+}
+
+/** A subject heard from this long ago has already failed (DESIGN §3.7): no longer a prediction. */
+const PREDICTION_STALE_MS = 5 * 60_000;
+
+/** Critical and still current: scored on a sample or probe from the last few minutes. */
+export function isCriticalNow(r: RiskView | null | undefined, nowMs: number): r is RiskView {
+  return r !== null && r !== undefined && r.level === 'critical' && nowMs - r.atMs < PREDICTION_STALE_MS;
+}
+
+function predictedSentence(view: StatusView): string | null {
+  const wan = view.prediction?.wan;
+  const terminals = view.terminals.filter((t) => isCriticalNow(t.risk, view.nowMs)).sort((a, b) => (b.risk?.risk ?? 0) - (a.risk?.risk ?? 0));
+  const first = terminals[0];
+  if (first !== undefined) {
+    const why = first.risk?.reasons[0];
+    const who = terminals.length === 1 ? `Terminal ${first.id} is` : `${terminals.length} terminals are`;
+    const ids = terminals.length === 1 ? '' : ` (${idList(terminals)})`;
+    return `${who} likely to fail soon${ids}${why === undefined ? '' : ` — ${why}`}`;
+  }
+  if (isCriticalNow(wan, view.nowMs)) {
+    const why = wan.reasons[0];
+    return `The internet link is likely to fail soon${why === undefined ? '' : ` — ${why}`}`;
+  }
+  return null;
 }
 
 /** `"342 payments (EUR 4,210.50)"`. */

@@ -9,6 +9,7 @@ import { FALLBACK_REFRESH_S, PAGE_CSS, PAGE_SCRIPT } from './assets.js';
 import { formatClock, formatDuration } from './format.js';
 import type { Headline, HeadlineLevel } from './headline.js';
 import { AlarmsSection, TerminalsSection } from './terminals.js';
+import { RiskSection } from './risk.js';
 import { ForwarderSection, StorageSection, WanSection } from './sections.js';
 import type { StatusView } from './view.js';
 
@@ -46,6 +47,7 @@ export const LiveContent: FC<{ view: StatusView; headline: Headline; options: Re
       <ForwarderSection view={view} />
       <StorageSection view={view} />
     </div>
+    <RiskSection view={view} />
     <TerminalsSection view={view} silentAfterMs={options.silentTerminalAfterMs} maxShown={options.maxTerminalsShown} />
     <AlarmsSection view={view} />
     <p class="muted">

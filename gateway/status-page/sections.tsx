@@ -5,6 +5,7 @@
 import type { FC } from 'hono/jsx';
 import { formatAgo, formatBytes, formatClock, formatDuration, formatMoneyByCurrency, plural } from './format.js';
 import type { StatusView } from './view.js';
+import { riskWords } from './risk.js';
 import { cloudErrorWords, forwarderStateWords } from './words.js';
 
 type Tone = 'ok' | 'warn' | 'alarm' | 'none';
@@ -38,6 +39,16 @@ export const WanSection: FC<{ view: StatusView }> = ({ view }) => {
         <dd>{wan.sinceMs === null ? '—' : `${formatClock(wan.sinceMs)} (${formatDuration(view.nowMs - wan.sinceMs)})`}</dd>
         <dt>Round trip</dt>
         <dd>{wan.rttMs === null ? '—' : `${Math.round(wan.rttMs)} ms`}</dd>
+        {view.prediction?.wan === null || view.prediction?.wan === undefined ? (
+          ''
+        ) : (
+          <>
+            <dt>Failure risk</dt>
+            <dd id="wan-risk">
+              <State tone={riskWords(view.prediction.wan).tone as Tone} text={riskWords(view.prediction.wan).text} />
+            </dd>
+          </>
+        )}
       </dl>
     </section>
   );

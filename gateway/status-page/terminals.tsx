@@ -2,6 +2,7 @@
 import type { FC } from 'hono/jsx';
 import { formatAgo, formatClock, formatDuration } from './format.js';
 import { silentForMs } from './headline.js';
+import { riskWords } from './risk.js';
 import type { AlarmView, StatusView, TerminalView } from './view.js';
 
 /** Signal strength in words; thresholds are the usual WiFi RSSI bands. */
@@ -24,6 +25,16 @@ function rejectsText(rejects: Readonly<Record<string, number>>): string {
   return entries.length === 0 ? 'none' : entries.map(([code, n]) => `${code} ×${n}`).join(', ');
 }
 
+const RiskCell: FC<{ t: TerminalView }> = ({ t }) => {
+  if (t.risk === null || t.risk === undefined) return <td data-label="Failure risk">—</td>;
+  const words = riskWords(t.risk);
+  return (
+    <td data-label="Failure risk">
+      <span class={`state s-${words.tone}`}>{words.text}</span>
+    </td>
+  );
+};
+
 const TerminalRow: FC<{ t: TerminalView; view: StatusView; silentAfterMs: number }> = ({ t, view, silentAfterMs }) => {
   const status = statusCell(t, view, silentAfterMs);
   const nowMs = view.nowMs;
@@ -40,6 +51,7 @@ const TerminalRow: FC<{ t: TerminalView; view: StatusView; silentAfterMs: number
       <td data-label="Waiting on till" class="num">{t.outboxDepth === null ? '—' : String(t.outboxDepth)}</td>
       <td data-label="Signal">{t.rssiDbm === null ? '—' : `${t.rssiDbm} dBm (${signalWords(t.rssiDbm)})`}</td>
       <td data-label="Battery" class="num">{t.batteryPct === null ? '—' : `${Math.round(t.batteryPct)} %`}</td>
+      {view.prediction === undefined ? '' : <RiskCell t={t} />}
       <td data-label="Refused">{rejectsText(t.rejects)}</td>
     </tr>
   );
@@ -67,6 +79,7 @@ export const TerminalsSection: FC<{ view: StatusView; silentAfterMs: number; max
               <th>Waiting on till</th>
               <th>Signal</th>
               <th>Battery</th>
+              {view.prediction === undefined ? '' : <th>Failure risk</th>}
               <th>Refused</th>
             </tr>
           </thead>

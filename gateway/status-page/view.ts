@@ -45,6 +45,23 @@ export interface StorageView {
   readonly accepting: boolean;
 }
 
+/** A subject's failure risk (gateway/predict): DESIGN §3.7 levels, reasons in plain words. */
+export interface RiskView {
+  readonly risk: number;
+  readonly level: 'clear' | 'warning' | 'critical';
+  /** Each says what is wrong and what to do. */
+  readonly reasons: readonly string[];
+  /** When the current level began; null: clear since the gateway started. */
+  readonly sinceMs: number | null;
+  /** The last sample or probe it was scored on. */
+  readonly atMs: number;
+}
+
+export interface PredictionView {
+  readonly modelVersion: string;
+  readonly wan: RiskView | null;
+}
+
 export interface TerminalView {
   readonly id: string;
   readonly connected: boolean;
@@ -59,6 +76,8 @@ export interface TerminalView {
   readonly rejects: Readonly<Record<string, number>>;
   /** When this terminal's latest reject happened; null when unknown. */
   readonly lastRejectAtMs: number | null;
+  /** Failure risk from its health samples; absent or null when not scored (yet). */
+  readonly risk?: RiskView | null;
 }
 
 export type AlarmLevel = 'alarm' | 'warn' | 'info';
@@ -84,4 +103,6 @@ export interface StatusView {
   readonly terminals: readonly TerminalView[];
   /** Newest first, bounded by whoever builds the view. */
   readonly alarms: readonly AlarmView[];
+  /** Failure prediction, when it runs (the WAN's risk; terminals carry their own). */
+  readonly prediction?: PredictionView;
 }
