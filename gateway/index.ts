@@ -21,6 +21,7 @@ import { wireDelivery } from './forwarder/wire.js';
 import { wireStatusPage } from './status-page/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
 import type { HealthStore } from './health/health-store.js';
+import { mountHealthRoutes } from './health/routes.js';
 import { openHealth, recordWanProbes } from './health/wire.js';
 import type { LivePredictor } from './predict/live.js';
 import { startPrediction } from './predict/wire.js';
@@ -103,6 +104,7 @@ export interface GatewayContext {
  */
 export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   const delivery = wireDelivery(ctx);
+  mountHealthRoutes(ctx.app, { health: ctx.health, store: ctx.options.store });
   // Every WAN probe result goes into the health history (gateway/health), and what it kept is scored.
   if (delivery !== null) ctx.onClose(recordWanProbes(ctx.health, delivery.monitor, (probe) => ctx.prediction.observeProbe(probe)));
   // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
