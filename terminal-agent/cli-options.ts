@@ -96,6 +96,9 @@ export const simulateSpecs: OptionSpecs = {
   drainTimeoutS: { type: 'number', doc: `seconds to let outboxes drain at the end (${DEFAULT_SIMULATOR.drainTimeoutS})` },
   healthIntervalS: { type: 'number', doc: `seconds between health samples (${DEFAULT_SIMULATOR.healthIntervalS})` },
   seed: { type: 'number', doc: 'random seed (repeatable runs)' },
+  degrading: { type: 'number', doc: 'terminals whose health degrades until they fail: battery, WiFi, errors in turn (default 0)' },
+  degradeFailAfterS: { type: 'number', doc: `seconds until the first degrading terminal fails, the next ones 5 min apart (${DEFAULT_SIMULATOR.degradeFailAfterS})` },
+  degradeDeadForS: { type: 'number', doc: `seconds a failed terminal stays dead before it is fixed (${DEFAULT_SIMULATOR.degradeDeadForS})` },
   dir: { type: 'string', doc: 'directory for the simulated terminals' },
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
@@ -114,6 +117,9 @@ export const simulateSchema = z.object({
   drainTimeoutS: z.number().min(0).max(3600).default(DEFAULT_SIMULATOR.drainTimeoutS),
   healthIntervalS: z.number().min(0).max(3600).default(DEFAULT_SIMULATOR.healthIntervalS),
   seed: z.number().int().optional(),
+  degrading: z.number().int().min(0).max(DEFAULT_SIMULATOR.maxTerminals).default(0),
+  degradeFailAfterS: z.number().min(60).max(7 * 86_400).default(DEFAULT_SIMULATOR.degradeFailAfterS),
+  degradeDeadForS: z.number().min(0).max(7 * 86_400).default(DEFAULT_SIMULATOR.degradeDeadForS),
   dir: z.string().min(1),
   logLevel,
 });

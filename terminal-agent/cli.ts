@@ -105,6 +105,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
     terminals: o.terminals, ratePerS: o.rate, wifiDropMeanS: o.wifiDropMeanS, wifiUpMeanS: o.wifiUpMeanS,
     restartEveryS: o.restartEveryS, clockSkewS: o.clockSkewS, drainTimeoutS: o.drainTimeoutS,
     healthIntervalS: o.healthIntervalS, logger,
+    degrading: o.degrading, degradeFailAfterS: o.degradeFailAfterS, degradeDeadForS: o.degradeDeadForS,
     ...(o.duration === undefined ? {} : { durationS: o.duration }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
   });
