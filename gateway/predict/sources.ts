@@ -93,26 +93,40 @@ export function simRecordToParsed(r: SimRecord): ParsedRecord {
   return { kind: 'wan', store: r.store, subject: WAN_SUBJECT, at: r.at, atMs: r.atMs, ok: r.ok, rttMs: r.rttMs ?? null };
 }
 
-/** Fleets of the given seeds, one after another (each in time order). */
-export function simSource(seeds: readonly number[], fleet: Omit<FleetOptions, 'seed'>): RecordSource {
+/**
+ * Fleets of the given seeds, one after another (each in time order). `cache` keeps the records of
+ * the first read in memory for the next ones (small fleets only: tests; a record is ~300 bytes).
+ */
+export function simSource(seeds: readonly number[], fleet: Omit<FleetOptions, 'seed'>, options: { readonly cache?: boolean } = {}): RecordSource {
   if (seeds.length === 0) throw new TillgateError('CONFIG_INVALID', 'no seeds');
   const truth: TruthEpisode[] = [];
+  let cached: (readonly ParsedRecord[])[] | null = null;
   return {
     describe: `simulated fleet, seeds ${seeds.join(',')}: ${fleet.stores} stores × ${fleet.terminalsPerStore} terminals × ${fleet.days} days`,
     truth,
     async *batches() {
+      if (cached !== null) {
+        yield* cached;
+        return;
+      }
+      const keep: (readonly ParsedRecord[])[] | null = options.cache === true ? [] : null;
       truth.length = 0;
       for (const seed of seeds) {
         let batch: ParsedRecord[] = [];
         for (const r of mergedRecords(fleetSubjects({ ...fleet, seed }), truth)) {
           batch.push(simRecordToParsed(r));
           if (batch.length >= RECORD_BATCH_SIZE) {
+            keep?.push(batch);
             yield batch;
             batch = [];
           }
         }
-        if (batch.length > 0) yield batch;
+        if (batch.length > 0) {
+          keep?.push(batch);
+          yield batch;
+        }
       }
+      if (keep !== null) cached = keep;
     },
   };
 }

@@ -94,8 +94,8 @@ class RowBuilder {
 
 export interface TrainResult {
   readonly model: RiskModel;
-  /** The fitted model measured on its own training data (optimistic by construction). */
-  readonly onTrainingData: EvalReport;
+  /** The warning-threshold sweep on the training data the thresholds were chosen from (optimistic). */
+  readonly sweep: EvalReport;
 }
 
 export async function train(source: RecordSource, options: TrainOptions): Promise<TrainResult> {
@@ -193,8 +193,7 @@ export async function train(source: RecordSource, options: TrainOptions): Promis
       precisionTarget: options.precisionTarget,
     },
   });
-  const onTrainingData = await evaluate(model, source, { untilMs });
-  return { model, onTrainingData };
+  return { model, sweep: swept };
 }
 
 /**
