@@ -22,6 +22,7 @@ export const WAN_FEATURES = [
   'loss.recent',
   'loss.hour',
   'loss.surge',
+  'loss.rising',
   'loss.run',
 ] as const;
 export type WanFeature = (typeof WAN_FEATURES)[number];
@@ -106,7 +107,9 @@ export class WanDetectors {
     out[4] = Math.sqrt(recent);
     out[5] = Math.sqrt(this.#lossHour.ready ? this.#lossHour.value : 0);
     out[6] = Math.max(0, Math.log((recent + 0.01) / (usual + 0.01))) / 2;
-    out[7] = this.#failingSinceMs === null ? 0 : Math.log1p((this.#lastMs - this.#failingSinceMs) / 1000) / 4;
+    // Loss climbing: the last 10 minutes worse than the last hour.
+    out[7] = Math.max(0, Math.sqrt(recent) - Math.sqrt(this.#lossHour.ready ? this.#lossHour.value : 0));
+    out[8] = this.#failingSinceMs === null ? 0 : Math.log1p((this.#lastMs - this.#failingSinceMs) / 1000) / 4;
   }
 
   facts(): WanFacts {
