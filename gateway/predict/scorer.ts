@@ -11,12 +11,19 @@ import type { AlertLevel, PredictionAlert } from '../../protocol/prediction.js';
 import { INITIAL_ALERT_STATE, nextAlertState, type AlertState } from './alerts.js';
 import { TERMINAL_FEATURES, TerminalDetectors } from './features/terminal.js';
 import { WAN_FEATURES, WanDetectors } from './features/wan.js';
-import { contributions, riskOf, type RiskModel, type SubjectModel } from './model/model.js';
+import { Ewma } from './detectors/ewma.js';
+import { contributions, logOdds, type RiskModel, type SubjectModel } from './model/model.js';
 import { terminalReasons, wanReasons } from './reasons.js';
 import type { ParsedRecord } from './records.js';
 
 /** Subjects one scorer tracks: a store has tens of terminals; replay files may hold many stores. */
 export const DEFAULT_SCORER_MAX_SUBJECTS = 100_000;
+/**
+ * The risk is the model's log-odds smoothed over about two minutes (time-aware EWMA): a battery
+ * read in whole percent or a round trip with jitter makes the raw score flicker around a
+ * threshold, and an alert should follow the trend, not the flicker.
+ */
+export const RISK_SMOOTHING_MS = 2 * 60_000;
 
 export interface SubjectRisk {
   readonly store: string;
@@ -46,6 +53,7 @@ export class SubjectScorer {
   readonly #terminal: TerminalDetectors | null;
   readonly #wan: WanDetectors | null;
   readonly x: Float64Array;
+  readonly #smooth = new Ewma(RISK_SMOOTHING_MS);
   risk = 0;
   alert: AlertState = INITIAL_ALERT_STATE;
   lastMs = Number.NEGATIVE_INFINITY;
@@ -83,7 +91,9 @@ export class SubjectScorer {
       this.restarted = d.restarted;
       this.suppressed = d.down;
     }
-    this.risk = riskOf(this.#model, this.x);
+    // A subject back from a failure starts a fresh score, like its short-term detectors.
+    if (this.restarted) this.#smooth.reset();
+    this.risk = 1 / (1 + Math.exp(-this.#smooth.update(logOdds(this.#model, this.x), rec.atMs)));
     this.lastMs = rec.atMs;
   }
 

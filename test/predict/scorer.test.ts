@@ -20,7 +20,7 @@ function score(lines: readonly string[], maxSubjects?: number): { alerts: Predic
 
 describe('scorer', () => {
   it('scorer - warns once about a battery running out, says how fast and when, and what to do', () => {
-    const { alerts, scorer } = score(drainingBattery('s-1', 't-07', T0, 120, 40, 30));
+    const { alerts, scorer } = score(drainingBattery('s-1', 't-07', T0, 140, 40, 30));
     expect(alerts.map((a) => a.level)).toEqual(['warning', 'critical']);
     expect(alerts[0]!.subject).toBe('terminal/t-07');
     expect(alerts[0]!.reasons[0]).toMatch(/^battery at \d+ %, falling (2[6-9]|3[0-4]) %\/h, empty in (about|less than) .+: put t-07 on its charger/);

@@ -18,8 +18,6 @@ export const TERMINAL_FEATURES = [
   'battery.discharging',
   'battery.drain',
   'battery.urgency',
-  'battery.urgent30',
-  'battery.lowAndDraining',
   'wifi.weakness',
   'wifi.drop',
   'wifi.cusum',
@@ -146,8 +144,6 @@ export class TerminalDetectors {
     out[i++] = discharging ? 1 : 0;
     out[i++] = drain / 10;
     out[i++] = Number.isFinite(tteH) ? Math.exp(-tteH) : 0;
-    out[i++] = Number.isFinite(tteH) ? Math.exp(-tteH / 0.5) : 0;
-    out[i++] = discharging ? lowness * lowness : 0;
     out[i++] = rssi === null ? 0 : weakness(rssi);
     out[i++] = rssi === null ? 0 : clip(-this.#rssiZ, -3, 8) / 4;
     out[i++] = Math.log1p(this.#rssiCusum.value) / 3;
