@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { camelToKebab, envName, type OptionSpecs } from '../lib/config.js';
 import { cloudOptionSpecs } from '../cloud-bridge/options.js';
 import { GATEWAY_OPTION_SPECS } from '../gateway/config.js';
+import { evalSpecs, replaySpecs, simulateFleetSpecs, trainSpecs } from '../gateway/predict/cli-options.js';
 import { enrollSpecs, initSpecs, runSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
 import { START_OPTION_SPECS } from './start-options.js';
 
@@ -21,6 +22,10 @@ const COMMANDS: readonly (readonly [string, OptionSpecs])[] = [
   ['tillgate terminal run', runSpecs],
   ['tillgate enroll', enrollSpecs],
   ['tillgate simulate', simulateSpecs],
+  ['tillgate predict replay', replaySpecs],
+  ['tillgate predict train', trainSpecs],
+  ['tillgate predict eval', evalSpecs],
+  ['tillgate predict simulate', simulateFleetSpecs],
 ];
 
 export function configReference(): string {
