@@ -37,8 +37,9 @@ export function nextAlertState(s: AlertState, i: AlertInput, p: AlertParams): Al
   const { atMs, risk } = i;
   if (i.restarted && s.level !== 'clear' && risk < p.warnAt) return { ...INITIAL_ALERT_STATE, sinceMs: atMs };
   if (i.suppressed) return s.aboveSinceMs === null && s.criticalSinceMs === null && s.belowSinceMs === null ? s : { ...s, aboveSinceMs: null, criticalSinceMs: null, belowSinceMs: null };
-  const above = risk >= p.warnAt;
-  const critical = risk >= p.criticalAt;
+  // A threshold of 1 means "never" (a family trained to stay silent), even when a risk rounds to 1.
+  const above = p.warnAt < 1 && risk >= p.warnAt;
+  const critical = p.criticalAt < 1 && risk >= p.criticalAt;
   if (s.level === 'clear') {
     if (!above && s.aboveSinceMs === null) return s;
     const aboveSinceMs = since(above, s.aboveSinceMs, atMs);

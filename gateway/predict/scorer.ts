@@ -7,12 +7,12 @@
  * one is skipped and counted. Bounded: at most `maxSubjects` subjects (new ones past it are
  * skipped and counted).
  */
-import type { AlertLevel, PredictionAlert } from '../../protocol/prediction.js';
+import { MAX_ALERT_REASONS, type AlertLevel, type PredictionAlert } from '../../protocol/prediction.js';
 import { INITIAL_ALERT_STATE, nextAlertState, type AlertState } from './alerts.js';
 import { TERMINAL_FEATURES, TerminalDetectors } from './features/terminal.js';
 import { WAN_FEATURES, WanDetectors } from './features/wan.js';
 import { Ewma } from './detectors/ewma.js';
-import { contributions, logOdds, type RiskModel, type SubjectModel } from './model/model.js';
+import { contributions, logOdds, type FamilyModel, type RiskModel, type SubjectModel } from './model/model.js';
 import { terminalReasons, wanReasons } from './reasons.js';
 import type { ParsedRecord } from './records.js';
 
@@ -44,6 +44,16 @@ export interface ScorerStats {
   subjectsRefused: number;
 }
 
+/** One expert's running state: its smoothed risk and its own alert level. */
+export interface FamilyState {
+  readonly model: FamilyModel;
+  readonly smooth: Ewma;
+  risk: number;
+  alert: AlertState;
+}
+
+const LEVEL_RANK: Readonly<Record<AlertLevel, number>> = { clear: 0, warning: 1, critical: 2 };
+
 /** One subject's state. Exposed for training and evaluation, which walk one subject at a time. */
 export class SubjectScorer {
   readonly store: string;
@@ -53,9 +63,11 @@ export class SubjectScorer {
   readonly #terminal: TerminalDetectors | null;
   readonly #wan: WanDetectors | null;
   readonly x: Float64Array;
-  readonly #smooth = new Ewma(RISK_SMOOTHING_MS);
+  readonly families: FamilyState[];
+  /** The highest family risk. */
   risk = 0;
-  alert: AlertState = INITIAL_ALERT_STATE;
+  /** The subject's level (its highest family's) and since when. */
+  alert: { readonly level: AlertLevel; readonly sinceMs: number | null } = { level: 'clear', sinceMs: null };
   lastMs = Number.NEGATIVE_INFINITY;
   /** The subject is failing right now (WAN down); no alert is raised. */
   suppressed = false;
@@ -70,13 +82,14 @@ export class SubjectScorer {
     this.#terminal = kind === 'terminal' ? new TerminalDetectors() : null;
     this.#wan = kind === 'wan' ? new WanDetectors() : null;
     this.x = new Float64Array(kind === 'terminal' ? TERMINAL_FEATURES.length : WAN_FEATURES.length);
+    this.families = this.#model.families.map((f) => ({ model: f, smooth: new Ewma(RISK_SMOOTHING_MS), risk: 0, alert: INITIAL_ALERT_STATE }));
   }
 
   get model(): SubjectModel {
     return this.#model;
   }
 
-  /** Updates detectors, features and risk from one record of this subject (in time order). */
+  /** Updates detectors, features and each family's risk from one record of this subject (in time order). */
   observe(rec: ParsedRecord): void {
     if (rec.kind === 'health') {
       const d = this.#terminal!;
@@ -91,23 +104,43 @@ export class SubjectScorer {
       this.restarted = d.restarted;
       this.suppressed = d.down;
     }
-    // A subject back from a failure starts a fresh score, like its short-term detectors.
-    if (this.restarted) this.#smooth.reset();
-    this.risk = 1 / (1 + Math.exp(-this.#smooth.update(logOdds(this.#model, this.x), rec.atMs)));
+    let risk = 0;
+    for (const f of this.families) {
+      // A subject back from a failure starts a fresh score, like its short-term detectors.
+      if (this.restarted) f.smooth.reset();
+      f.risk = 1 / (1 + Math.exp(-f.smooth.update(logOdds(f.model, this.x), rec.atMs)));
+      if (f.risk > risk) risk = f.risk;
+    }
+    this.risk = risk;
     this.lastMs = rec.atMs;
   }
 
-  /** Applies the alert state machine; returns the new level when it changed. */
+  /** Applies each family's alert state machine; returns the subject's new level when it changed. */
   step(): AlertLevel | null {
-    const before = this.alert.level;
-    this.alert = nextAlertState(this.alert, { atMs: this.lastMs, risk: this.risk, suppressed: this.suppressed, restarted: this.restarted }, this.#model.alerts);
-    return this.alert.level === before ? null : this.alert.level;
+    const input = { atMs: this.lastMs, risk: 0, suppressed: this.suppressed, restarted: this.restarted };
+    let level: AlertLevel = 'clear';
+    for (const f of this.families) {
+      f.alert = nextAlertState(f.alert, { ...input, risk: f.risk }, f.model.alerts);
+      if (LEVEL_RANK[f.alert.level] > LEVEL_RANK[level]) level = f.alert.level;
+    }
+    if (level === this.alert.level) return null;
+    this.alert = { level, sinceMs: this.lastMs };
+    return level;
   }
 
+  /** Reasons from the families at warning or above (strongest first), else from the riskiest one. */
   reasons(): string[] {
-    const c = contributions(this.#model, this.x);
-    if (this.#terminal !== null) return terminalReasons(this.subject.slice('terminal/'.length), this.#terminal.facts(), TERMINAL_FEATURES, c);
-    return wanReasons(this.#wan!.facts(), WAN_FEATURES, c);
+    const raised = this.families.filter((f) => f.alert.level !== 'clear');
+    const speaking = (raised.length > 0 ? raised : [...this.families].sort((a, b) => b.risk - a.risk).slice(0, 1)).sort((a, b) => b.risk - a.risk);
+    const out: string[] = [];
+    for (const f of speaking) {
+      const c = contributions(f.model, this.x, this.x.length);
+      const said = this.#terminal !== null
+        ? terminalReasons(this.subject.slice('terminal/'.length), this.#terminal.facts(), TERMINAL_FEATURES, c)
+        : wanReasons(this.#wan!.facts(), WAN_FEATURES, c);
+      for (const r of said) if (!out.includes(r)) out.push(r);
+    }
+    return out.slice(0, MAX_ALERT_REASONS);
   }
 }
 

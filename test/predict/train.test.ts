@@ -33,7 +33,7 @@ describe('training', () => {
     const b = await train(simSource([31], FLEET), options);
     expect(JSON.stringify(a.model)).toBe(JSON.stringify(b.model));
     expect(parseModel(JSON.parse(JSON.stringify(a.model)))).toEqual(a.model);
-    expect(a.model.version).toMatch(/^v1-s7-[0-9a-f]{8}$/);
+    expect(a.model.version).toMatch(/^v2-s7-[0-9a-f]{8}$/);
     const other = await train(source, { ...options, seed: 8 });
     expect(other.model.version).not.toBe(a.model.version);
   }, 120_000);

@@ -27,6 +27,9 @@ export const SWEEP_THRESHOLDS: readonly number[] = Array.from({ length: 41 }, (_
 export interface SweepPoint {
   readonly warnAt: number;
   readonly alerts: number;
+  readonly trueAlerts: number;
+  readonly detected: number;
+  readonly failures: number;
   readonly precision: number | null;
   readonly recall: number | null;
 }
@@ -50,7 +53,10 @@ export interface KindFigures {
   readonly prAucAlerts: number;
   /** Average precision of the per-sample risk against "fails 10 min – 2 h later". */
   readonly prAucSamples: number | null;
+  /** One warning threshold for every family at once: the curve PR-AUC summarizes. */
   readonly sweep: readonly SweepPoint[];
+  /** Each family's own alerts over the thresholds (training picks each family's threshold here). */
+  readonly familySweeps: Readonly<Record<string, readonly SweepPoint[]>>;
 }
 
 export interface EvalReport {
@@ -76,8 +82,12 @@ export interface EvaluateOptions {
 
 interface SubjectRun {
   readonly scorer: SubjectScorer;
-  readonly sweepStates: AlertState[];
+  /** [threshold][family] alert states of the sweep. */
+  readonly sweepStates: AlertState[][];
+  /** Subject-level raises per threshold (every family at that threshold). */
   readonly sweepAlerts: number[][];
+  /** [family][threshold] raises of one family alone. */
+  readonly familyAlerts: number[][][];
   readonly alerts: number[];
   readonly onsets: number[];
   next: number;
@@ -118,7 +128,11 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
   // Pass 2: score, alert, sweep, and the per-sample histograms.
   const runs = new Map<string, SubjectRun>();
   const hist = { terminal: { pos: new Float64Array(RISK_BINS), neg: new Float64Array(RISK_BINS) }, wan: { pos: new Float64Array(RISK_BINS), neg: new Float64Array(RISK_BINS) } };
-  const sweepParamsByKind = { terminal: thresholds.map((t) => sweepParams(model.terminal.alerts, t)), wan: thresholds.map((t) => sweepParams(model.wan.alerts, t)) };
+  // [family][threshold] alert parameters of the sweep, per kind.
+  const sweepParamsByKind = {
+    terminal: model.terminal.families.map((f) => thresholds.map((t) => sweepParams(f.alerts, t))),
+    wan: model.wan.families.map((f) => thresholds.map((t) => sweepParams(f.alerts, t))),
+  };
   let records = 0;
   for await (const batch of source.batches()) {
     for (const r of batch) {
@@ -126,10 +140,12 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
       const key = `${r.store}\u0000${r.subject}`;
       let run = runs.get(key);
       if (run === undefined) {
+        const scorer = new SubjectScorer(model, r.store, r.subject, r.kind === 'health' ? 'terminal' : 'wan');
         run = {
-          scorer: new SubjectScorer(model, r.store, r.subject, r.kind === 'health' ? 'terminal' : 'wan'),
-          sweepStates: thresholds.map(() => INITIAL_ALERT_STATE),
+          scorer,
+          sweepStates: thresholds.map(() => scorer.families.map(() => INITIAL_ALERT_STATE)),
           sweepAlerts: thresholds.map(() => []),
+          familyAlerts: scorer.families.map(() => thresholds.map(() => [])),
           alerts: [],
           onsets: onsetsBySubject.get(key) ?? [],
           next: 0,
@@ -145,14 +161,21 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
       s.step();
       if (before === 'clear' && s.alert.level !== 'clear') run.alerts.push(r.atMs);
       const params = sweepParamsByKind[s.kind];
-      const input = { atMs: r.atMs, risk: s.risk, suppressed: s.suppressed, restarted: s.restarted };
-      for (let k = 0; k < params.length; k++) {
-        const prev = run.sweepStates[k]!;
-        const next = nextAlertState(prev, input, params[k]!);
-        if (next !== prev) {
-          if (prev.level === 'clear' && next.level !== 'clear') run.sweepAlerts[k]!.push(r.atMs);
-          run.sweepStates[k] = next;
+      for (let k = 0; k < thresholds.length; k++) {
+        const states = run.sweepStates[k]!;
+        let wasRaised = false;
+        let isRaised = false;
+        for (let f = 0; f < states.length; f++) {
+          const prev = states[f]!;
+          const next = nextAlertState(prev, { atMs: r.atMs, risk: s.families[f]!.risk, suppressed: s.suppressed, restarted: s.restarted }, params[f]![k]!);
+          if (prev.level !== 'clear') wasRaised = true;
+          if (next.level !== 'clear') isRaised = true;
+          if (next !== prev) {
+            if (prev.level === 'clear' && next.level !== 'clear') run.familyAlerts[f]![k]!.push(r.atMs);
+            states[f] = next;
+          }
         }
+        if (!wasRaised && isRaised) run.sweepAlerts[k]!.push(r.atMs);
       }
       if (r.atMs >= fromMs && !s.suppressed && r.atMs <= endMs - WARNING_MAX_LEAD_MS) {
         while (run.next < run.onsets.length && run.onsets[run.next]! < r.atMs + WARNING_MIN_LEAD_MS) run.next++;
@@ -168,18 +191,30 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
     const selected = [...runs.values()].filter((run) => kind === 'all' || run.scorer.kind === kind);
     let counts = emptyCounts();
     const sweepCounts = thresholds.map(() => emptyCounts());
+    const familyCounts = new Map<string, MatchCounts[]>();
     let subjectDays = 0;
     for (const run of selected) {
       const c = emptyCounts();
       matchSubject(run.alerts, run.onsets, fromMs, endMs, c);
       counts = mergeCounts(counts, c);
       thresholds.forEach((_, k) => matchSubject(run.sweepAlerts[k]!, run.onsets, fromMs, endMs, sweepCounts[k]!));
+      run.scorer.families.forEach((fam, f) => {
+        const list = familyCounts.get(fam.model.name) ?? thresholds.map(() => emptyCounts());
+        thresholds.forEach((_, k) => matchSubject(run.familyAlerts[f]![k]!, run.onsets, fromMs, endMs, list[k]!));
+        familyCounts.set(fam.model.name, list);
+      });
       subjectDays += Math.max(0, run.scorer.lastMs - Math.max(run.firstMs, fromMs)) / DAY_MS;
     }
-    const sweep = thresholds.map((warnAt, k) => ({ warnAt, alerts: sweepCounts[k]!.alerts, precision: precisionOf(sweepCounts[k]!), recall: recallOf(sweepCounts[k]!) }));
+    const points = (list: MatchCounts[]): SweepPoint[] =>
+      thresholds.map((warnAt, k) => {
+        const c = list[k]!;
+        return { warnAt, alerts: c.alerts, trueAlerts: c.trueAlerts, detected: c.detected, failures: c.failures, precision: precisionOf(c), recall: recallOf(c) };
+      });
+    const sweep = points(sweepCounts);
+    const familySweeps = Object.fromEntries([...familyCounts].map(([name, list]) => [name, points(list)]));
     const pos = kind === 'all' ? sumHist(hist.terminal.pos, hist.wan.pos) : hist[kind].pos;
     const neg = kind === 'all' ? sumHist(hist.terminal.neg, hist.wan.neg) : hist[kind].neg;
-    return summarize(counts, selected.length, subjectDays, sweep, histogramAveragePrecision(pos, neg));
+    return summarize(counts, selected.length, subjectDays, sweep, familySweeps, histogramAveragePrecision(pos, neg));
   };
 
   return {
@@ -195,7 +230,7 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
   };
 }
 
-function summarize(c: MatchCounts, subjects: number, subjectDays: number, sweep: SweepPoint[], prAucSamples: number | null): KindFigures {
+function summarize(c: MatchCounts, subjects: number, subjectDays: number, sweep: SweepPoint[], familySweeps: Record<string, SweepPoint[]>, prAucSamples: number | null): KindFigures {
   const toMin = (ms: number | null) => (ms === null ? null : Math.round((ms / MIN_MS) * 10) / 10);
   const points = sweep.filter((p) => p.precision !== null && p.recall !== null).map((p) => ({ precision: p.precision!, recall: p.recall! }));
   return {
@@ -215,6 +250,7 @@ function summarize(c: MatchCounts, subjects: number, subjectDays: number, sweep:
     prAucAlerts: averagePrecision(points),
     prAucSamples,
     sweep,
+    familySweeps,
   };
 }
 

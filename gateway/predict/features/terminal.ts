@@ -37,6 +37,17 @@ export const TERMINAL_FEATURES = [
 ] as const;
 export type TerminalFeature = (typeof TERMINAL_FEATURES)[number];
 
+/**
+ * The experts of a terminal's model and the feature prefixes each reads: the battery alone; the
+ * link (signal, reconnects, missed samples, payments waiting, round trip); the device (errors,
+ * and the round trip and outbox a struggling device shows too).
+ */
+export const TERMINAL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
+  battery: ['battery.'],
+  link: ['wifi.', 'outbox.', 'rtt.'],
+  device: ['errors.', 'rtt.', 'outbox.'],
+};
+
 /** What the reasons are written from. */
 export interface TerminalFacts {
   readonly batteryPct: number | null;

@@ -27,6 +27,9 @@ export const WAN_FEATURES = [
 ] as const;
 export type WanFeature = (typeof WAN_FEATURES)[number];
 
+/** The WAN has one expert, over all its features. */
+export const WAN_FAMILIES: Readonly<Record<string, readonly string[]>> = { wan: ['rtt.', 'loss.'] };
+
 export interface WanFacts {
   readonly rttMs: number | null;
   readonly rttUsualMs: number | null;

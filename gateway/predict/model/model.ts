@@ -1,11 +1,15 @@
 /**
- * The risk model: per subject kind (terminal, WAN) an L2-regularized logistic regression over the
- * detectors' features and hinges of them, `risk = sigmoid(bias + Σ w·(b(x) − mean)/scale)` where
- * each basis term `b` is a feature `x_j` or a hinge `max(0, x_j − knot)` (knots where the healthy
- * fleet's values thin out, so the model can say "only the extreme values matter": an additive
- * model, still linear in its weights), and the alert thresholds chosen when it was trained. A versioned JSON file (`tillgate predict train` writes one; the
- * package ships `default-model.json`); loading validates it and checks that its features are the
- * ones this code computes, in the same order.
+ * The risk model: per subject kind (terminal, WAN) a few small experts, one per family of warning
+ * signs (a terminal's battery, its link, the device itself; the WAN), each an L2-regularized
+ * logistic regression over its detectors' features and hinges of them,
+ * `risk = sigmoid(bias + Σ w·(b(x) − mean)/scale)` where each basis term `b` is a feature `x_j` or
+ * a hinge `max(0, x_j − knot)` (knots where the healthy fleet's values thin out: an additive model,
+ * still linear in its weights), with its own alert thresholds chosen when it was trained. Families
+ * differ in how often their signs come to nothing (a low battery is usually docked in time; a
+ * fading signal rarely recovers), so each warns at its own threshold; a subject's level is its
+ * highest family's. A versioned JSON file (`tillgate predict train` writes one; the package ships
+ * `default-model.json`); loading validates it and checks that its features are the ones this code
+ * computes, in the same order.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
@@ -14,7 +18,7 @@ import { TERMINAL_FEATURES } from '../features/terminal.js';
 import { WAN_FEATURES } from '../features/wan.js';
 
 export const MODEL_FORMAT = 'tillgate-risk-model';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 /** Largest model file read: a model is a few KiB. */
 export const MAX_MODEL_BYTES = 1024 * 1024;
 
@@ -34,10 +38,11 @@ export const alertParamsSchema = z.object({
 });
 export type AlertParams = z.infer<typeof alertParamsSchema>;
 
-const subjectModelSchema = z
+const familyModelSchema = z
   .object({
-    features: z.array(z.string().max(64)).max(64),
-    /** Basis terms: `[featureIndex, knot]`, knot null for the feature itself. */
+    /** What kind of trouble this expert reads: `battery`, `link`, `device`, `wan`. */
+    name: z.string().min(1).max(32).regex(/^[a-z]+$/),
+    /** Basis terms: `[featureIndex, knot]` into the kind's features, knot null for the feature itself. */
     basis: z.array(z.tuple([z.number().int().min(0).max(63), z.number().nullable()])).max(256),
     mean: z.array(z.number()).max(256),
     scale: z.array(z.number().positive()).max(256),
@@ -46,8 +51,15 @@ const subjectModelSchema = z
     alerts: alertParamsSchema,
   })
   .refine((m) => m.mean.length === m.basis.length && m.scale.length === m.basis.length && m.weights.length === m.basis.length, 'basis, mean, scale and weights must have one entry per basis term')
-  .refine((m) => m.basis.every(([j]) => j < m.features.length), 'a basis term names a feature that is not listed')
   .refine((m) => m.alerts.clearAt <= m.alerts.warnAt && m.alerts.warnAt <= m.alerts.criticalAt, 'clearAt ≤ warnAt ≤ criticalAt');
+export type FamilyModel = z.infer<typeof familyModelSchema>;
+
+const subjectModelSchema = z
+  .object({
+    features: z.array(z.string().max(64)).max(64),
+    families: z.array(familyModelSchema).min(1).max(8),
+  })
+  .refine((m) => m.families.every((f) => f.basis.every(([j]) => j < m.features.length)), 'a basis term names a feature that is not listed');
 export type SubjectModel = z.infer<typeof subjectModelSchema>;
 
 export const riskModelSchema = z
@@ -100,21 +112,21 @@ export function basisValue(term: readonly [number, number | null], x: ArrayLike<
 }
 
 /** The linear score (log-odds) of features `x`. */
-export function logOdds(m: SubjectModel, x: Float64Array): number {
+export function logOdds(m: FamilyModel, x: Float64Array): number {
   let z = m.bias;
   const { basis, mean, scale, weights } = m;
   for (let k = 0; k < weights.length; k++) z += weights[k]! * ((basisValue(basis[k]!, x) - mean[k]!) / scale[k]!);
   return z;
 }
 
-export function riskOf(m: SubjectModel, x: Float64Array): number {
+export function riskOf(m: FamilyModel, x: Float64Array): number {
   const z = logOdds(m, x);
   return 1 / (1 + Math.exp(-z));
 }
 
 /** Each feature's share of the log-odds (its terms together) relative to an average sample (for reasons). */
-export function contributions(m: SubjectModel, x: Float64Array): Float64Array {
-  const out = new Float64Array(m.features.length);
+export function contributions(m: FamilyModel, x: Float64Array, features: number): Float64Array {
+  const out = new Float64Array(features);
   for (let k = 0; k < m.weights.length; k++) {
     const term = m.basis[k]!;
     out[term[0]]! += m.weights[k]! * ((basisValue(term, x) - m.mean[k]!) / m.scale[k]!);

@@ -5,18 +5,19 @@
  *  2. features at every record from the same detectors live scoring uses, labelled 1 when the
  *     subject fails within the next 2 hours; every positive kept, negatives subsampled with the
  *     seed and weighted back up; records whose outcome is not known yet (the last 2 hours) left out;
- *  3. an L2 logistic regression per subject kind (train/logistic.ts);
- *  4. alert thresholds: the warning threshold with the best recall at `precisionTarget` or more on
- *     this same data, by the §3.7 terms (eval/evaluate.ts's sweep); critical at
- *     `criticalPrecision`. Held-out seeds, not this step, say how well it generalizes.
+ *  3. an L2 logistic regression per family of signs (train/logistic.ts);
+ *  4. alert thresholds: every family's warning threshold at once, the combination that catches
+ *     the most failures while all alerts together keep `precisionTarget` on this same data, by
+ *     the §3.7 terms (eval/evaluate.ts's sweeps); critical at `criticalPrecision`. Held-out seeds,
+ *     not this step, say how well it generalizes.
  */
 import { createHash } from 'node:crypto';
 import { seededRandom } from '../../../lib/random.js';
 import { WARNING_MAX_LEAD_MS } from '../../../protocol/prediction.js';
 import { FailureTracker } from '../eval/failures.js';
 import { evaluate, type EvalReport, type SweepPoint } from '../eval/evaluate.js';
-import { TERMINAL_FEATURES, TerminalDetectors } from '../features/terminal.js';
-import { WAN_FEATURES, WanDetectors } from '../features/wan.js';
+import { TERMINAL_FAMILIES, TERMINAL_FEATURES, TerminalDetectors } from '../features/terminal.js';
+import { WAN_FAMILIES, WAN_FEATURES, WanDetectors } from '../features/wan.js';
 import { basisValue, MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModel, type AlertParams, type RiskModel, type SubjectModel } from '../model/model.js';
 import type { RecordSource } from '../sources.js';
 import { DEFAULT_LOGISTIC, fitLogistic, type Dataset } from './logistic.js';
@@ -161,26 +162,32 @@ export async function train(source: RecordSource, options: TrainOptions): Promis
     }
   }
 
-  // 3. Fit, on each feature and its hinges at the healthy fleet's upper quantiles.
-  const fitKind = (b: RowBuilder, features: readonly string[]): SubjectModel => {
+  // 3. Fit one expert per family, on its features and their hinges at the healthy fleet's upper quantiles.
+  const fitKind = (b: RowBuilder, features: readonly string[], families: Readonly<Record<string, readonly string[]>>): SubjectModel => {
     const raw = b.dataset();
-    const basis = hingeBasis(raw, options.knotQuantiles);
-    const fit = fitLogistic(expand(raw, basis), { ...DEFAULT_LOGISTIC, l2: options.l2 });
+    const all = hingeBasis(raw, options.knotQuantiles);
     return {
-      features: [...features], basis, mean: fit.mean.map(round9), scale: fit.scale.map(round9), weights: fit.weights.map(round9),
-      bias: round9(fit.bias), alerts: placeholderAlerts(options),
+      features: [...features],
+      families: Object.entries(families).map(([name, prefixes]) => {
+        const basis = all.filter(([j]) => prefixes.some((p) => features[j]!.startsWith(p)));
+        const fit = fitLogistic(expand(raw, basis), { ...DEFAULT_LOGISTIC, l2: options.l2 });
+        return { name, basis, mean: fit.mean.map(round9), scale: fit.scale.map(round9), weights: fit.weights.map(round9), bias: round9(fit.bias), alerts: placeholderAlerts(options) };
+      }),
     };
   };
-  const terminal = fitKind(rows.terminal, TERMINAL_FEATURES);
-  const wan = fitKind(rows.wan, WAN_FEATURES);
+  const terminal = fitKind(rows.terminal, TERMINAL_FEATURES, TERMINAL_FAMILIES);
+  const wan = fitKind(rows.wan, WAN_FEATURES, WAN_FAMILIES);
 
   // 4. Thresholds, by the §3.7 terms on the same data.
   const provisional = parseModel({ format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: 'provisional', trained: {}, terminal, wan });
   const swept = await evaluate(provisional, source, { untilMs });
+  const sweeps = [...terminal.families.map((f) => swept.terminal.familySweeps[f.name] ?? []), ...wan.families.map((f) => swept.wan.familySweeps[f.name] ?? [])];
+  const chosen = chooseThresholds(sweeps, options.precisionTarget);
+  const alertsOf = (i: number) => familyAlerts(chosen[i]!, sweeps[i]!, options);
   const withAlerts: RiskModel = {
     ...provisional,
-    terminal: { ...terminal, alerts: chooseAlerts(swept.terminal.sweep, options) },
-    wan: { ...wan, alerts: chooseAlerts(swept.wan.sweep, options) },
+    terminal: { ...terminal, families: terminal.families.map((f, i) => ({ ...f, alerts: alertsOf(i) })) },
+    wan: { ...wan, families: wan.families.map((f, i) => ({ ...f, alerts: alertsOf(terminal.families.length + i) })) },
   };
   const version = `v${MODEL_FORMAT_VERSION}-s${options.seed}-${createHash('sha256').update(JSON.stringify([withAlerts.terminal, withAlerts.wan])).digest('hex').slice(0, 8)}`;
   const model = parseModel({
@@ -239,17 +246,44 @@ function placeholderAlerts(o: TrainOptions): AlertParams {
   return { warnAt: 0.5, criticalAt: 0.8, clearAt: 0.5 * o.clearRatio, confirmMs: o.confirmMs, clearMs: o.clearMs };
 }
 
-/** The warning threshold with the best recall at the precision target (else the most precise). */
-export function chooseAlerts(sweep: readonly SweepPoint[], o: Pick<TrainOptions, 'precisionTarget' | 'criticalPrecision' | 'clearRatio' | 'confirmMs' | 'clearMs'>): AlertParams {
-  const judged = sweep.filter((p) => p.precision !== null && p.recall !== null && p.alerts >= 3);
-  const meeting = judged.filter((p) => p.precision! >= o.precisionTarget);
-  const best = meeting.length > 0
-    ? meeting.reduce((a, b) => (b.recall! > a.recall! || (b.recall === a.recall && b.warnAt > a.warnAt) ? b : a))
-    : judged.reduce((a, b) => (b.precision! > a.precision! ? b : a), judged[0] ?? { warnAt: 0.5, alerts: 0, precision: null, recall: null });
-  const warnAt = round9(best.warnAt);
-  const critical = judged.find((p) => p.warnAt >= warnAt && p.precision! >= o.criticalPrecision);
-  const criticalAt = round9(critical?.warnAt ?? warnAt + (1 - warnAt) / 2);
-  return { warnAt, criticalAt: Math.max(warnAt, criticalAt), clearAt: round9(warnAt * o.clearRatio), confirmMs: o.confirmMs, clearMs: o.clearMs };
+/** A family's warning threshold of 1 never warns: the family stays silent. */
+export const SILENT_WARN_AT = 1;
+
+/**
+ * Every family's warning threshold at once: the combination that catches the most failures while
+ * the alerts of all families together stay at `precisionTarget` or above, on the training data, by
+ * the §3.7 terms (each family may also stay silent). Families' catches are added up, so a failure
+ * two families both caught counts twice here: a small overestimate that only steers the choice.
+ * Exhaustive: a few families × ~40 thresholds.
+ */
+export function chooseThresholds(families: readonly (readonly SweepPoint[])[], precisionTarget: number): number[] {
+  const options = families.map((sweep) => [
+    { warnAt: SILENT_WARN_AT, alerts: 0, trueAlerts: 0, detected: 0 },
+    ...sweep.filter((p) => p.alerts > 0).map((p) => ({ warnAt: p.warnAt, alerts: p.alerts, trueAlerts: p.trueAlerts, detected: p.detected })),
+  ]);
+  let best: { detected: number; alerts: number; picks: number[] } = { detected: -1, alerts: 0, picks: options.map(() => 0) };
+  const picks = options.map(() => 0);
+  const walk = (f: number, alerts: number, trueAlerts: number, detected: number): void => {
+    if (f === options.length) {
+      const precise = alerts === 0 || trueAlerts >= precisionTarget * alerts;
+      if (precise && (detected > best.detected || (detected === best.detected && alerts < best.alerts))) best = { detected, alerts, picks: [...picks] };
+      return;
+    }
+    options[f]!.forEach((o, i) => {
+      picks[f] = i;
+      walk(f + 1, alerts + o.alerts, trueAlerts + o.trueAlerts, detected + o.detected);
+    });
+  };
+  walk(0, 0, 0, 0);
+  return best.picks.map((i, f) => options[f]![i]!.warnAt);
+}
+
+/** A family's alert parameters for its chosen warning threshold; critical at `criticalPrecision`. */
+export function familyAlerts(warnAt: number, sweep: readonly SweepPoint[], o: Pick<TrainOptions, 'criticalPrecision' | 'clearRatio' | 'confirmMs' | 'clearMs'>): AlertParams {
+  const w = round9(warnAt);
+  const critical = sweep.find((p) => p.warnAt > w && p.alerts >= 3 && (p.precision ?? 0) >= o.criticalPrecision);
+  const criticalAt = w >= SILENT_WARN_AT ? SILENT_WARN_AT : round9(critical?.warnAt ?? w + (1 - w) / 2);
+  return { warnAt: w, criticalAt: Math.max(w, criticalAt), clearAt: round9(w * o.clearRatio), confirmMs: o.confirmMs, clearMs: o.clearMs };
 }
 
 /** Nine significant digits: the JSON is stable and readable; scoring is unaffected. */

@@ -3,26 +3,31 @@ import { TERMINAL_FEATURES } from '../../../gateway/predict/features/terminal.js
 import { WAN_FEATURES } from '../../../gateway/predict/features/wan.js';
 import { parseModel, type RiskModel } from '../../../gateway/predict/model/model.js';
 
-function subject(features: readonly string[], weights: Record<string, number>, bias: number) {
+function subject(features: readonly string[], name: string, weights: Record<string, number>, bias: number) {
   return {
     features: [...features],
-    basis: features.map((_, i) => [i, null]),
-    mean: features.map(() => 0),
-    scale: features.map(() => 1),
-    weights: features.map((f) => weights[f] ?? 0),
-    bias,
-    alerts: { warnAt: 0.5, criticalAt: 0.9, clearAt: 0.3, confirmMs: 60_000, clearMs: 300_000 },
+    families: [
+      {
+        name,
+        basis: features.map((_, i) => [i, null]),
+        mean: features.map(() => 0),
+        scale: features.map(() => 1),
+        weights: features.map((f) => weights[f] ?? 0),
+        bias,
+        alerts: { warnAt: 0.5, criticalAt: 0.9, clearAt: 0.3, confirmMs: 60_000, clearMs: 300_000 },
+      },
+    ],
   };
 }
 
 export function testModel(): RiskModel {
   return parseModel({
     format: 'tillgate-risk-model',
-    formatVersion: 1,
+    formatVersion: 2,
     version: 'test-1',
     trained: { by: 'hand' },
-    terminal: subject(TERMINAL_FEATURES, { 'battery.urgency': 12 }, -6),
-    wan: subject(WAN_FEATURES, { 'loss.recent': 14 }, -7),
+    terminal: subject(TERMINAL_FEATURES, 'battery', { 'battery.urgency': 12 }, -6),
+    wan: subject(WAN_FEATURES, 'wan', { 'loss.recent': 14 }, -7),
   });
 }
 
