@@ -58,7 +58,8 @@ export const trainSpecs: OptionSpecs = {
   seed: { type: 'number', doc: 'seed of the negative-sample draw (training is deterministic for a seed; default 1)' },
   l2: { type: 'number', doc: `L2 penalty per unit of sample weight (default ${DEFAULT_TRAIN.l2})` },
   negativeRate: { type: 'number', doc: `share of negative samples kept (default ${DEFAULT_TRAIN.negativeRate})` },
-  precisionTarget: { type: 'number', doc: `warning threshold: best recall at this precision on the training data (default ${DEFAULT_TRAIN.precisionTarget})` },
+  precisionTarget: { type: 'number', doc: `warning thresholds: the most failures caught at this precision on the training data (default ${DEFAULT_TRAIN.precisionTarget})` },
+  report: { type: 'string', doc: 'also write the threshold sweep the thresholds were chosen from (JSON) to this file' },
 };
 export const trainSchema = z
   .object({
@@ -69,6 +70,7 @@ export const trainSchema = z
     l2: z.number().min(0).max(10).default(DEFAULT_TRAIN.l2),
     negativeRate: z.number().gt(0).max(1).default(DEFAULT_TRAIN.negativeRate),
     precisionTarget: z.number().gt(0).max(1).default(DEFAULT_TRAIN.precisionTarget),
+    report: z.string().min(1).optional(),
   })
   .refine(inputOrSeeds, INPUT_OR_SEEDS);
 

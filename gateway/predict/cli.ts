@@ -89,8 +89,9 @@ function sourceOf(o: { input?: string | undefined; seeds?: number[] | undefined;
 async function trainMain(argv: string[]): Promise<number> {
   const o = loadConfig(trainSchema, trainSpecs, sources(argv));
   const source = sourceOf(o);
-  const { model } = await train(source, { ...DEFAULT_TRAIN, seed: o.seed, l2: o.l2, negativeRate: o.negativeRate, precisionTarget: o.precisionTarget, describe: o.seeds === undefined ? {} : { seeds: o.seeds, fleet: fleetOf(o) } });
+  const { model, sweep } = await train(source, { ...DEFAULT_TRAIN, seed: o.seed, l2: o.l2, negativeRate: o.negativeRate, precisionTarget: o.precisionTarget, describe: o.seeds === undefined ? {} : { seeds: o.seeds, fleet: fleetOf(o) } });
   await writeFile(o.output, `${JSON.stringify(model, null, 2)}\n`);
+  if (o.report !== undefined) await writeFile(o.report, `${JSON.stringify(sweep, null, 2)}\n`);
   process.stderr.write(`model ${model.version} written to ${o.output}\n\nOn its own training data (optimistic; use tillgate predict eval on other seeds):\n`);
   process.stderr.write(formatReport(await evaluate(model, source)));
   return 0;
@@ -113,7 +114,7 @@ async function evalMain(argv: string[]): Promise<number> {
       }
     }
     const splitMs = Math.round(startMs + (endMs - startMs) * o.trainFraction);
-    const { model } = await train(source, { ...DEFAULT_TRAIN, seed: o.seed, untilMs: splitMs });
+    const { model, sweep } = await train(source, { ...DEFAULT_TRAIN, seed: o.seed, untilMs: splitMs });
     report = await evaluate(model, source, { fromMs: splitMs });
   }
   process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

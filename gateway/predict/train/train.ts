@@ -181,13 +181,17 @@ export async function train(source: RecordSource, options: TrainOptions): Promis
   // 4. Thresholds, by the §3.7 terms on the same data.
   const provisional = parseModel({ format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: 'provisional', trained: {}, terminal, wan });
   const swept = await evaluate(provisional, source, { untilMs });
-  const sweeps = [...terminal.families.map((f) => swept.terminal.familySweeps[f.name] ?? []), ...wan.families.map((f) => swept.wan.familySweeps[f.name] ?? [])];
-  const chosen = chooseThresholds(sweeps, options.precisionTarget);
-  const alertsOf = (i: number) => familyAlerts(chosen[i]!, sweeps[i]!, options);
+  // Each kind on its own: a store needs warnings about its terminals and about its internet link,
+  // so neither kind's precision budget may be spent by the other.
+  const withThresholds = (m: SubjectModel, sweeps: Readonly<Record<string, readonly SweepPoint[]>>): SubjectModel => {
+    const list = m.families.map((f) => sweeps[f.name] ?? []);
+    const chosen = chooseThresholds(list, options.precisionTarget);
+    return { ...m, families: m.families.map((f, i) => ({ ...f, alerts: familyAlerts(chosen[i]!, list[i]!, options) })) };
+  };
   const withAlerts: RiskModel = {
     ...provisional,
-    terminal: { ...terminal, families: terminal.families.map((f, i) => ({ ...f, alerts: alertsOf(i) })) },
-    wan: { ...wan, families: wan.families.map((f, i) => ({ ...f, alerts: alertsOf(terminal.families.length + i) })) },
+    terminal: withThresholds(terminal, swept.terminal.familySweeps),
+    wan: withThresholds(wan, swept.wan.familySweeps),
   };
   const version = `v${MODEL_FORMAT_VERSION}-s${options.seed}-${createHash('sha256').update(JSON.stringify([withAlerts.terminal, withAlerts.wan])).digest('hex').slice(0, 8)}`;
   const model = parseModel({
@@ -250,23 +254,31 @@ function placeholderAlerts(o: TrainOptions): AlertParams {
 export const SILENT_WARN_AT = 1;
 
 /**
- * Every family's warning threshold at once: the combination that catches the most failures while
- * the alerts of all families together stay at `precisionTarget` or above, on the training data, by
- * the §3.7 terms (each family may also stay silent). Families' catches are added up, so a failure
- * two families both caught counts twice here: a small overestimate that only steers the choice.
- * Exhaustive: a few families × ~40 thresholds.
+ * The families' warning thresholds of one kind at once: the combination that catches the most
+ * failures while their alerts together stay at `precisionTarget` or above, on the training data,
+ * by the §3.7 terms (a family may stay silent). When no combination that catches anything reaches
+ * the target, the one with the best F1 instead: a kind that cannot be that precise still warns
+ * (its figures say how well). Families' catches are added up, so a failure two families both
+ * caught counts twice here: a small overestimate that only steers the choice. Exhaustive: a few
+ * families × ~40 thresholds.
  */
 export function chooseThresholds(families: readonly (readonly SweepPoint[])[], precisionTarget: number): number[] {
   const options = families.map((sweep) => [
     { warnAt: SILENT_WARN_AT, alerts: 0, trueAlerts: 0, detected: 0 },
     ...sweep.filter((p) => p.alerts > 0).map((p) => ({ warnAt: p.warnAt, alerts: p.alerts, trueAlerts: p.trueAlerts, detected: p.detected })),
   ]);
+  const failures = Math.max(1, ...families.flatMap((sweep) => sweep.map((p) => p.failures)));
   let best: { detected: number; alerts: number; picks: number[] } = { detected: -1, alerts: 0, picks: options.map(() => 0) };
+  let bestF1: { f1: number; picks: number[] } = { f1: -1, picks: options.map(() => 0) };
   const picks = options.map(() => 0);
   const walk = (f: number, alerts: number, trueAlerts: number, detected: number): void => {
     if (f === options.length) {
       const precise = alerts === 0 || trueAlerts >= precisionTarget * alerts;
       if (precise && (detected > best.detected || (detected === best.detected && alerts < best.alerts))) best = { detected, alerts, picks: [...picks] };
+      const p = alerts === 0 ? 0 : trueAlerts / alerts;
+      const r = Math.min(1, detected / failures);
+      const f1 = p + r === 0 ? 0 : (2 * p * r) / (p + r);
+      if (f1 > bestF1.f1) bestF1 = { f1, picks: [...picks] };
       return;
     }
     options[f]!.forEach((o, i) => {
@@ -275,7 +287,8 @@ export function chooseThresholds(families: readonly (readonly SweepPoint[])[], p
     });
   };
   walk(0, 0, 0, 0);
-  return best.picks.map((i, f) => options[f]![i]!.warnAt);
+  const picked = best.detected > 0 ? best.picks : bestF1.picks;
+  return picked.map((i, f) => options[f]![i]!.warnAt);
 }
 
 /** A family's alert parameters for its chosen warning threshold; critical at `criticalPrecision`. */
