@@ -17,6 +17,8 @@ import type { Ledger } from './ledger.js';
 import { CloudMetrics } from './metrics.js';
 import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
+import type { Lifecycle } from './lifecycle/lifecycle.js';
+import { lifecycleOptionsOf, openLifecycle } from './lifecycle/wire.js';
 
 export * from './options.js';
 export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
@@ -34,6 +36,8 @@ export interface CloudHandle {
   readonly app: Hono;
   readonly ledger: Ledger;
   readonly options: Readonly<CloudOptions>;
+  /** The payment lifecycle (DESIGN §3.6), or null when the ledger offers no feed. */
+  readonly lifecycle: Lifecycle | null;
   readonly state: CloudState;
   /** Stops accepting, lets running requests finish (bounded), closes the ledger. Idempotent. */
   close(): Promise<void>;
@@ -55,12 +59,21 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const clock = deps.clock ?? systemClock;
   const logger = (deps.logger ?? createLogger({ level: options.logLevel })).child({ component: 'cloud' });
   const ledger = await openLedger(options, clock);
+  const metrics = new CloudMetrics();
+  let lifecycle: Awaited<ReturnType<typeof openLifecycle>>;
+  try {
+    lifecycle = await openLifecycle({ ledger, dataDir: options.dataDir ?? DEFAULT_DATA_DIR, options: lifecycleOptionsOf(options), clock, logger, registry: metrics.registry });
+  } catch (err) {
+    await ledger.close();
+    throw err;
+  }
   const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
-    metrics: new CloudMetrics(),
+    metrics,
+    lifecycle: lifecycle?.lifecycle,
     verifier,
     clock,
     logger,
@@ -73,6 +86,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     ({ server, info } = await listen(app, options));
   } catch (cause) {
     await verifier.close();
+    await lifecycle?.close();
     await ledger.close();
     throw new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
   }
@@ -80,6 +94,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`;
   if (options.adminToken === undefined) logger.warn('no admin token: the read API is closed');
   if (options.gateways.length === 0) logger.warn('no gateways configured: every ingest is 401');
+  lifecycle?.lifecycle.start();
   state = 'running';
   logger.info('cloud-bridge listening', { url, gateways: options.gateways.map((g) => `${g.id}:${g.store}`) });
 
@@ -90,6 +105,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     app,
     ledger,
     options,
+    lifecycle: lifecycle?.lifecycle ?? null,
     get state() {
       return state;
     },
@@ -98,6 +114,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
         state = 'closing';
         await stopServer(server, options.shutdownGraceMs);
         await verifier.close();
+        await lifecycle?.close();
         await ledger.close();
         state = 'closed';
         logger.info('cloud-bridge closed');
