@@ -12,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { MAX_JWS_BYTES } from '../protocol/event.js';
 import type { Agent } from './agent.js';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency.js';
+import { mountPaymentUpdates } from './updates.js';
 
 /** A transaction is well under a JWS's 16 KiB once signed and encoded. */
 export const MAX_RECORD_BODY_BYTES = MAX_JWS_BYTES;
@@ -30,7 +31,7 @@ const STATUS_BY_CODE: Record<string, 400 | 409 | 422 | 503> = {
   AGENT_STOPPED: 503,
 };
 
-export function createRecordApp(agent: Pick<Agent, 'record' | 'stats'>): Hono {
+export function createRecordApp(agent: Pick<Agent, 'record' | 'stats'> & Partial<Pick<Agent, 'payments'>>): Hono {
   const app = new Hono();
   app.post(
     '/record',
@@ -54,5 +55,7 @@ export function createRecordApp(agent: Pick<Agent, 'record' | 'stats'>): Hono {
     },
   );
   app.get('/status', (c) => c.json(agent.stats()));
+  // What the cloud says of recent payments (DESIGN §3.6): GET /payments, GET /payments/{id}.
+  if (agent.payments !== undefined) mountPaymentUpdates(app, agent.payments);
   return app;
 }
