@@ -1,6 +1,6 @@
-/** Seeded randomness for simulations (STYLE 11): a run is repeated exactly from its seed. */
+/** Seeded randomness for simulators (STYLE 11): a run can be repeated from its seed. Shared by the terminal fleet simulator and the gateway's failure-prediction simulator. */
 
-/** mulberry32: a small, fast 32-bit PRNG; uniform [0, 1). For simulations only, never keys or ids. */
+/** mulberry32: a small, fast 32-bit PRNG; uniform [0, 1). Not for keys or ids. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -12,12 +12,22 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Exponentially distributed wait with the given mean (Poisson arrivals, outage lengths). */
+export function exponential(random: () => number, mean: number): number {
+  return -Math.log(1 - random()) * mean;
+}
+
 /** Standard normal via Box–Muller. */
 export function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-/** Log-uniform on [min, max]: every order of magnitude equally likely (a heavy tail). */
-export function logUniform(random: () => number, min: number, max: number): number {
-  return Math.exp(Math.log(min) + random() * (Math.log(max) - Math.log(min)));
+export function pick<T>(random: () => number, weighted: readonly (readonly [T, number])[]): T {
+  const total = weighted.reduce((s, [, w]) => s + w, 0);
+  let r = random() * total;
+  for (const [v, w] of weighted) {
+    r -= w;
+    if (r < 0) return v;
+  }
+  return weighted[weighted.length - 1]![0];
 }

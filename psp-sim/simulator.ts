@@ -40,9 +40,11 @@ export class PspSimulator {
   #first = 1;
   readonly #counts = { authorised: 0, refused: 0, never: 0, duplicates: 0 };
   readonly #truthFile: WriteStream | null;
+  #urls: readonly string[];
 
   constructor(o: PspSimOptions, clock: Clock, random: () => number, deliverer: Deliverer) {
     this.#o = o;
+    this.#urls = o.webhookUrl;
     this.#clock = clock;
     this.#random = random;
     this.#deliverer = deliverer;
@@ -64,7 +66,7 @@ export class PspSimulator {
     const pspReference = pspReferenceOf(this.#random);
     const delayMs = outcome === 'never' ? null : sampleDelayS(this.#random, this.#o) * 1000;
     const deliveries = outcome === 'never' ? 0 : this.#random() < this.#o.duplicateRate ? 2 : 1;
-    if (!this.#deliverer.hasRoom(deliveries * this.#o.webhookUrl.length)) {
+    if (!this.#deliverer.hasRoom(deliveries * this.#urls.length)) {
       throw new TillgateError(PSP_SIM_ERROR_CODES.busy, 'too many notifications waiting for delivery; retry');
     }
     const now = this.#clock.now();
@@ -78,13 +80,21 @@ export class PspSimulator {
     if (delayMs !== null) {
       const item = this.#item(record, now + delayMs);
       const firstDue = now + delayMs / this.#o.timeScale;
-      for (const url of this.#o.webhookUrl) {
+      for (const url of this.#urls) {
         this.#deliverer.schedule(url, item, firstDue);
         if (deliveries === 2) this.#deliverer.schedule(url, item, firstDue + (this.#random() * DUPLICATE_SPREAD_S * 1000) / this.#o.timeScale);
       }
     }
     this.#truthFile?.write(`${JSON.stringify(record)}\n`);
     return { pspReference, resultCode: 'Authorised' };
+  }
+
+  /**
+   * Where later notifications go (a program that embeds the simulator may learn the cloud's URL
+   * only after starting it). Notifications already scheduled keep their URL.
+   */
+  setWebhookUrls(urls: readonly string[]): void {
+    this.#urls = Object.freeze([...urls]);
   }
 
   /** The status API: the PSP's truth, at once (its notifications may still be on their way). */

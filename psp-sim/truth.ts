@@ -4,7 +4,7 @@
  * takes. Seeded, so a run is repeated from its seed; recorded, so a bench can measure the cloud's
  * contradiction rate against it exactly.
  */
-import { logUniform, normal } from '../lib/random.js';
+import { normal } from '../lib/random.js';
 import type { PspSimOptions } from './options.js';
 
 export type TrueOutcome = 'authorised' | 'refused' | 'never';
@@ -29,6 +29,11 @@ export interface TruthRecord {
 const FAST_SIGMA = 0.9;
 /** No notification comes faster than this. */
 const MIN_DELAY_S = 0.05;
+
+/** Log-uniform on [min, max]: every order of magnitude equally likely (a heavy tail). */
+export function logUniform(random: () => number, min: number, max: number): number {
+  return Math.exp(Math.log(min) + random() * (Math.log(max) - Math.log(min)));
+}
 
 /** One delay on the seed's distribution, seconds: a log-normal body, a log-uniform tail. */
 export function sampleDelayS(random: () => number, o: Pick<PspSimOptions, 'fastShare' | 'fastMedianS' | 'fastMaxS' | 'tailMaxS'>): number {

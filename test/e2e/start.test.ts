@@ -23,11 +23,13 @@ describe('tillgate start', () => {
   it('start - runs the whole system, prints the status URL, delivers events to the cloud, exits 0 on SIGTERM', async () => {
     dir = await makeTempDir('tillgate-start-');
     proc = await spawnTillgate(
-      ['start', '--data-dir', dir, '--http-port', '0', '--mqtt-port', '0', '--cloud-port', '0', '--terminals', '3', '--rate-per-s', '5', '--report-interval-s', '0'],
+      ['start', '--data-dir', dir, '--http-port', '0', '--mqtt-port', '0', '--cloud-port', '0', '--psp-port', '0', '--terminals', '3', '--rate-per-s', '5', '--report-interval-s', '0'],
       { readyKind: 'start', timeoutMs: 20_000 },
     );
-    const ready = proc.ready as { statusUrl: string; cloudUrl: string; store: string };
+    const ready = proc.ready as { statusUrl: string; cloudUrl: string; dashboardUrl: string; pspUrl: string; store: string };
     expect(ready.statusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(ready.dashboardUrl).toBe(`${ready.cloudUrl}/`);
+    expect((await fetch(`${ready.pspUrl}/healthz`)).status).toBe(200);
     await waitFor(() => proc?.stderr().includes(ready.statusUrl), { what: 'the guide on stderr' });
     expect((await fetch(`${ready.statusUrl}api/status`)).status).toBe(200);
     const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
