@@ -25,7 +25,7 @@ section{background:var(--card);border:1px solid var(--line);border-radius:6px;pa
 dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:0}
 dt{color:var(--muted)}
 dd{margin:0;font-weight:600;overflow-wrap:anywhere}
-.chart{width:100%;height:auto;display:block;background:#fff;border:1px solid var(--line);border-radius:4px}
+.chart{width:100%;min-width:560px;height:auto;display:block;background:#fff;border:1px solid var(--line);border-radius:4px}
 .chart .grid{stroke:#ddd;stroke-width:1}
 .chart .tick{font-size:11px;fill:var(--muted)}
 .bar-with{fill:var(--with)}

@@ -12,7 +12,7 @@ export const BUCKET_LABELS = ['<1s', '1–2s', '2–5s', '5–10s', '10–30s', 
 
 const W = 640;
 const H = 220;
-const PAD = { left: 40, right: 8, top: 12, bottom: 40 };
+const PAD = { left: 54, right: 8, top: 12, bottom: 40 };
 
 /** Paired bars: with optimism (dark) and without (hatched light), share of payments per bucket. */
 export const WaitChart: FC<{ id: string; title: string; withOpt: Distribution; without: Distribution }> = ({ id, title, withOpt, without }) => {

@@ -134,10 +134,12 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view: v }) => {
           </div>
           <section id="waiting" aria-labelledby="waiting-h">
             <h2 id="waiting-h">Waiting time from the terminal's success, all stores</h2>
-            <WaitChart id="wait-chart" title="Share of payments by waiting time, with and without optimism" withOpt={v.withOptimism} without={v.withoutOptimism} />
+            <div class="scroll">
+              <WaitChart id="wait-chart" title="Share of payments by waiting time, with and without optimism" withOpt={v.withOptimism} without={v.withoutOptimism} />
+            </div>
             <Percentiles id="percentiles" withOpt={v.withOptimism} without={v.withoutOptimism} />
             <p class="muted">
-              Over the most recent {v.window} payments. "Without" is the wait until the PSP's authorisation, which is when every payment would be charged without optimism.
+              Over the most recent {v.window.toLocaleString('en-US')} payments. "Without" is the wait until the PSP's authorisation, which is when every payment would be charged without optimism.
               Terminal clocks ahead of the cloud are clamped to the capture time ({v.totals.clamped} {v.totals.clamped === 1 ? 'payment' : 'payments'} here).
             </p>
           </section>
