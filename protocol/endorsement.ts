@@ -111,6 +111,13 @@ export interface DecodedEndorsement {
  * inputs always give the same string (the test vectors rely on it).
  */
 export async function signEndorsement(subject: Omit<EndorsementSubject, 'kid'>, issuer: Signer, iat: string): Promise<string> {
+  const signingInput = endorsementSigningInput(subject, issuer.kid, iat);
+  const signature = await issuer.sign(Buffer.from(signingInput, 'latin1'));
+  return `${signingInput}.${b64.encode(signature)}`;
+}
+
+/** `base64url(header).base64url(payload)` of an endorsement: what the provisioning key signs. */
+export function endorsementSigningInput(subject: Omit<EndorsementSubject, 'kid'>, issuerKid: string, iat: string): string {
   const raw = parsePublicKey(subject.publicKey);
   const parsed = endorsementPayloadSchema.safeParse({
     v: ENDORSEMENT_VERSION,
@@ -123,10 +130,8 @@ export async function signEndorsement(subject: Omit<EndorsementSubject, 'kid'>, 
   // Callers validate their input first (the CLI through its option schema): this is a programmer error.
   if (!parsed.success) throw new TypeError(`cannot endorse: ${describeIssues(parsed.error)}`);
   const payload: EndorsementPayload = parsed.data;
-  const header: EndorsementHeader = { alg: 'EdDSA', kid: issuer.kid, typ: ENDORSEMENT_TYP };
-  const signingInput = `${b64.encode(JSON.stringify(header))}.${b64.encode(JSON.stringify(payload))}`;
-  const signature = await issuer.sign(Buffer.from(signingInput, 'latin1'));
-  return `${signingInput}.${b64.encode(signature)}`;
+  const header: EndorsementHeader = { alg: 'EdDSA', kid: issuerKid, typ: ENDORSEMENT_TYP };
+  return `${b64.encode(JSON.stringify(header))}.${b64.encode(JSON.stringify(payload))}`;
 }
 
 /**
