@@ -12,6 +12,7 @@ import { afterEach, expect, it } from 'vitest';
 import { ProvisioningKeys, verifyEndorsement } from '../../protocol/endorsement.js';
 import { readEndorsement } from '../../terminal-agent/terminal-dir.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
+import { assertBuilt, TILLGATE_BIN } from '../support/tillgate-process.js';
 import { within } from '../support/wait.js';
 
 let root: string | undefined;
@@ -27,7 +28,8 @@ interface Run {
 }
 
 function tillgate(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/tillgate.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  assertBuilt();
+  const child = spawn(process.execPath, [TILLGATE_BIN, ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
