@@ -10,7 +10,9 @@
  *   recorded, as the previous release did. Whoever holds a gateway token can then forge payments
  *   for that store; the cloud says so at start, on its health output and in a metric.
  */
-import { ENDORSEMENT_ERROR_CODES, ProvisioningKeys, verifyEndorsement } from '../protocol/endorsement.js';
+import {
+  checkEndorsementSubject, decodeEndorsement, ENDORSEMENT_ERROR_CODES, EndorsementError, ProvisioningKeys,
+} from '../protocol/endorsement.js';
 import type { Enrollment } from '../protocol/ingest-api.js';
 import { kidOf, parsePublicKey } from '../protocol/keys.js';
 import type { KeyRecord } from './ledger.js';
@@ -40,8 +42,14 @@ export const TRUST_GATEWAY_WARNING = {
   message: 'enrollments are trusted without an endorsement: whoever holds a gateway token can enroll a key of their own and forge payments; configure --provisioning-keys',
 } as const;
 
+/**
+ * `verify`: everything but the signature holds; record it when `check` verifies (the caller runs
+ * the Ed25519 check on the verify workers with the events', so a batch of endorsements does not
+ * hold the event loop), else refuse it with ENDORSEMENT_BAD_SIGNATURE.
+ */
 export type EnrollmentVerdict =
   | { readonly kind: 'record'; readonly record: KeyRecord }
+  | { readonly kind: 'verify'; readonly record: KeyRecord; readonly check: { readonly signingInput: Buffer; readonly signature: Buffer; readonly publicKeyRaw: Buffer } }
   | { readonly kind: 'refuse'; readonly code: EnrollmentRefusalCode; readonly message: string };
 
 /** The trust configuration of validated options (cloud-bridge/options.ts guarantees one of the two). */
@@ -60,14 +68,16 @@ export function judgeEnrollment(trust: EnrollmentTrust, store: string, e: Enroll
   }
   // The kid is the key's RFC 7638 thumbprint (DESIGN §3.1); anything else is a forged pairing.
   if (kidOf(publicKey) !== e.kid) return { kind: 'refuse', code: ENROLLMENT_REFUSAL_CODES.kidMismatch, message: 'kid is not the thumbprint of publicKey' };
-  if (trust.mode === 'provisioning-keys') {
-    try {
-      verifyEndorsement(e.endorsement, { store, terminal: e.terminal, kid: e.kid, publicKey: e.publicKey }, trust.keys);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code !== 'string' || !(Object.values(ENDORSEMENT_ERROR_CODES) as string[]).includes(code)) throw err;
-      return { kind: 'refuse', code: code as EnrollmentRefusalCode, message: (err as Error).message };
-    }
+  const record: KeyRecord = { terminal: e.terminal, kid: e.kid, publicKey, at: e.at };
+  if (trust.mode === 'gateway') return { kind: 'record', record };
+  try {
+    const endorsement = decodeEndorsement(e.endorsement);
+    checkEndorsementSubject(endorsement, { store, terminal: e.terminal, kid: e.kid, publicKey: e.publicKey });
+    const issuer = trust.keys.raw(endorsement.header.kid);
+    if (issuer === undefined) throw new EndorsementError(ENDORSEMENT_ERROR_CODES.unknownIssuer, `endorsement is signed by ${endorsement.header.kid}, not a trusted provisioning key`);
+    return { kind: 'verify', record, check: { signingInput: endorsement.signingInput, signature: endorsement.signature, publicKeyRaw: issuer } };
+  } catch (err) {
+    if (!(err instanceof EndorsementError)) throw err;
+    return { kind: 'refuse', code: err.code, message: err.message };
   }
-  return { kind: 'record', record: { terminal: e.terminal, kid: e.kid, publicKey, at: e.at } };
 }

@@ -14,7 +14,7 @@ import type { AppendItem, KeyRecord, Ledger } from './ledger.js';
 import type { CloudMetrics } from './metrics.js';
 import type { GatewayCredential } from './options.js';
 import type { Verifier } from '../lib/verify-pool.js';
-import { ENROLLMENT_REFUSAL_CODES, judgeEnrollment, type EnrollmentRefusalCode, type EnrollmentTrust } from './enrollment-trust.js';
+import { ENROLLMENT_REFUSAL_CODES, judgeEnrollment, type EnrollmentRefusalCode, type EnrollmentTrust, type EnrollmentVerdict } from './enrollment-trust.js';
 
 export interface IngestDeps {
   readonly ledger: Ledger;
@@ -110,11 +110,19 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
 async function recordEnrollments(ctx: Context, enrollments: readonly Enrollment[]): Promise<void> {
   const records: KeyRecord[] = [];
   const refusals = new Refusals(ctx);
+  const pending: Extract<EnrollmentVerdict, { kind: 'verify' }>[] = [];
   for (const e of enrollments) {
     const verdict = judgeEnrollment(ctx.deps.trust, ctx.store, e);
     if (verdict.kind === 'refuse') refusals.add(e, verdict.code, verdict.message);
+    else if (verdict.kind === 'verify') pending.push(verdict);
     else records.push(verdict.record);
   }
+  // The endorsements' signatures go to the verify workers in one batch, like the events'.
+  const valid = pending.length === 0 ? [] : await ctx.deps.verifier.verifyMany(pending.map((p) => p.check));
+  pending.forEach((p, i) => {
+    if (valid[i] === true) records.push(p.record);
+    else refusals.add(p.record, ENROLLMENT_REFUSAL_CODES.badSignature, 'endorsement signature does not match the provisioning key');
+  });
   if (records.length > 0) {
     const outcomes = await ctx.deps.ledger.enroll(ctx.store, records);
     outcomes.forEach((outcome, i) => {

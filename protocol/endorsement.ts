@@ -176,11 +176,13 @@ export function checkEndorsementSubject(e: DecodedEndorsement, subject: Endorsem
  */
 export class ProvisioningKeys {
   readonly #byKid: ReadonlyMap<string, KeyObject>;
+  readonly #rawByKid: ReadonlyMap<string, Buffer>;
 
   /** @param raws raw 32-byte Ed25519 public keys (at most MAX_PROVISIONING_KEYS) */
   constructor(raws: readonly Uint8Array[]) {
     if (raws.length > MAX_PROVISIONING_KEYS) throw new RangeError(`at most ${MAX_PROVISIONING_KEYS} provisioning keys`);
     this.#byKid = new Map(raws.map((raw) => [kidOf(raw), publicKeyFromRaw(raw)]));
+    this.#rawByKid = new Map(raws.map((raw) => [kidOf(raw), Buffer.from(raw)]));
   }
 
   /** From base64url raw keys, as given on the command line; throws BAD_PUBLIC_KEY on a bad one. */
@@ -199,6 +201,11 @@ export class ProvisioningKeys {
 
   get(kid: string): KeyObject | undefined {
     return this.#byKid.get(kid);
+  }
+
+  /** The raw key of `kid`, for a verifier that takes raw keys (the worker pool). */
+  raw(kid: string): Buffer | undefined {
+    return this.#rawByKid.get(kid);
   }
 }
 

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { enrollmentTrustOf, judgeEnrollment, startCloud, TRUST_GATEWAY_WARNING } from '../../cloud-bridge/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { ingestResponseSchema } from '../../protocol/ingest-api.js';
+import { KeyCache } from '../../protocol/keys.js';
+import { inlineVerifier } from '../../lib/verify-pool.js';
 import { signChain, testSigner } from '../support/events.js';
 import { endorse, ROGUE_PROVISIONING, TEST_PROVISIONING, TEST_PROVISIONING_PUBLIC_KEY } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
@@ -20,11 +22,22 @@ const lax = enrollmentTrustOf({ provisioningKeys: [], trustGatewayEnrollments: t
 
 describe('enrollment trust decision', () => {
   const good = enrollmentOf('t-1', alice);
-  const verdictCode = (v: ReturnType<typeof judgeEnrollment>) => (v.kind === 'refuse' ? v.code : 'RECORD');
+  const verdictCode = (v: ReturnType<typeof judgeEnrollment>) => (v.kind === 'refuse' ? v.code : v.kind.toUpperCase());
 
-  it('trust - records an enrollment whose endorsement a provisioning key signed for this store, terminal and key', () => {
+  it('trust - records an enrollment whose endorsement a provisioning key signed for this store, terminal and key, once its signature verifies', async () => {
     const v = judgeEnrollment(strict, 's-1', good);
-    expect(v).toEqual({ kind: 'record', record: { terminal: 't-1', kid: alice.kid, publicKey: alice.publicKeyRaw, at: good.at } });
+    expect(v).toMatchObject({ kind: 'verify', record: { terminal: 't-1', kid: alice.kid, publicKey: alice.publicKeyRaw, at: good.at } });
+    if (v.kind !== 'verify') throw new TypeError('expected a signature check');
+    expect(v.check.publicKeyRaw).toEqual(TEST_PROVISIONING.publicKeyRaw);
+    expect(await inlineVerifier(new KeyCache()).verifyMany([v.check])).toEqual([true]);
+  });
+
+  it('trust - an endorsement signed by another key under a provisioning kid fails its signature check', async () => {
+    const input = endorse('s-1', 't-1', alice).split('.').slice(0, 2).join('.');
+    const forged = `${input}.${ROGUE_PROVISIONING.signSync(Buffer.from(input, 'latin1')).toString('base64url')}`;
+    const v = judgeEnrollment(strict, 's-1', { ...good, endorsement: forged });
+    if (v.kind !== 'verify') throw new TypeError('expected a signature check');
+    expect(await inlineVerifier(new KeyCache()).verifyMany([v.check])).toEqual([false]);
   });
 
   it.each([
@@ -42,6 +55,7 @@ describe('enrollment trust decision', () => {
 
   it('trust - with --trust-gateway-enrollments a key without an endorsement is recorded (the unsafe mode)', () => {
     expect(verdictCode(judgeEnrollment(lax, 's-1', { ...good, endorsement: undefined }))).toBe('RECORD');
+    expect(verdictCode(judgeEnrollment(lax, 's-1', { ...good, endorsement: endorse('s-1', 't-1', alice, ROGUE_PROVISIONING) }))).toBe('RECORD');
     expect(verdictCode(judgeEnrollment(lax, 's-1', { ...good, kid: testSigner('trust-bob').kid }))).toBe('KID_MISMATCH');
   });
 });
@@ -70,6 +84,19 @@ describe('enrollment trust through the ingest route', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).toContain('ENDORSEMENT_UNKNOWN_ISSUER');
     expect(cloud.logs.join('\n')).not.toContain(rogue.endorsement.split('.')[2]!);
+  });
+
+  it('trust - a forged signature under the provisioning kid is refused as ENDORSEMENT_BAD_SIGNATURE and records nothing', async () => {
+    dir = await makeTempDir('tillgate-trust-');
+    cloud = await makeTestCloud(dir);
+    const input = endorse('s-1', 't-1', alice).split('.').slice(0, 2).join('.');
+    const forged = `${input}.${ROGUE_PROVISIONING.signSync(Buffer.from(input, 'latin1')).toString('base64url')}`;
+    const genuineOther = enrollmentOf('t-2', alice);
+    const res = await postIngest(cloud.app, ingestBody(GW1, [], [{ ...enrollmentOf('t-1', alice), endorsement: forged }, genuineOther]));
+    expect(res.status).toBe(200);
+    expect(await cloud.ledger.getKey('s-1', 't-1', alice.kid)).toBeUndefined();
+    expect(await cloud.ledger.getKey('s-1', 't-2', alice.kid)).toEqual(alice.publicKeyRaw);
+    expect(await (await cloud.app.request('/metrics')).text()).toContain('tillgate_cloud_enrollments_refused_total{reason="ENDORSEMENT_BAD_SIGNATURE"} 1');
   });
 
   it('trust - a request with hundreds of refused enrollments logs a bounded number of lines', async () => {
