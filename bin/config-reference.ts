@@ -8,6 +8,7 @@ import { camelToKebab, envName, type OptionSpecs } from '../lib/config.js';
 import { cloudOptionSpecs } from '../cloud-bridge/options.js';
 import { GATEWAY_OPTION_SPECS } from '../gateway/config.js';
 import { enrollSpecs, initSpecs, runSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
+import { provisionEndorseSpecs, provisionInitSpecs } from '../provision/options.js';
 import { START_OPTION_SPECS } from './start-options.js';
 import { PSP_SIM_OPTION_SPECS } from '../psp-sim/options.js';
 
@@ -23,6 +24,8 @@ const COMMANDS: readonly (readonly [string, OptionSpecs])[] = [
   ['tillgate enroll', enrollSpecs],
   ['tillgate simulate', simulateSpecs],
   ['tillgate psp-sim', PSP_SIM_OPTION_SPECS],
+  ['tillgate provision init', provisionInitSpecs],
+  ['tillgate provision endorse', provisionEndorseSpecs],
 ];
 
 export function configReference(): string {

@@ -3,7 +3,9 @@
  * cloud-bridge, a store gateway forwarding to it, a simulated PSP, and a handful of simulated
  * terminals that authorise their online payments with it — with data under `./.tillgate/`.
  * Optimistic charging is on; the cloud's dashboard shows the lifecycle. bin/ is the one place
- * allowed to import all the programs.
+ * allowed to import all the programs. It plays the operator too: a provisioning key in the data
+ * dir (0600, created once) whose public key is the one the cloud trusts, and which endorses every
+ * simulated terminal (DESIGN §3.1).
  *
  * STDOUT gets exactly one ready JSON line; the human guide and the periodic summary go to STDERR.
  * SIGINT/SIGTERM stops the terminals, then the gateway, then the cloud, and exits 0.
@@ -14,6 +16,8 @@ import { join, resolve } from 'node:path';
 import { startCloud, type CloudHandle } from '../cloud-bridge/index.js';
 import { startGateway, type GatewayHandle } from '../gateway/index.js';
 import { helpText, loadConfig } from '../lib/config.js';
+import { createKeyFile, loadKeyFile } from '../lib/ed25519-key-file.js';
+import type { KeyObjectSigner } from '../protocol/signer.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { startSimulator, type SimulatorHandle } from '../terminal-agent/sim/simulator.js';
@@ -24,6 +28,7 @@ import { START_DRAIN_TIMEOUT_S, START_OPTION_SPECS, startOptionsSchema, type Sta
 
 const STORE = 'store-1';
 const GATEWAY_ID = 'gw-1';
+const PROVISIONING_KEY_FILE = 'provisioning-key.pem';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -35,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const adminToken = o.adminToken ?? demoToken(join(dataDir, 'admin-token'));
+  // The operator's provisioning key (DESIGN §3.1), kept in the data dir like the demo token: the
+  // cloud trusts only its public key, and the simulated terminals are endorsed with it.
+  const provisioning = await demoProvisioningKey(join(dataDir, PROVISIONING_KEY_FILE));
+  const provisioningKeys = [provisioning.publicKeyRaw.toString('base64url')];
   // The gateway's cloud token is a per-run secret between two programs of this one process.
   const cloudToken = randomBytes(24).toString('base64url');
   // So is the PSP's webhook HMAC key (hex, as Adyen's Customer Area shows it).
@@ -59,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     stops.push(() => psp.close());
     const cloud = await startCloud(
       {
-        dataDir: join(dataDir, 'cloud'), host: o.host, httpPort: o.cloudPort, adminToken, gateways: [{ id: GATEWAY_ID, store: STORE, token: cloudToken }], logLevel: o.logLevel,
+        dataDir: join(dataDir, 'cloud'), host: o.host, httpPort: o.cloudPort, adminToken, gateways: [{ id: GATEWAY_ID, store: STORE, token: cloudToken }], provisioningKeys, logLevel: o.logLevel,
         pspHmacKey, pspUrl: psp.url, optimisticCharge: o.optimisticCharge,
         // Reconciliation on the PSP's scaled clock, checked every 10 s.
         reconcileAfterS: Math.max(1, Math.round(DEFAULT_RECONCILE_AFTER_S / o.pspTimeScale)), reconcileCron: '*/10 * * * * *',
@@ -69,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     stops.push(() => cloud.close());
     psp.simulator.setWebhookUrls([`${cloud.url}${ADYEN_WEBHOOK_PATH}`]);
     const gateway = await startGateway(
-      { dataDir: join(dataDir, 'gateway'), host: o.host, mqttPort: o.mqttPort, httpPort: o.httpPort, store: STORE, gatewayId: GATEWAY_ID, adminToken, cloudUrl: cloud.url, cloudToken, logLevel: o.logLevel },
+      { dataDir: join(dataDir, 'gateway'), host: o.host, mqttPort: o.mqttPort, httpPort: o.httpPort, store: STORE, gatewayId: GATEWAY_ID, adminToken, cloudUrl: cloud.url, cloudToken, provisioningKeys, logLevel: o.logLevel },
       { logger: logger.child({ program: 'gateway' }) },
     );
     stops.push(() => gateway.close());
@@ -77,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     if (o.terminals > 0) {
       sim = await startSimulator({
         gatewayUrl: gateway.httpUrl, mqttUrl: `mqtt://${urlHost(o.host)}:${gateway.mqttPort}`, adminToken, store: STORE,
-        dir: join(dataDir, 'terminals'), terminals: o.terminals, ratePerS: o.ratePerS, drainTimeoutS: START_DRAIN_TIMEOUT_S, logger: logger.child({ program: 'terminals' }),
+        dir: join(dataDir, 'terminals'), terminals: o.terminals, ratePerS: o.ratePerS, drainTimeoutS: START_DRAIN_TIMEOUT_S, provisioning, logger: logger.child({ program: 'terminals' }),
         pspUrl: psp.url,
       });
       const s = sim;
@@ -97,6 +106,11 @@ export async function main(argv: string[]): Promise<number> {
     await stopAll();
   }
   return 0;
+}
+
+/** The demo's provisioning key: created (mode 0600) on the first run, reused after, never overwritten. */
+async function demoProvisioningKey(file: string): Promise<KeyObjectSigner> {
+  return existsSync(file) ? loadKeyFile(file) : createKeyFile(file);
 }
 
 /** A demo admin token kept in the data dir (mode 0600), so curl examples keep working across runs. */
@@ -148,6 +162,7 @@ tillgate is running: a cloud-bridge, a store gateway and ${o.terminals} simulate
   payments         ${cloud.url}/   the payments dashboard (user: admin, password: the admin token${o.adminToken === undefined ? ` in ${tokenFile}` : ''})
   latency JSON     curl -H ${auth} ${cloud.url}/v1/payments/latency
   simulated PSP    ${psp.url}/v1/stats   optimistic charging ${o.optimisticCharge ? 'on' : 'off'}, PSP delays divided by ${o.pspTimeScale}
+  provisioning key ${join(dataDir, PROVISIONING_KEY_FILE)}   the cloud accepts only terminal keys it endorsed
 
 Try a WAN outage and watch the backlog build and drain on the status page:
   curl -X POST -H ${auth} -H 'content-type: application/json' -d '{"seconds":60}' ${gateway.httpUrl}/api/wan/outage

@@ -31,7 +31,7 @@ export async function fillDashboard(cloud: TestLifecycleCloud, clock: FakeClock,
   }
   for (const e of s2) {
     clock.set(Math.max(clock.now(), Date.parse(e.payload.at) + 1_500));
-    await ok(postIngest(cloud.app, ingestBody(GW2, [e.jws], [enrollmentOf('t-07', signer)]), GW2.token));
+    await ok(postIngest(cloud.app, ingestBody(GW2, [e.jws], [enrollmentOf('t-07', signer, GW2.store)]), GW2.token));
   }
   await cloud.lifecycle.catchUp();
   const start = clock.now();

@@ -12,6 +12,8 @@ import type { NotificationRequestItem } from '../../../protocol/adyen.js';
 import { paymentViewSchema, type PaymentView } from '../../../protocol/payments.js';
 import type { PspPaymentStatus } from '../../../protocol/psp-api.js';
 import { GatewayDirectory } from '../../../cloud-bridge/auth.js';
+import { enrollmentTrustOf } from '../../../cloud-bridge/enrollment-trust.js';
+import { TEST_PROVISIONING_PUBLIC_KEY } from '../../support/provisioning.js';
 import { createCloudApp } from '../../../cloud-bridge/http/app.js';
 import { openLevelLedger } from '../../../cloud-bridge/level-ledger.js';
 import { CloudMetrics } from '../../../cloud-bridge/metrics.js';
@@ -65,7 +67,9 @@ export interface LifecycleCloudHarness {
 
 /** Builds the app around a ledger with a feed and the lifecycle storage, as startCloud() wires them. */
 export function buildLifecycleCloud(ledger: LedgerWithFeed, store: PaymentStore, inbox: WebhookInbox, o: LifecycleCloudOptions, closeStorage: () => Promise<void>): TestLifecycleCloud {
-  const options = cloudOptionsSchema.parse({ dataDir: '/unused', gateways: [GW1, GW2], adminToken: ADMIN, pspHmacKey: HMAC_KEY, optimisticCharge: o.optimisticCharge, ...o.extra });
+  const options = cloudOptionsSchema.parse({
+    dataDir: '/unused', gateways: [GW1, GW2], adminToken: ADMIN, provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY], pspHmacKey: HMAC_KEY, optimisticCharge: o.optimisticCharge, ...o.extra,
+  });
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) });
   const metrics = new CloudMetrics();
@@ -80,6 +84,7 @@ export function buildLifecycleCloud(ledger: LedgerWithFeed, store: PaymentStore,
     logger,
     limits: { ...options, defaultReadLimit: 100 },
     isReady: () => true,
+    trust: enrollmentTrustOf(options),
     lifecycle,
   });
   return {
