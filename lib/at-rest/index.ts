@@ -9,3 +9,4 @@ export * from './seal.js';
 export * from './level-encoding.js';
 export * from './write-gate.js';
 export * from './reencrypt.js';
+export * from './options.js';

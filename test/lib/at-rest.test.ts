@@ -56,7 +56,7 @@ describe('at-rest sealing', () => {
     const codec = new SealCodec(staticKeyProvider([keyA], 'key-a'));
     const sealed = codec.seal(Buffer.from('{"amount":1250}'));
     const flipped = Buffer.from(sealed);
-    flipped[flipped.length - 20] ^= 0xff;
+    flipped.writeUInt8(flipped.readUInt8(flipped.length - 20) ^ 0xff, flipped.length - 20);
     expect(codeOf(() => codec.open(flipped))).toBe('AT_REST_TAMPERED');
     expect(codeOf(() => new SealCodec(staticKeyProvider([keyB], 'key-b')).open(sealed))).toBe('AT_REST_KEY_UNKNOWN');
     // Same id, different key: GCM refuses it rather than returning garbage.
