@@ -5,7 +5,7 @@
  */
 import { chainHash, EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
-import { AtRestKeeper, SealCodec, type AtRestOptions, type AtRestStatus, type KeyProvider } from '../../lib/at-rest/index.js';
+import { AtRestKeeper, SealCodec, type AtRestOptions, type KeyProvider } from '../../lib/at-rest/index.js';
 import { eventKey, pad } from './keys.js';
 import { LevelForwardQueue } from './level-forward-queue.js';
 import {

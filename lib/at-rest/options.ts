@@ -47,3 +47,9 @@ export function reencryptPace(config: AtRestConfig): AtRestOptions {
 export function defaultDataKeys(dataDir: string): KeyProvider {
   return openKeyFile(join(dataDir, DEFAULT_DATA_KEY_FILE_NAME), { create: true });
 }
+
+/** The defaults, for programmatic callers that take no options (the simulator, tests). */
+export const DEFAULT_AT_REST_CONFIG: AtRestConfig = Object.freeze({
+  reencryptChunkEntries: DEFAULT_REENCRYPT_CHUNK_ENTRIES,
+  reencryptPauseMs: DEFAULT_REENCRYPT_PAUSE_MS,
+});

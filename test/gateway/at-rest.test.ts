@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { signEvent } from '../../protocol/jws.js';
 import { chainHash } from '../../protocol/chain.js';
 import { samplePayload } from '../support/events.js';
-import { removeDir } from '../support/temp.js';
 import { connectTerminal, endClient, enroll, publishEvent, startTestGateway, stopTestGateway, type TestGateway } from './support.js';
 
 const AMOUNT = 987_654;
