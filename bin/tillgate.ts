@@ -13,6 +13,7 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   terminal    init | run: create a device key; run the terminal agent against a gateway
   simulate    many simulated terminals with a rate, a duration and fault patterns
   enroll      enroll a terminal's public key at a gateway; prints the MQTT password
+  data-key    init | rotate | retire | show: the data keys of encryption at rest
 `;
 
 type Main = (argv: string[]) => Promise<number>;
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   terminal: async () => (await import('../terminal-agent/cli.js')).terminalMain,
   simulate: async () => (await import('../terminal-agent/cli.js')).simulateMain,
   enroll: async () => (await import('../terminal-agent/cli.js')).enrollMain,
+  'data-key': async () => (await import('./data-key.js')).main,
 };
 
 async function run(argv: string[]): Promise<number> {

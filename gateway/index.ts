@@ -227,6 +227,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       committer,
       acl,
       healthStats: health.stats,
+      atRest: () => store.atRest.status(),
     };
     const app = createApp({
       adminToken: options.adminToken,
