@@ -33,9 +33,25 @@ export const AT_REST_ERROR_CODES = {
 /** What a stored value is: sealed (with which key) or plain (written before encryption at rest). */
 export type SealInfo = { readonly kind: 'sealed'; readonly keyId: string } | { readonly kind: 'plain' };
 
+/**
+ * Random bytes for nonces, drawn 4 KiB at a time: a 12-byte `randomFillSync` per record cost as much
+ * as the cipher itself here. Each nonce is still fresh CSPRNG output, never reused.
+ */
+const NONCE_POOL_BYTES = 4096 - (4096 % NONCE_BYTES);
+const noncePool = Buffer.alloc(NONCE_POOL_BYTES);
+let nonceOffset = NONCE_POOL_BYTES;
+function nextNonce(): Buffer {
+  if (nonceOffset === NONCE_POOL_BYTES) {
+    randomFillSync(noncePool);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.subarray(nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
+}
+
 export class SealCodec {
   readonly #keys: KeyProvider;
-  readonly #nonce = Buffer.alloc(NONCE_BYTES);
 
   constructor(keys: KeyProvider) {
     this.#keys = keys;
@@ -49,12 +65,13 @@ export class SealCodec {
   seal(plain: Uint8Array): Buffer {
     const { id, key } = this.#keys.current();
     const header = headerOf(id);
-    randomFillSync(this.#nonce);
-    const cipher = createCipheriv('aes-256-gcm', key, this.#nonce);
+    const nonce = nextNonce();
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(header);
     const body = cipher.update(plain);
     const final = cipher.final();
-    return Buffer.concat([header, this.#nonce, body, final, cipher.getAuthTag()]);
+    // concat copies the nonce out of the pool before the pool is refilled.
+    return Buffer.concat([header, nonce, body, final, cipher.getAuthTag()]);
   }
 
   /** Opens a sealed value; a plain (legacy) value is returned as it is. */
