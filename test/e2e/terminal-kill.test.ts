@@ -132,6 +132,9 @@ it('terminal e2e - a terminal process killed with SIGKILL mid-stream and restart
     expect(r.status).toBe(200);
     expect(r.id).toBe(answered.get(key));
   }
+  // The next 40 are online payments: wait until the restarted agent is back on its gateway, or a
+  // slow reconnect (a loaded machine) would put them under the offline limits (422) instead.
+  await waitFor(async () => ((await (await fetch(`${second.apiUrl}/status`)).json()) as { offline: boolean }).offline === false, { what: 'restarted agent online', timeoutMs: 20_000 });
   for (let i = 0; i < 40; i++) {
     const key = `after-${i}`;
     payments.set(key, 5_000 + i);
