@@ -9,6 +9,7 @@ import { idSchema } from '../protocol/ids.js';
 import { parsePublicKey } from '../protocol/keys.js';
 import { MAX_INGEST_BODY_BYTES, MAX_INGEST_ENROLLMENTS, MAX_INGEST_EVENTS } from '../protocol/ingest-api.js';
 import type { OptionSpecs } from '../lib/config.js';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 import { MAX_LEDGER_READ } from './ledger.js';
 import { LIFECYCLE_OPTION_SPECS, lifecycleOptionsShape } from './lifecycle/options.js';
 
@@ -97,6 +98,8 @@ export const cloudOptionsSchema = z
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     // The payment lifecycle's options (PSP webhooks, optimism, reconciliation): lifecycle/options.ts.
     ...lifecycleOptionsShape,
+    // Encryption at rest of the embedded LevelDB ledger (lib/at-rest/options.ts).
+    ...atRestOptionsShape,
   })
   .superRefine((o, ctx) => {
     if (o.dataDir !== undefined && o.databaseUrl !== undefined) {
@@ -146,4 +149,5 @@ export const cloudOptionSpecs: OptionSpecs = {
   shutdownGraceMs: { type: 'number', doc: `time running requests get on shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...LIFECYCLE_OPTION_SPECS,
+  ...AT_REST_OPTION_SPECS,
 };

@@ -13,6 +13,7 @@ import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
 import { UPDATES_OPTION_SPECS, updatesOptionsShape } from './updates/options.js';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MQTT_PORT = 1883;
@@ -123,6 +124,8 @@ export const gatewayOptionsSchema = z
     ...statusPageOptionsShape,
     // Payment updates from the cloud to terminals: gateway/updates/options.ts.
     ...updatesOptionsShape,
+    // Encryption at rest of the event store (lib/at-rest/options.ts).
+    ...atRestOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -187,4 +190,5 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   ...DELIVERY_OPTION_SPECS,
   ...STATUS_PAGE_OPTION_SPECS,
   ...UPDATES_OPTION_SPECS,
+  ...AT_REST_OPTION_SPECS,
 };

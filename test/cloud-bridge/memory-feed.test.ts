@@ -30,7 +30,8 @@ describeFeedConformance('LevelDB ledger tapped into the in-memory double', async
   return {
     async open(clock) {
       feed ??= new MemoryLedgerFeed(clock);
-      const ledger = tapLedger(await openLevelLedger({ dataDir: dir, clock }), feed);
+      const { defaultDataKeys } = await import('../../lib/at-rest/options.js');
+      const ledger = tapLedger(await openLevelLedger({ dataDir: dir, clock, keys: defaultDataKeys(dir) }), feed);
       return {
         feed: ledger,
         append: async (store, terminal, events) => {

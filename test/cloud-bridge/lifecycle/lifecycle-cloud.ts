@@ -3,6 +3,7 @@
  * lifecycle storage, fake clock, fake PSP status API), and the helpers the scenario tests speak
  * through: ingest signed events, post signed webhooks, read payments. One harness per ledger.
  */
+import { mkdir } from 'node:fs/promises';
 import type { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../../lib/logger.js';
@@ -12,6 +13,7 @@ import type { NotificationRequestItem } from '../../../protocol/adyen.js';
 import { paymentViewSchema, type PaymentView } from '../../../protocol/payments.js';
 import type { PspPaymentStatus } from '../../../protocol/psp-api.js';
 import { GatewayDirectory } from '../../../cloud-bridge/auth.js';
+import { defaultDataKeys } from '../../../lib/at-rest/options.js';
 import { enrollmentTrustOf } from '../../../cloud-bridge/enrollment-trust.js';
 import { TEST_PROVISIONING_PUBLIC_KEY } from '../../support/provisioning.js';
 import { createCloudApp } from '../../../cloud-bridge/http/app.js';
@@ -103,7 +105,8 @@ export async function levelLifecycleHarness(): Promise<LifecycleCloudHarness> {
   return {
     async open(o) {
       feed ??= new MemoryLedgerFeed(o.clock);
-      const ledger = tapLedger(await openLevelLedger({ dataDir: `${dir}/ledger`, clock: o.clock }), feed);
+      await mkdir(`${dir}/ledger`, { recursive: true });
+      const ledger = tapLedger(await openLevelLedger({ dataDir: `${dir}/ledger`, clock: o.clock, keys: defaultDataKeys(`${dir}/ledger`) }), feed);
       const store = await openLevelLifecycleStore({ dataDir: `${dir}/lifecycle` });
       return buildLifecycleCloud(ledger, store, store, o, async () => {
         await store.close();
