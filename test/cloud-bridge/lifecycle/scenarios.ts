@@ -63,6 +63,12 @@ export function describeLifecycleScenarios(name: string, makeHarness: () => Prom
       expect(p).toMatchObject({ state: 'authorised', charged: true, chargedBy: 'optimistic', contradicted: false });
       expect(p.history.map((h) => [h.state, h.source])).toEqual([['captured', 'terminal'], ['authorised', 'psp:AUTHORISATION']]);
       expect(Date.parse(p.authorisedAt!) - Date.parse(p.capturedAt!)).toBe(5_000);
+      // The same, as Prometheus histograms and counters.
+      const metrics = await (await cloud.app.request('/metrics')).text();
+      expect(metrics).toMatch(/tillgate_cloud_payment_success_to_charged_seconds_count\{charged_by="optimistic"\} 1\b/);
+      expect(metrics).toMatch(/tillgate_cloud_payment_success_to_authorised_seconds_count 1\b/);
+      expect(metrics).toMatch(/tillgate_cloud_payment_transitions_total\{state="authorised"\} 1\b/);
+      expect(metrics).toMatch(/tillgate_cloud_webhook_items_total\{result="stored"\} 1\b/);
     });
 
     it('lifecycle - webhook before event (store link down): pending, then joined when the event arrives', async () => {
