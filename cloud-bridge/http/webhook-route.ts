@@ -50,7 +50,8 @@ export function mountWebhookRoute(app: Hono, deps: WebhookDeps, limits: WebhookL
       const notification = validate(body);
       verifyAll(notification, deps.hmacKey);
       const items = notification.notificationItems.map((w) => w.NotificationRequestItem);
-      const outcomes = await deps.inbox.accept(items, notification.live === 'true', deps.clock.now());
+      // Whole milliseconds: an injected clock may have finer ones, the inbox stores integers.
+      const outcomes = await deps.inbox.accept(items, notification.live === 'true', Math.floor(deps.clock.now()));
       for (const o of outcomes) deps.metrics.webhookItems.inc({ result: o });
       if (outcomes.includes('stored')) deps.onStored();
       answer(200);

@@ -45,7 +45,8 @@ export interface ReconcileDeps {
 /** One run: the task function, callable directly (tests drive it with a fake clock). */
 export async function runReconciliation(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileRun> {
   await deps.beforeRun?.();
-  const nowMs = deps.clock.now();
+  // Whole milliseconds: facts are stored as integers, an injected clock may have finer ones.
+  const nowMs = Math.floor(deps.clock.now());
   const due = await deps.store.listCapturedBefore(nowMs - options.reconcileAfterS * 1000, options.reconcileMaxPerRun);
   const run = { checked: 0, confirmed: 0, refused: 0, cancelled: 0, inconsistent: 0, errors: 0, bounded: due.length >= options.reconcileMaxPerRun };
   for (const payment of due) {

@@ -1,4 +1,4 @@
 import { levelLifecycleHarness } from './lifecycle-cloud.js';
 import { describeLifecycleScenarios } from './scenarios.js';
 
-describeLifecycleScenarios('LevelDB', levelLifecycleHarness);
+describeLifecycleScenarios('LevelDB', levelLifecycleHarness, 'fake');
