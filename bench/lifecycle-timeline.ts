@@ -21,7 +21,7 @@ export class VirtualClock implements Clock {
     return this.#now;
   }
   set(ms: number): void {
-    if (ms > this.#now) this.#now = ms;
+    if (ms > this.#now) this.#now = Math.ceil(ms);
   }
 }
 
@@ -61,8 +61,8 @@ export function syntheticDay(o: TimelineOptions): SyntheticPayment[] {
     // Store to cloud: about a second (median 0.8 s), rarely more than a few.
     const transportMs = clamp(800 * Math.exp(0.6 * normal(random)), 100, 10_000);
     if (random() < o.offlineShare) {
-      // The store's link was down: 1 to 30 minutes (log-uniform) before event and authorisation go out.
-      const outageMs = Math.exp(Math.log(60_000) + random() * (Math.log(1_800_000) - Math.log(60_000)));
+      // The store's link was down: 10 s to 10 minutes (log-uniform) before event and authorisation go out.
+      const outageMs = Math.exp(Math.log(10_000) + random() * (Math.log(600_000) - Math.log(10_000)));
       const back = successAtMs + outageMs;
       out.push({ id, amount, successAtMs, mode: 'offline', authoriseAtMs: Math.round(back), captureAtMs: Math.round(back + transportMs) });
     } else {

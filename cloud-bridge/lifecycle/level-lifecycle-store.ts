@@ -47,6 +47,17 @@ import {
 import { inboxKey, MAX_INBOX_ACCEPT, MAX_INBOX_ITEM_BYTES, MAX_INBOX_READ, type AcceptOutcome, type InboxEntry, type WebhookInbox } from './webhook-inbox.js';
 
 type Db = ClassicLevel<string, unknown>;
+
+/** Items one synced inbox write holds at most: a few MB of notifications. */
+const MAX_INBOX_GROUP_ITEMS = 2_000;
+
+interface PendingAccept {
+  readonly items: readonly NotificationRequestItem[];
+  readonly live: boolean;
+  readonly receivedAtMs: number;
+  readonly resolve: (outcomes: AcceptOutcome[]) => void;
+  readonly reject: (err: unknown) => void;
+}
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, unknown>;
 type Op = AbstractBatchOperation<Db, string, unknown>;
 /** classic-level's own option type: the fsync cannot be dropped by a cast (DESIGN §4). */
@@ -120,6 +131,8 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
   readonly #counters = new Map<string, Counters>();
   readonly #updSeq = new Map<string, number>();
   #inboxHead = 0;
+  readonly #accepts: PendingAccept[] = [];
+  #writingAccepts = false;
 
   constructor(db: Db, keepPerStore: number) {
     this.#db = db;
@@ -236,25 +249,61 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
       if (Buffer.byteLength(JSON.stringify(item)) > MAX_INBOX_ITEM_BYTES) throw new TypeError(`an inbox item is larger than ${MAX_INBOX_ITEM_BYTES} bytes`);
     }
     if (items.length === 0) return this.#run(async () => []);
-    return this.#run(() => this.#lock.withKeys(['inbox'], async () => {
-      const keys = items.map(inboxKey);
-      const stored = await this.#inboxKeys.getMany(keys);
-      const seen = new Set<string>();
-      const ops: Op[] = [];
-      let head = this.#inboxHead;
-      const outcomes: AcceptOutcome[] = items.map((item, i) => {
-        const key = keys[i] as string;
-        if (stored[i] !== undefined || seen.has(key)) return 'duplicate';
-        seen.add(key);
-        const entry: InboxEntry = { position: ++head, key, receivedAtMs, live, item };
-        ops.push({ type: 'put', sublevel: this.#inbox, key: pad(entry.position), value: entry });
-        ops.push({ type: 'put', sublevel: this.#inboxKeys, key, value: entry.position });
-        return 'stored';
-      });
-      if (ops.length > 0) await this.#db.batch(ops, SYNCED);
-      this.#inboxHead = head;
-      return outcomes;
+    return this.#run(() => new Promise<AcceptOutcome[]>((resolve, reject) => {
+      this.#accepts.push({ items, live, receivedAtMs, resolve, reject });
+      void this.#writeAccepts();
     }));
+  }
+
+  /**
+   * Group commit of the inbox: accepts that arrive while a write is in progress go together into
+   * the next synced batch (at most MAX_INBOX_GROUP_ITEMS items), each answered once its batch is
+   * durable. Concurrent webhooks then share an fsync instead of waiting for one each.
+   */
+  async #writeAccepts(): Promise<void> {
+    if (this.#writingAccepts) return;
+    this.#writingAccepts = true;
+    try {
+      while (this.#accepts.length > 0) {
+        const group: PendingAccept[] = [];
+        let n = 0;
+        while (this.#accepts.length > 0 && (group.length === 0 || n + (this.#accepts[0] as PendingAccept).items.length <= MAX_INBOX_GROUP_ITEMS)) {
+          const next = this.#accepts.shift() as PendingAccept;
+          n += next.items.length;
+          group.push(next);
+        }
+        try {
+          const outcomes = await this.#acceptGroup(group);
+          group.forEach((g, i) => g.resolve(outcomes[i] as AcceptOutcome[]));
+        } catch (err) {
+          for (const g of group) g.reject(err);
+        }
+      }
+    } finally {
+      this.#writingAccepts = false;
+    }
+  }
+
+  async #acceptGroup(group: readonly PendingAccept[]): Promise<AcceptOutcome[][]> {
+    const keys = group.flatMap((g) => g.items.map(inboxKey));
+    const stored = await this.#inboxKeys.getMany(keys);
+    const seen = new Set<string>();
+    const ops: Op[] = [];
+    let head = this.#inboxHead;
+    let k = 0;
+    const outcomes = group.map((g) => g.items.map((item): AcceptOutcome => {
+      const key = keys[k] as string;
+      const before = stored[k++];
+      if (before !== undefined || seen.has(key)) return 'duplicate';
+      seen.add(key);
+      const entry: InboxEntry = { position: ++head, key, receivedAtMs: g.receivedAtMs, live: g.live, item };
+      ops.push({ type: 'put', sublevel: this.#inbox, key: pad(entry.position), value: entry });
+      ops.push({ type: 'put', sublevel: this.#inboxKeys, key, value: entry.position });
+      return 'stored';
+    }));
+    if (ops.length > 0) await this.#db.batch(ops, SYNCED);
+    this.#inboxHead = head;
+    return outcomes;
   }
 
   read(afterPosition: number, limit: number): Promise<InboxEntry[]> {

@@ -154,6 +154,12 @@ export function describePaymentStoreConformance(name: string, makeHarness: () =>
       expect(await store.readUpdates('s-2', 0, 10)).toEqual({ head: 0, updates: [] });
     });
 
+    it('payment store - the updates of one apply follow the order decide returned them in', async () => {
+      const [x, y, z] = [paymentId('x'), paymentId('y'), paymentId('z')].sort().reverse();
+      await store.apply({ ids: [x!, y!, z!] }, () => [x!, y!, z!].map((id, i) => paymentAfter(id, [eventSignal({ seq: i + 1 })])));
+      expect((await store.readUpdates('s-1', 0, 10)).updates.map((u) => u.id)).toEqual([x, y, z]);
+    });
+
     it('payment store - a store keeps at most updatesKeepPerStore update records, the newest', async () => {
       await store.close();
       store = await harness.open({ updatesKeepPerStore: 3 });
