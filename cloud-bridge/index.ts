@@ -13,15 +13,20 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
+import { openPgLedger } from './pg/pg-ledger.js';
 import type { Ledger } from './ledger.js';
 import { CloudMetrics } from './metrics.js';
 import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
 
 export * from './options.js';
-export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
+export type { Ledger, AppendItem, AppendOutcome, KeyRecord, KeyView, KeyState, KeyRef, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
+export type { LedgerFeed, FeedEntry, FeedEventFields } from './feed.js';
 export { LEDGER_ERROR_CODES } from './ledger.js';
 export { openLevelLedger } from './level-ledger.js';
+export { openPgLedger, PgLedger } from './pg/pg-ledger.js';
+export { CLOUD_MIGRATIONS } from './pg/migrations/index.js';
+export { migrate, type Migration } from './pg/migrate.js';
 export { createCloudApp } from './http/app.js';
 export { inlineVerifier, workerVerifier, type Verifier } from '../lib/verify-pool.js';
 
@@ -54,13 +59,14 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const options = Object.freeze(parsed.data);
   const clock = deps.clock ?? systemClock;
   const logger = (deps.logger ?? createLogger({ level: options.logLevel })).child({ component: 'cloud' });
-  const ledger = await openLedger(options, clock);
+  const metrics = new CloudMetrics();
+  const ledger = await openLedger(options, clock, logger, metrics);
   const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
-    metrics: new CloudMetrics(),
+    metrics,
     verifier,
     clock,
     logger,
@@ -107,12 +113,20 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   };
 }
 
-async function openLedger(options: CloudOptions, clock: Clock): Promise<Ledger> {
-  if (options.databaseUrl !== undefined) {
-    // The PostgreSQL ledger comes with its own issue; the Ledger interface is shaped for it.
-    throw new TillgateError('CONFIG_INVALID', 'invalid option --database-url: the PostgreSQL ledger is not implemented yet; use --data-dir');
-  }
-  return openLevelLedger({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, clock });
+/** PostgreSQL with --database-url (many replicas, one database), else the embedded LevelDB. */
+async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics): Promise<Ledger> {
+  if (options.databaseUrl === undefined) return openLevelLedger({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, clock });
+  return openPgLedger({
+    databaseUrl: options.databaseUrl,
+    poolMax: options.dbPoolMax,
+    statementTimeoutMs: options.dbStatementTimeoutMs,
+    connectTimeoutMs: options.dbConnectTimeoutMs,
+    idleTimeoutMs: options.dbIdleTimeoutMs,
+    retryMax: options.dbRetryMax,
+    migrationLockTimeoutMs: options.dbMigrationLockTimeoutMs,
+    logger: logger.child({ component: 'pg-ledger' }),
+    onRetry: (sqlState) => metrics.ledgerRetries.inc({ sqlstate: sqlState }),
+  });
 }
 
 function listen(app: Hono, options: CloudOptions): Promise<{ server: Server; info: AddressInfo }> {

@@ -1,5 +1,6 @@
 /**
- * The cloud-bridge's Hono app: ingest, read side, health and metrics, behind security headers.
+ * The cloud-bridge's Hono app: ingest, read side, key administration, the feed, health and
+ * metrics, behind security headers.
  * Built from handed-in parts (ledger, directory, metrics, clock, logger) so tests can call
  * `app.request()` without a socket.
  */
@@ -14,6 +15,8 @@ import type { Verifier } from '../../lib/verify-pool.js';
 import { errorResponse } from './answers.js';
 import { mountIngestRoute, type IngestLimits } from './ingest-route.js';
 import { mountReadRoutes, type ReadLimits } from './read-routes.js';
+import { mountKeyRoutes } from './key-routes.js';
+import { mountFeedRoute } from './feed-route.js';
 
 export interface CloudAppParts {
   readonly ledger: Ledger;
@@ -44,6 +47,8 @@ export function createCloudApp(parts: CloudAppParts): Hono {
 
   mountIngestRoute(app, { ledger, verifier: parts.verifier, clock: parts.clock, logger, metrics }, directory, parts.limits);
   mountReadRoutes(app, ledger, directory, parts.limits);
+  mountKeyRoutes(app, ledger, metrics, logger);
+  mountFeedRoute(app, ledger, directory, parts.limits);
 
   app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', 'no such route'));
   app.onError((err, c) => {
