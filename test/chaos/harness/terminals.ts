@@ -14,6 +14,8 @@ export const GATEWAY_ID = 'g-1';
 
 export interface TestTerminal {
   readonly terminal: string;
+  /** The terminal's store (STORE unless made for another one). */
+  readonly store?: string;
   readonly password: string;
   readonly events: SignedChainEvent[];
 }
@@ -29,11 +31,11 @@ export async function enroll(httpUrl: string, terminal: string): Promise<string>
 }
 
 /** Enrolls `count` terminals and signs `eventsEach` events for each. */
-export async function makeTerminals(httpUrl: string, count: number, eventsEach: number, prefix = 't'): Promise<TestTerminal[]> {
+export async function makeTerminals(httpUrl: string, count: number, eventsEach: number, prefix = 't', store = STORE): Promise<TestTerminal[]> {
   const out: TestTerminal[] = [];
   for (let i = 1; i <= count; i++) {
     const terminal = `${prefix}-${i}`;
-    out.push({ terminal, password: await enroll(httpUrl, terminal), events: await signChain(testSigner(terminal), STORE, terminal, eventsEach) });
+    out.push({ terminal, store, password: await enroll(httpUrl, terminal), events: await signChain(testSigner(terminal), store, terminal, eventsEach) });
   }
   return out;
 }
@@ -52,7 +54,7 @@ export async function publish(mqttPort: number, t: TestTerminal, events: readonl
     // A bounded window of publishes in flight (the gateway keeps PUBACK order per client).
     const WINDOW = 50;
     for (let i = 0; i < events.length; i += WINDOW) {
-      await within(Promise.all(events.slice(i, i + WINDOW).map((e) => client.publishAsync(topics.events(STORE, t.terminal), e.jws, { qos: 1 }))), timeoutMs, `publish ${t.terminal}`);
+      await within(Promise.all(events.slice(i, i + WINDOW).map((e) => client.publishAsync(topics.events(t.store ?? STORE, t.terminal), e.jws, { qos: 1 }))), timeoutMs, `publish ${t.terminal}`);
     }
   } finally {
     await client.endAsync();
