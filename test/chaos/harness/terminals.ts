@@ -60,3 +60,30 @@ export async function publish(mqttPort: number, t: TestTerminal, events: readonl
     await client.endAsync();
   }
 }
+
+/**
+ * Publishes `events` in order like `publish`, a window at a time, until `keepGoing()` turns false
+ * or the events run out; resolves with how many were PUBACKed (always a whole prefix).
+ */
+export async function publishWhile(mqttPort: number, t: TestTerminal, events: readonly SignedChainEvent[], keepGoing: () => boolean, timeoutMs = 30_000): Promise<number> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+    clientId: t.terminal,
+    username: t.terminal,
+    password: t.password,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+  });
+  const WINDOW = 20;
+  let acked = 0;
+  try {
+    while (acked < events.length && keepGoing()) {
+      const window = events.slice(acked, acked + WINDOW);
+      await within(Promise.all(window.map((e) => client.publishAsync(topics.events(t.store ?? STORE, t.terminal), e.jws, { qos: 1 }))), timeoutMs, `publish ${t.terminal}`);
+      acked += window.length;
+    }
+    return acked;
+  } finally {
+    await client.endAsync();
+  }
+}
