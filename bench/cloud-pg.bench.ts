@@ -2,7 +2,10 @@
  * The cloud on PostgreSQL against the embedded LevelDB ledger, in one run (DESIGN §5.4):
  * 1. cloud ingest events/s on LevelDB (one `tillgate cloud` process);
  * 2. the same load on PostgreSQL with one replica, and 3. with three replicas on one database;
- * 4. the drain of a 100,000-event gateway backlog into PostgreSQL (gateway and cloud as processes).
+ * 4. the drain of a 100,000-event gateway backlog into PostgreSQL (gateway and cloud as processes);
+ * 5. the PostgreSQL ledger alone, in this process (no HTTP, no signature checks): what the one
+ *    feed-counter row that orders every commit leaves as a ceiling, with one and with all stores
+ *    appending at once.
  * PostgreSQL is a server this bench starts for itself with fsync and synchronous_commit on, as in
  * production (initdb in a temp dir; needs the server binaries, see README). The load is
  * `STORES` gateways, each sending its own store's 1,000-event batches one at a time (as a gateway
@@ -22,6 +25,10 @@ import { signEvent } from '../protocol/jws.js';
 import { KeyObjectSigner } from '../protocol/signer.js';
 import { uuidv7 } from '../protocol/uuid.js';
 import { serverPids, startPostgres, type PostgresServer } from '../test/support/postgres/server.js';
+import { decodeEvent } from '../protocol/jws.js';
+import { openPgLedger } from '../cloud-bridge/pg/pg-ledger.js';
+import type { AppendItem } from '../cloud-bridge/ledger.js';
+import { silentLogger } from '../lib/logger.js';
 import { buildBacklog, cpuS, signer as drainSigner, spawnReady, stop, type Child } from './drain.bench.js';
 import { percentile, type Bench, type BenchReport, type Figure } from './report.js';
 
@@ -197,6 +204,40 @@ async function drainIntoPostgres(server: PostgresServer, total: number, dir: str
   }
 }
 
+/** Appends the pre-signed batches straight into a PgLedger (no verification): the ledger's own ceiling. */
+async function ledgerOnly(server: PostgresServer, load: StoreLoad[], name: string, concurrent: boolean): Promise<{ eventsPerS: number; p50Ms: number }> {
+  const ledger = await openPgLedger({
+    databaseUrl: await createDatabase(server, name), poolMax: 10, statementTimeoutMs: 60_000, connectTimeoutMs: 5_000, idleTimeoutMs: 30_000,
+    retryMax: 5, migrationLockTimeoutMs: 60_000, logger: silentLogger,
+  });
+  try {
+    const items = load.map((s) => s.batches.map((b) => b.map(appendItemOfJws)));
+    const latencies: number[] = [];
+    const total = items.reduce((n, s) => n + s.reduce((m, b) => m + b.length, 0), 0);
+    const started = performance.now();
+    const one = async (i: number) => {
+      for (const batch of items[i]!) {
+        const t0 = performance.now();
+        const outcomes = await ledger.append(load[i]!.store, batch);
+        if (outcomes.some((o) => o.status !== 'accepted')) throw new Error('ledger-only append not accepted');
+        latencies.push(performance.now() - t0);
+      }
+    };
+    if (concurrent) await Promise.all(load.map((_, i) => one(i)));
+    else for (let i = 0; i < load.length; i++) await one(i);
+    return { eventsPerS: total / ((performance.now() - started) / 1000), p50Ms: percentile(latencies, 50) };
+  } finally {
+    await ledger.close();
+  }
+}
+
+function appendItemOfJws(jws: string): AppendItem {
+  const e = decodeEvent(jws);
+  const p = e.payload;
+  return { terminal: p.terminal, seq: p.seq, prev: p.prev, jws, kid: e.header.kid,
+    event: { id: p.id, type: p.type, at: p.at, amount: p.amount, currency: p.currency, outcome: p.outcome, mode: p.mode } };
+}
+
 async function run(): Promise<BenchReport> {
   const stores = Math.max(1, envInt('TILLGATE_BENCH_PG_STORES', 6));
   const perStore = Math.max(BATCH_EVENTS, envInt('TILLGATE_BENCH_PG_EVENTS_PER_STORE', 8000));
@@ -211,6 +252,8 @@ async function run(): Promise<BenchReport> {
     const three = await withClouds(cloudArgs(load, ['--database-url', await createDatabase(server, 'tillgate_three')]), 3,
       (c) => ingest(load, c.map((x) => String(x.ready.url)), c.map((x) => x.child.pid!), server));
     const drain = drainEvents > 0 ? await drainIntoPostgres(server, drainEvents, dir) : null;
+    const aloneSerial = await ledgerOnly(server, load, 'tillgate_alone_serial', false);
+    const aloneConcurrent = await ledgerOnly(server, load, 'tillgate_alone_concurrent', true);
     const total = stores * perStore;
     const figures: Figure[] = [
       { metric: `cloud ingest, LevelDB, 1 process (${stores} stores x ${BATCH_EVENTS}-event batches at once)`, value: level.eventsPerS, unit: 'events/s' },
@@ -234,6 +277,10 @@ async function run(): Promise<BenchReport> {
         { metric: 'drain: gateway CPU per 1,000 events', value: drain.gatewayCpuMsPer1k, unit: 'ms' },
       );
     }
+    figures.push(
+      { metric: 'PostgreSQL ledger alone (no HTTP, no verify), 1 store at a time', value: aloneSerial.eventsPerS, unit: `events/s (append p50 ${aloneSerial.p50Ms.toFixed(1)} ms)` },
+      { metric: `PostgreSQL ledger alone, ${stores} stores at once (commits ordered by the feed row)`, value: aloneConcurrent.eventsPerS, unit: `events/s (append p50 ${aloneConcurrent.p50Ms.toFixed(1)} ms)` },
+    );
     return {
       name: 'cloud-pg',
       figures,
