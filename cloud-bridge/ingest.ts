@@ -104,8 +104,19 @@ function appendItemOf(e: DecodedEvent): AppendItem {
     prev: p.prev,
     jws: e.jws,
     kid: e.header.kid,
-    event: { id: p.id, type: p.type, at: p.at, amount: p.amount, currency: p.currency, outcome: p.outcome, mode: p.mode, ...(p.ref === undefined ? {} : { ref: p.ref }) },
+    event: {
+      id: p.id, type: storable(p.type), at: p.at, amount: p.amount, currency: p.currency, outcome: p.outcome, mode: p.mode,
+      ...(p.ref === undefined ? {} : { ref: storable(p.ref) }),
+    },
   };
+}
+
+/**
+ * U+0000 becomes U+FFFD in the decoded copy of free-text fields: PostgreSQL text cannot hold it, and
+ * one such event must not turn its batch into one that never lands. The JWS keeps the exact bytes.
+ */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
 }
 
 /** Step 1: record the keys the events of this batch may need (before the events, DESIGN §3.4). */

@@ -53,9 +53,9 @@ export function checkAppendItems(items: readonly AppendItem[]): void {
     if (!Number.isSafeInteger(it.seq) || it.seq < 1 || typeof it.prev !== 'string' || typeof it.jws !== 'string') throw new TypeError('bad append item');
     checkKid(it.kid);
     const e = it.event;
-    if (typeof e?.id !== 'string' || typeof e.type !== 'string' || typeof e.at !== 'string' || !Number.isSafeInteger(e.amount) ||
-      typeof e.currency !== 'string' || typeof e.outcome !== 'string' || typeof e.mode !== 'string' || (e.ref !== undefined && typeof e.ref !== 'string')) {
-      throw new TypeError('bad append item: event fields');
+    const texts = [e?.id, e?.type, e?.at, e?.currency, e?.outcome, e?.mode, ...(e?.ref === undefined ? [] : [e.ref])];
+    if (texts.some((t) => typeof t !== 'string' || t.includes('\u0000')) || !Number.isSafeInteger(e.amount) || !Number.isFinite(Date.parse(e.at))) {
+      throw new TypeError('bad append item: event fields (strings without U+0000, an integer amount, a parsable at)');
     }
   }
 }

@@ -347,15 +347,18 @@ async function appendIn(c: pg.PoolClient, store: string, items: readonly AppendI
     `WITH f AS (UPDATE ledger_feed SET position = position + $2 RETURNING position - $2 AS base),
           t AS (SELECT clock_timestamp() AS now)
      INSERT INTO ledger_events (store, terminal, seq, position, event_id, kid, type, at, at_time, amount, currency, outcome, mode, ref, jws, received_at)
-     SELECT $1, u.terminal, u.seq, f.base + u.ord, u.event_id, u.kid, u.type, u.at, u.at::timestamptz, u.amount, u.currency, u.outcome, u.mode, u.ref, u.jws, t.now
-     FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-          WITH ORDINALITY AS u(terminal, seq, event_id, kid, type, at, amount, currency, outcome, mode, ref, jws, ord),
+     SELECT $1, u.terminal, u.seq, f.base + u.ord, u.event_id, u.kid, u.type, u.at, to_timestamp(u.at_ms / 1000), u.amount, u.currency, u.outcome, u.mode, u.ref, u.jws, t.now
+     FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::float8[])
+          WITH ORDINALITY AS u(terminal, seq, event_id, kid, type, at, amount, currency, outcome, mode, ref, jws, at_ms, ord),
           f, t`,
     [
       store, a.length,
       a.map((i) => i.terminal), a.map((i) => i.seq), a.map((i) => i.event.id), a.map((i) => i.kid), a.map((i) => i.event.type),
       a.map((i) => i.event.at), a.map((i) => i.event.amount), a.map((i) => i.event.currency), a.map((i) => i.event.outcome),
       a.map((i) => i.event.mode), a.map((i) => i.event.ref ?? null), a.map((i) => i.jws),
+      // The terminal's time as epoch ms, parsed here: a cast of the text would refuse what
+      // PostgreSQL cannot spell (year 0000) and turn one valid event into a batch that never lands.
+      a.map((i) => Date.parse(i.event.at)),
     ],
   );
   return plan.outcomes;

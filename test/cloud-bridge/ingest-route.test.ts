@@ -287,6 +287,15 @@ for (const kind of ['LevelDB', 'PostgreSQL'] as const) {
     expect((await admin('/v1/feed?limit=0')).status).toBe(400);
   });
 
+  it('ingest - a valid event with odd field values (year 0000, U+0000 in ref and type) is stored, not a batch that never lands', async () => {
+    const odd = await signEvent(samplePayload('s-1', 't-1', 1, '', { at: '0000-01-01T00:00:00Z', ref: 'psp\u0000ref', type: 'pay\u0000ment' }), alice);
+    const rs = await results(await postIngest(cloud.app, ingestBody(GW1, [odd], enrollBoth)));
+    expect(short(rs)).toEqual(['accepted']);
+    expect((await cloud.ledger.readEvents('s-1', 't-1', 0, 10)).map((e) => e.jws)).toEqual([odd]);
+    const [entry] = await cloud.ledger.readFeed(0, 10);
+    expect(entry!.event).toMatchObject({ at: '0000-01-01T00:00:00Z', ref: 'psp\ufffdref', type: 'pay\ufffdment' });
+  });
+
   it('ingest - a closed ledger is 503 LEDGER_UNAVAILABLE (retry), never a 200', async () => {
     await cloud.ledger.close();
     const res = await postIngest(cloud.app, ingestBody(GW1, [chain[0]!.jws], enrollBoth));
