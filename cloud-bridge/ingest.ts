@@ -13,6 +13,7 @@ import type { Enrollment, IngestRequest, IngestResult } from '../protocol/ingest
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { AppendItem, KeyRecord, KeyRef, KeyState, Ledger } from './ledger.js';
+import { storableText } from './ledger-args.js';
 import type { CloudMetrics } from './metrics.js';
 import type { GatewayCredential } from './options.js';
 import type { Verifier } from '../lib/verify-pool.js';
@@ -95,7 +96,10 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
   return final;
 }
 
-/** The ledger's item: the JWS as received plus its decoded fields (stored beside it, the feed). */
+/**
+ * The ledger's item: the JWS as received plus its decoded fields (stored beside it, the feed). The
+ * decoded copy of free text carries U+FFFD for U+0000 (`storableText`); the JWS keeps the bytes.
+ */
 function appendItemOf(e: DecodedEvent): AppendItem {
   const p = e.payload;
   return {
@@ -105,19 +109,12 @@ function appendItemOf(e: DecodedEvent): AppendItem {
     jws: e.jws,
     kid: e.header.kid,
     event: {
-      id: p.id, type: storable(p.type), at: p.at, amount: p.amount, currency: p.currency, outcome: p.outcome, mode: p.mode,
-      ...(p.ref === undefined ? {} : { ref: storable(p.ref) }),
+      id: p.id, type: storableText(p.type), at: p.at, amount: p.amount, currency: p.currency, outcome: p.outcome, mode: p.mode,
+      ...(p.ref === undefined ? {} : { ref: storableText(p.ref) }),
     },
   };
 }
 
-/**
- * U+0000 becomes U+FFFD in the decoded copy of free-text fields: PostgreSQL text cannot hold it, and
- * one such event must not turn its batch into one that never lands. The JWS keeps the exact bytes.
- */
-function storable(text: string): string {
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
-}
 
 /** Step 1: record the keys the events of this batch may need (before the events, DESIGN §3.4). */
 async function recordEnrollments(ctx: Context, enrollments: readonly Enrollment[]): Promise<void> {

@@ -59,3 +59,11 @@ export function checkAppendItems(items: readonly AppendItem[]): void {
     }
   }
 }
+
+/**
+ * Free text as storage can hold it: U+0000 becomes U+FFFD (PostgreSQL text cannot hold U+0000,
+ * and one such value must not turn a batch into one that fails on every retry).
+ */
+export function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
+}

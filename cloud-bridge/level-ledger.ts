@@ -24,7 +24,7 @@ import { idKey, keyKey, planAppend } from './append-rules.js';
 import type { FeedEntry, FeedEventFields } from './feed.js';
 import { KeyedLock } from './keyed-lock.js';
 import {
-  checkAppendItems, checkFeedRead, checkKeyRecords, checkKeyRefs, checkKid, checkLimit, checkSeqBound, checkStore, checkTerminal,
+  checkAppendItems, checkFeedRead, checkKeyRecords, checkKeyRefs, checkKid, checkLimit, checkSeqBound, checkStore, checkTerminal, storableText,
 } from './ledger-args.js';
 import {
   LEDGER_ERROR_CODES as E,
@@ -141,7 +141,7 @@ class LevelLedger implements Ledger {
           const publicKey = b64.encode(r.publicKey);
           const before = (existing[i] as StoredKey | undefined)?.publicKey ?? added.get(id);
           if (before === undefined) {
-            ops.push({ type: 'put', sublevel: this.#keys, key: id, value: { publicKey, at: r.at } });
+            ops.push({ type: 'put', sublevel: this.#keys, key: id, value: { publicKey, at: storableText(r.at) } });
             added.set(id, publicKey);
             outcomes.push('added');
           } else outcomes.push(before === publicKey ? 'exists' : 'conflict');

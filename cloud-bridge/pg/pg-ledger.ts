@@ -24,7 +24,7 @@ import type { Logger } from '../../lib/logger.js';
 import { idKey, eventKey, keyKey, planAppend } from '../append-rules.js';
 import type { FeedEntry } from '../feed.js';
 import {
-  checkAppendItems, checkFeedRead, checkKeyRecords, checkKeyRefs, checkKid, checkLimit, checkSeqBound, checkStore, checkTerminal,
+  checkAppendItems, checkFeedRead, checkKeyRecords, checkKeyRefs, checkKid, checkLimit, checkSeqBound, checkStore, checkTerminal, storableText,
 } from '../ledger-args.js';
 import {
   LEDGER_ERROR_CODES as E,
@@ -109,7 +109,7 @@ export class PgLedger implements Ledger {
            SELECT $1, u.terminal, u.kid, decode(u.key, 'hex'), u.at
            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(terminal, kid, key, at)
            ON CONFLICT DO NOTHING RETURNING terminal, kid`,
-          [store, fresh.map((r) => r.terminal), fresh.map((r) => r.kid), fresh.map((r) => r.publicKey.toString('hex')), fresh.map((r) => r.at)],
+          [store, fresh.map((r) => r.terminal), fresh.map((r) => r.kid), fresh.map((r) => r.publicKey.toString('hex')), fresh.map((r) => storableText(r.at))],
         );
         const added = new Set(inserted.rows.map((r) => keyKey(r.terminal, r.kid)));
         const stored = await this.#keyRows(c, store, fresh);

@@ -181,6 +181,9 @@ export function describeLedgerConformance(name: string, makeHarness: () => Promi
       expect(await ledger.getKey(STORE, 't-2', signerA.kid)).toBeUndefined();
       const racing = await Promise.all([1, 2, 3, 4].map(() => ledger.enroll(STORE, [{ ...rec, terminal: 't-3' }])));
       expect(racing.flat().sort()).toEqual(['added', 'exists', 'exists', 'exists']);
+      // The enrollment time is text as sent; U+0000 (which PostgreSQL text cannot hold) is stored as U+FFFD.
+      expect(await ledger.enroll(STORE, [{ ...rec, terminal: 't-4', at: '2026\u0000' }])).toEqual(['added']);
+      expect((await ledger.listKeys(STORE, 't-4'))[0]!.enrolledAt).toBe('2026\ufffd');
     });
 
     it('ledger - keeps keys, heads and events across a restart', async () => {
