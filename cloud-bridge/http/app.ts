@@ -12,6 +12,7 @@ import type { GatewayDirectory } from '../auth.js';
 import type { Ledger } from '../ledger.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Verifier } from '../../lib/verify-pool.js';
+import { TillgateError } from '../../protocol/errors.js';
 import { errorResponse } from './answers.js';
 import { mountIngestRoute, type IngestLimits } from './ingest-route.js';
 import { mountReadRoutes, type ReadLimits } from './read-routes.js';
@@ -52,6 +53,11 @@ export function createCloudApp(parts: CloudAppParts): Hono {
 
   app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', 'no such route'));
   app.onError((err, c) => {
+    if (err instanceof TillgateError && err.code === 'LEDGER_CORRUPT') {
+      metrics.ledgerCorrupt.inc();
+      logger.error('LEDGER_CORRUPT: a stored record failed its read-back check', { err, path: c.req.path });
+      return errorResponse(c, 500, 'LEDGER_CORRUPT', 'a stored ledger record is corrupt; the operator has been alerted');
+    }
     logger.error('unhandled error in a request', { err, path: c.req.path });
     return errorResponse(c, 500, 'INTERNAL', 'internal error');
   });

@@ -47,14 +47,17 @@ export function mountReadRoutes(app: Hono, ledger: Ledger, directory: GatewayDir
   );
 }
 
-/** Runs a read and answers 200 with its JSON; HttpErrors and unavailable ledgers become coded answers. */
+/**
+ * Runs a read and answers 200 with its JSON; HttpErrors and an unavailable ledger become coded
+ * answers. LEDGER_CORRUPT goes on to the app's error handler, the one place that raises that alarm.
+ */
 export async function answerJson(c: Context, read: () => Promise<object>): Promise<Response> {
   try {
     return c.json(await read(), 200);
   } catch (err) {
     if (err instanceof HttpError) return errorResponse(c, err.status, err.code, err.message);
     const code = (err as { code?: unknown }).code;
-    if (code === 'LEDGER_CORRUPT') return errorResponse(c, 500, 'LEDGER_CORRUPT', 'a stored ledger record is corrupt; the operator has been alerted');
+    if (code === 'LEDGER_CORRUPT') throw err;
     if (typeof code === 'string' && code.startsWith('LEDGER_')) return errorResponse(c, 503, 'LEDGER_UNAVAILABLE', 'the ledger is unavailable; retry');
     throw err;
   }

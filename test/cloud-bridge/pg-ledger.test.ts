@@ -63,6 +63,8 @@ describePg('PostgreSQL ledger', () => {
     expect(cloud.logs.some((l) => l.includes('"level":"error"') && l.includes('LEDGER_CORRUPT'))).toBe(true);
     const read = await cloud.app.request('/v1/stores/s-1/terminals/t-1/events', { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(read.status).toBe(500);
+    expect(((await read.json()) as { error: { code: string } }).error.code).toBe('LEDGER_CORRUPT');
+    expect(await cloud.metrics.registry.getSingleMetricAsString('tillgate_cloud_ledger_corrupt_total')).toMatch(/ 2$/m);
   });
 
   it('pg ledger - an event below the head that is missing is LEDGER_CORRUPT on append', async () => {
