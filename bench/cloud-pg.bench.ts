@@ -30,6 +30,7 @@ import { openPgLedger } from '../cloud-bridge/pg/pg-ledger.js';
 import type { AppendItem } from '../cloud-bridge/ledger.js';
 import { silentLogger } from '../lib/logger.js';
 import { buildBacklog, cpuS, signer as drainSigner, spawnReady, stop, type Child } from './drain.bench.js';
+import { BENCH_PROVISIONING_PUBLIC_KEY, benchEndorsement } from './provisioning.js';
 import { percentile, type Bench, type BenchReport, type Figure } from './report.js';
 
 const ADMIN = 'bench-admin-token';
@@ -48,7 +49,7 @@ interface StoreLoad {
   readonly store: string;
   readonly gateway: string;
   readonly token: string;
-  readonly enrollments: Array<{ terminal: string; kid: string; publicKey: string; at: string }>;
+  readonly enrollments: Array<{ terminal: string; kid: string; publicKey: string; at: string; endorsement: string }>;
   readonly batches: string[][];
 }
 
@@ -74,7 +75,9 @@ async function buildLoad(stores: number, eventsPerStore: number): Promise<StoreL
     for (let i = 0; i < all.length; i += BATCH_EVENTS) batches.push(all.slice(i, i + BATCH_EVENTS));
     out.push({
       store, gateway: `g-${s}`, token: `bench-gateway-token-${s}-0123456789`, batches,
-      enrollments: terminals.map((terminal) => ({ terminal, kid: key.kid, publicKey: key.publicKeyRaw.toString('base64url'), at: new Date(at).toISOString() })),
+      enrollments: await Promise.all(terminals.map(async (terminal) => ({
+        terminal, kid: key.kid, publicKey: key.publicKeyRaw.toString('base64url'), at: new Date(at).toISOString(), endorsement: await benchEndorsement(store, terminal, key),
+      }))),
     });
   }
   return out;
@@ -144,7 +147,7 @@ async function createDatabase(server: PostgresServer, name: string): Promise<str
 }
 
 const cloudArgs = (load: StoreLoad[], storage: string[]) => [
-  'cloud', ...storage, '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--log-level', 'warn',
+  'cloud', ...storage, '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--log-level', 'warn', '--provisioning-keys', BENCH_PROVISIONING_PUBLIC_KEY,
   '--gateways', load.map((s) => `${s.gateway}:${s.store}:${s.token}`).join(','),
 ];
 
@@ -163,7 +166,8 @@ async function drainIntoPostgres(server: PostgresServer, total: number, dir: str
   const url = await createDatabase(server, 'tillgate_drain');
   const terminals = Array.from({ length: 20 }, (_, i) => `b-${i + 1}`);
   const token = 'bench-drain-cloud-token';
-  const cloud = await spawnReady(['cloud', '--database-url', url, '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--gateways', `g-1:s-1:${token}`, '--log-level', 'warn']);
+  const cloud = await spawnReady(['cloud', '--database-url', url, '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--gateways', `g-1:s-1:${token}`,
+    '--provisioning-keys', BENCH_PROVISIONING_PUBLIC_KEY, '--log-level', 'warn']);
   const children: Child[] = [cloud];
   try {
     const gatewayArgs = ['gateway', '--data-dir', join(dir, 'gateway'), '--host', '127.0.0.1', '--mqtt-port', '0', '--http-port', '0', '--store', 's-1', '--gateway-id', 'g-1',
@@ -173,7 +177,7 @@ async function drainIntoPostgres(server: PostgresServer, total: number, dir: str
     for (const t of terminals) {
       const res = await fetch(`${String(enrolling.ready.httpUrl)}/api/terminals`, {
         method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ terminal: t, publicKey: drainSigner(t).publicKeyRaw.toString('base64url') }),
+        body: JSON.stringify({ terminal: t, publicKey: drainSigner(t).publicKeyRaw.toString('base64url'), endorsement: await benchEndorsement('s-1', t, drainSigner(t)) }),
       });
       if (res.status !== 201) throw new Error(`enroll ${t}: ${res.status}`);
     }

@@ -14,6 +14,7 @@ import { chainHash } from '../../protocol/chain.js';
 import { decodeEvent } from '../../protocol/jws.js';
 import { eventsPageSchema } from '../../protocol/ingest-api.js';
 import { RoundRobinProxy } from '../support/round-robin-proxy.js';
+import { TEST_PROVISIONING_PUBLIC_KEY } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { killAll, readyNumber, readyString, spawnTillgate, type TillgateProcess } from '../support/tillgate-process.js';
 import { freshDatabase, postgresAvailable, type TestDatabase } from '../support/postgres/test-database.js';
@@ -51,7 +52,8 @@ describe.skipIf(!postgresAvailable())('cloud replicas on one PostgreSQL', () => 
     cleanups.push(() => removeDir(dir));
     const cloudArgs = [
       'cloud', '--database-url', db.url, '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN_TOKEN,
-      '--gateways', STORES.map((s) => `${s.gateway}:${s.store}:${s.token}`).join(','), '--db-pool-max', '4', '--log-level', 'warn',
+      '--gateways', STORES.map((s) => `${s.gateway}:${s.store}:${s.token}`).join(','), '--provisioning-keys', TEST_PROVISIONING_PUBLIC_KEY,
+      '--db-pool-max', '4', '--log-level', 'warn',
     ];
     const startReplica = () => spawnTillgate(cloudArgs, { readyKind: 'cloud' });
     // All three start at once on an empty database: the migration lock makes them take turns.

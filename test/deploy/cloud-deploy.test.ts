@@ -21,7 +21,7 @@ const docs: Obj[] = readdirSync(K8S)
   .flatMap((f) => parseAllDocuments(readFileSync(join(K8S, f), 'utf8')).map((d) => d.toJS() as Obj));
 const ofKind = (kind: string) => docs.filter((d) => d.kind === kind);
 const OPTION_ENV = new Set(Object.keys(cloudOptionSpecs).map(envName));
-const SECRET_ENV = ['TILLGATE_DATABASE_URL', 'TILLGATE_ADMIN_TOKEN', 'TILLGATE_GATEWAYS'];
+const SECRET_ENV = ['TILLGATE_DATABASE_URL', 'TILLGATE_ADMIN_TOKEN', 'TILLGATE_GATEWAYS', 'TILLGATE_PROVISIONING_KEYS'];
 
 const deployment = ofKind('Deployment')[0]!;
 const pod = deployment.spec.template.spec as Obj;
@@ -42,7 +42,7 @@ describe('cloud deploy files', () => {
     expect(env.map((e) => e.name)).toEqual(expect.arrayContaining(SECRET_ENV));
   });
 
-  it('deploy - the database URL and the tokens come from the Secret, never inline', () => {
+  it('deploy - the database URL, the tokens and the provisioning keys come from the Secret, never inline', () => {
     const secrets = ofKind('Secret');
     for (const name of SECRET_ENV) {
       const e = env.find((x) => x.name === name)!;

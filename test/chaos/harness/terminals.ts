@@ -5,6 +5,7 @@
 import mqtt from 'mqtt';
 import { topics } from '../../../protocol/topics.js';
 import { signChain, testSigner, type SignedChainEvent } from '../../support/events.js';
+import { endorse } from '../../support/provisioning.js';
 import { within } from '../../support/wait.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
@@ -20,11 +21,11 @@ export interface TestTerminal {
   readonly events: SignedChainEvent[];
 }
 
-export async function enroll(httpUrl: string, terminal: string): Promise<string> {
+export async function enroll(httpUrl: string, terminal: string, store = STORE): Promise<string> {
   const res = await fetch(`${httpUrl}/api/terminals`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ terminal, publicKey: testSigner(terminal).publicKeyRaw.toString('base64url') }),
+    body: JSON.stringify({ terminal, publicKey: testSigner(terminal).publicKeyRaw.toString('base64url'), endorsement: endorse(store, terminal, testSigner(terminal)) }),
   });
   if (res.status !== 201) throw new Error(`enroll ${terminal}: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { password: string }).password;
@@ -35,7 +36,7 @@ export async function makeTerminals(httpUrl: string, count: number, eventsEach: 
   const out: TestTerminal[] = [];
   for (let i = 1; i <= count; i++) {
     const terminal = `${prefix}-${i}`;
-    out.push({ terminal, store, password: await enroll(httpUrl, terminal), events: await signChain(testSigner(terminal), store, terminal, eventsEach) });
+    out.push({ terminal, store, password: await enroll(httpUrl, terminal, store), events: await signChain(testSigner(terminal), store, terminal, eventsEach) });
   }
   return out;
 }
