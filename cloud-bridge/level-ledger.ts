@@ -22,6 +22,7 @@ import * as b64 from '../protocol/base64url.js';
 import { isoNow, type Clock } from '../lib/clock.js';
 import { idKey, keyKey, planAppend } from './append-rules.js';
 import type { FeedEntry, FeedEventFields } from './feed.js';
+import { checkEvent, checkHead, checkPublicKey, checkRevokedAfter, feedEntry, keyView, type StoredEvent, type StoredHead, type StoredKey } from './level-rows.js';
 import { KeyedLock } from './keyed-lock.js';
 import {
   checkAppendItems, checkFeedRead, checkKeyRecords, checkKeyRefs, checkKid, checkLimit, checkSeqBound, checkStore, checkTerminal, storableText,
@@ -42,11 +43,6 @@ import {
   type TerminalHead,
 } from './ledger.js';
 
-interface StoredKey { publicKey: string; at: string; revokedAfterSeq?: number; revokedAt?: string }
-interface StoredHead { seq: number; hash: string }
-/** `position`, `kid` and `event` are absent on events stored before the feed existed. */
-interface StoredEvent { seq: number; jws: string; receivedAt: string; position?: number; kid?: string; event?: FeedEventFields }
-
 type Db = ClassicLevel<string, unknown>;
 type Sub<V> = AbstractSublevel<Db, string | Buffer | Uint8Array, string, V>;
 type Op = AbstractBatchOperation<Db, string, unknown>;
@@ -56,7 +52,6 @@ const SYNCED: BatchOptions<string, unknown> = { sync: true };
 /** 16 digits hold Number.MAX_SAFE_INTEGER, so padded seqs and positions sort numerically. */
 const DIGITS = 16;
 const pad = (n: number) => String(n).padStart(DIGITS, '0');
-const CHAIN_HASH = /^[A-Za-z0-9_-]{43}$/;
 const FEED_HEAD_KEY = 'feedHead';
 /** The one key of the commit lock (see the file comment). */
 const COMMIT = 'commit';
@@ -363,50 +358,4 @@ function eventKey(store: string, item: { terminal: string; seq: number }): strin
 /** Only the known fields, so a caller's extra properties never reach storage. */
 function fieldsOf(e: FeedEventFields): FeedEventFields {
   return { id: e.id, type: e.type, at: e.at, amount: e.amount, currency: e.currency, outcome: e.outcome, mode: e.mode, ...(e.ref === undefined ? {} : { ref: e.ref }) };
-}
-
-/** Read-back checks (STYLE 10): what comes out of storage is checked like outside input. */
-function checkHead(value: StoredHead, what: string): ChainHead {
-  if (!Number.isSafeInteger(value?.seq) || value.seq < 1 || typeof value.hash !== 'string' || !CHAIN_HASH.test(value.hash)) {
-    throw new TillgateError(E.corrupt, `stored head of ${what} is malformed`);
-  }
-  return { seq: value.seq, hash: value.hash };
-}
-function checkEvent(value: StoredEvent, seqFromKey: number): LedgerEvent {
-  if (value?.seq !== seqFromKey || typeof value.jws !== 'string' || typeof value.receivedAt !== 'string') {
-    throw new TillgateError(E.corrupt, `stored event ${seqFromKey} is malformed`);
-  }
-  return { seq: value.seq, jws: value.jws, receivedAt: value.receivedAt };
-}
-function checkPublicKey(stored: StoredKey, what: string): Buffer {
-  const raw = typeof stored?.publicKey === 'string' ? b64.decode(stored.publicKey) : undefined;
-  if (raw === undefined || raw.length !== 32) throw new TillgateError(E.corrupt, `stored key of ${what} is malformed`);
-  return raw;
-}
-function checkRevokedAfter(stored: StoredKey, what: string): number | null {
-  const point = stored.revokedAfterSeq;
-  if (point === undefined) return null;
-  if (!Number.isSafeInteger(point) || point < 0) throw new TillgateError(E.corrupt, `stored revocation of ${what} is malformed`);
-  return point;
-}
-function keyView(terminal: string, kid: string, stored: StoredKey): KeyView {
-  const what = `${terminal}/${kid}`;
-  const publicKey = checkPublicKey(stored, what);
-  return {
-    terminal,
-    kid,
-    publicKey: b64.encode(publicKey),
-    enrolledAt: stored.at,
-    revokedAfterSeq: checkRevokedAfter(stored, what),
-    revokedAt: stored.revokedAt ?? null,
-  };
-}
-function feedEntry(key: string, position: number, value: StoredEvent | undefined): FeedEntry {
-  const [store, terminal, seqText] = key.split(':') as [string, string, string];
-  const seq = Number(seqText);
-  if (value === undefined || value.position !== position || value.event === undefined) {
-    throw new TillgateError(E.corrupt, `feed entry ${position} points at a missing or mismatched event`);
-  }
-  const e = checkEvent(value, seq);
-  return { position, store, terminal, seq, jws: e.jws, receivedAt: e.receivedAt, event: value.event };
 }
