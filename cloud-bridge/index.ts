@@ -2,6 +2,7 @@
  * The cloud-bridge (DESIGN §5.4): `startCloud()` wires the production objects in one place: the
  * ledger chosen by the options, the gateway directory, metrics, the Hono app and its HTTP server.
  */
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
@@ -10,6 +11,7 @@ import { TillgateError } from '../protocol/errors.js';
 import { KeyCache } from '../protocol/keys.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
@@ -121,20 +123,31 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   };
 }
 
-/** PostgreSQL with --database-url (many replicas, one database), else the embedded LevelDB. */
+/**
+ * PostgreSQL with --database-url (many replicas, one database; encryption at rest is the
+ * database's own, see docs/cloud-postgres.md), else the embedded LevelDB, sealed with the cloud's
+ * data key.
+ */
 async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics): Promise<Ledger> {
-  if (options.databaseUrl === undefined) return openLevelLedger({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, clock });
-  return openPgLedger({
-    databaseUrl: options.databaseUrl,
-    poolMax: options.dbPoolMax,
-    statementTimeoutMs: options.dbStatementTimeoutMs,
-    connectTimeoutMs: options.dbConnectTimeoutMs,
-    idleTimeoutMs: options.dbIdleTimeoutMs,
-    retryMax: options.dbRetryMax,
-    migrationLockTimeoutMs: options.dbMigrationLockTimeoutMs,
-    logger: logger.child({ component: 'pg-ledger' }),
-    onRetry: (sqlState) => metrics.ledgerRetries.inc({ sqlstate: sqlState }),
-  });
+  if (options.databaseUrl !== undefined) {
+    return openPgLedger({
+      databaseUrl: options.databaseUrl,
+      poolMax: options.dbPoolMax,
+      statementTimeoutMs: options.dbStatementTimeoutMs,
+      connectTimeoutMs: options.dbConnectTimeoutMs,
+      idleTimeoutMs: options.dbIdleTimeoutMs,
+      retryMax: options.dbRetryMax,
+      migrationLockTimeoutMs: options.dbMigrationLockTimeoutMs,
+      logger: logger.child({ component: 'pg-ledger' }),
+      onRetry: (sqlState) => metrics.ledgerRetries.inc({ sqlstate: sqlState }),
+    });
+  }
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  // The embedded ledger is sealed at rest with the cloud's data key (a key file in its directory by default).
+  mkdirSync(dataDir, { recursive: true });
+  const dataKeys = loadDataKeys(options, dataDir);
+  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
+  return openLevelLedger({ dataDir, clock, keys: dataKeys.keys, atRest: { ...reencryptPace(options), logger } });
 }
 
 function listen(app: Hono, options: CloudOptions): Promise<{ server: Server; info: AddressInfo }> {

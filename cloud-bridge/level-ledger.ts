@@ -13,6 +13,7 @@
  * position is taken and written in the same synced batch, so positions become visible in order)
  * and what event-id uniqueness across a store's terminals needs; it costs little, because a store's
  * gateway has one batch in flight and a batch is one synced write (DESIGN §4: durable before the 200).
+ * Every value of every keyspace is sealed at rest (AES-256-GCM, lib/at-rest) with the cloud's data key.
  */
 import { ClassicLevel, type BatchOptions } from 'classic-level';
 import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
@@ -20,6 +21,7 @@ import { EMPTY_HEAD, type ChainHead } from '../protocol/chain.js';
 import { TillgateError, hasCode } from '../protocol/errors.js';
 import * as b64 from '../protocol/base64url.js';
 import { isoNow, type Clock } from '../lib/clock.js';
+import { AtRestKeeper, SealCodec, sealedJson, sealedUtf8, WriteGate, type AtRestOptions, type AtRestStatus, type KeyProvider } from '../lib/at-rest/index.js';
 import { idKey, keyKey, planAppend } from './append-rules.js';
 import type { FeedEntry, FeedEventFields } from './feed.js';
 import { checkEvent, checkHead, checkPublicKey, checkRevokedAfter, feedEntry, keyView, type StoredEvent, type StoredHead, type StoredKey } from './level-rows.js';
@@ -60,6 +62,10 @@ export interface LevelLedgerOptions {
   /** Directory of the LevelDB database; created if missing. Only one process may open it. */
   readonly dataDir: string;
   readonly clock: Clock;
+  /** Data keys for encryption at rest. */
+  readonly keys: KeyProvider;
+  /** Pace of the background re-encryption after a key rotation or an upgrade from plain storage. */
+  readonly atRest?: AtRestOptions;
 }
 
 /** Opens (creating if needed) the LevelDB ledger in `dataDir`. Fails with LEDGER_LOCKED if held. */
@@ -72,20 +78,27 @@ export async function openLevelLedger(options: LevelLedgerOptions): Promise<Ledg
     if (locked) throw new TillgateError(E.locked, `ledger directory ${options.dataDir} is held by another process`, { cause });
     throw new TillgateError(E.io, `cannot open the ledger in ${options.dataDir}`, { cause });
   }
-  const meta = db.sublevel<string, number>('meta', { valueEncoding: 'json' });
+  const codec = new SealCodec(options.keys);
+  const gate = new WriteGate();
+  let atRest: AtRestKeeper;
   let feedHead: number;
   try {
-    const stored = await meta.get(FEED_HEAD_KEY);
+    // Before anything is read: every key the stored values need is at hand.
+    atRest = await AtRestKeeper.open(db, codec, gate, options.atRest);
+    const stored = await db.sublevel<string, number>('meta', { valueEncoding: sealedJson<number>(codec) }).get(FEED_HEAD_KEY);
     feedHead = stored === undefined ? 0 : stored;
-  } catch (cause) {
+  } catch (err) {
     await db.close();
-    throw new TillgateError(E.io, `cannot read the ledger in ${options.dataDir}`, { cause });
+    if (err instanceof TillgateError) throw err;
+    throw new TillgateError(E.io, `cannot read the ledger in ${options.dataDir}`, { cause: err });
   }
   if (!Number.isSafeInteger(feedHead) || feedHead < 0) {
+    await atRest.close();
     await db.close();
     throw new TillgateError(E.corrupt, 'stored feed head is malformed');
   }
-  return new LevelLedger(db, options.clock, feedHead);
+  void atRest.start();
+  return new LevelLedger(db, options.clock, feedHead, codec, gate, atRest);
 }
 
 class LevelLedger implements Ledger {
@@ -104,17 +117,28 @@ class LevelLedger implements Ledger {
   readonly #ids: Sub<string>;
   readonly #feed: Sub<string>;
   readonly #meta: Sub<number>;
+  readonly #gate: WriteGate;
+  readonly #atRest: AtRestKeeper;
 
-  constructor(db: Db, clock: Clock, feedHead: number) {
+  constructor(db: Db, clock: Clock, feedHead: number, codec: SealCodec, gate: WriteGate, atRest: AtRestKeeper) {
     this.#db = db;
     this.#clock = clock;
     this.#feedHead = feedHead;
-    this.#keys = db.sublevel<string, StoredKey>('keys', { valueEncoding: 'json' });
-    this.#heads = db.sublevel<string, StoredHead>('heads', { valueEncoding: 'json' });
-    this.#events = db.sublevel<string, StoredEvent>('events', { valueEncoding: 'json' });
-    this.#ids = db.sublevel<string, string>('ids', { valueEncoding: 'utf8' });
-    this.#feed = db.sublevel<string, string>('feed', { valueEncoding: 'utf8' });
-    this.#meta = db.sublevel<string, number>('meta', { valueEncoding: 'json' });
+    this.#gate = gate;
+    this.#atRest = atRest;
+    this.#keys = db.sublevel<string, StoredKey>('keys', { valueEncoding: sealedJson<StoredKey>(codec) });
+    this.#heads = db.sublevel<string, StoredHead>('heads', { valueEncoding: sealedJson<StoredHead>(codec) });
+    this.#events = db.sublevel<string, StoredEvent>('events', { valueEncoding: sealedJson<StoredEvent>(codec) });
+    // The index and feed values are keys of other records, sealed all the same: the background
+    // re-encryption seals every value of the database, so every keyspace must read sealed values.
+    this.#ids = db.sublevel<string, string>('ids', { valueEncoding: sealedUtf8(codec) });
+    this.#feed = db.sublevel<string, string>('feed', { valueEncoding: sealedUtf8(codec) });
+    this.#meta = db.sublevel<string, number>('meta', { valueEncoding: sealedJson<number>(codec) });
+  }
+
+  /** Encryption at rest: keys in use and the background re-encryption. */
+  atRestStatus(): AtRestStatus {
+    return this.#atRest.status();
   }
 
   get state(): LedgerState {
@@ -141,7 +165,7 @@ class LevelLedger implements Ledger {
             outcomes.push('added');
           } else outcomes.push(before === publicKey ? 'exists' : 'conflict');
         });
-        if (ops.length > 0) await this.#db.batch(ops, SYNCED);
+        if (ops.length > 0) await this.#gate.shared(() => this.#db.batch(ops, SYNCED));
         return outcomes;
       }),
     );
@@ -188,7 +212,7 @@ class LevelLedger implements Ledger {
         const before = stored.revokedAfterSeq;
         if (before !== undefined && before <= point) return keyView(terminal, kid, stored);
         const next: StoredKey = { ...stored, revokedAfterSeq: point, revokedAt: stored.revokedAt ?? isoNow(this.#clock) };
-        await this.#db.batch([{ type: 'put', sublevel: this.#keys, key: id, value: next }], SYNCED);
+        await this.#gate.shared(() => this.#db.batch([{ type: 'put', sublevel: this.#keys, key: id, value: next }], SYNCED));
         return keyView(terminal, kid, next);
       }),
     );
@@ -263,6 +287,7 @@ class LevelLedger implements Ledger {
     this.#closing ??= (async () => {
       this.#state = 'closing';
       if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+      await this.#atRest.close();
       try {
         await this.#db.close();
       } finally {
@@ -325,7 +350,7 @@ class LevelLedger implements Ledger {
     }
     for (const [t, h] of plan.moved) ops.push({ type: 'put', sublevel: this.#heads, key: `${store}:${t}`, value: { seq: h.seq, hash: h.hash } });
     ops.push({ type: 'put', sublevel: this.#meta, key: FEED_HEAD_KEY, value: position });
-    await this.#db.batch(ops, SYNCED);
+    await this.#gate.shared(() => this.#db.batch(ops, SYNCED));
     this.#feedHead = position;
     return plan.outcomes;
   }

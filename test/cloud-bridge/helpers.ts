@@ -1,7 +1,9 @@
 /**
  * Builders shared by the cloud-bridge tests: an in-process app on a real ledger (LevelDB in a temp
- * dir, or PostgreSQL in a fresh database of the run's server), bodies, snapshots.
+ * dir, sealed with a data key file there, or PostgreSQL in a fresh database of the run's server),
+ * bodies, snapshots.
  */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import type { Hono } from 'hono';
 import { KeyCache } from '../../protocol/keys.js';
 import type { KeyObjectSigner } from '../../protocol/signer.js';
@@ -60,7 +62,7 @@ export interface TestStorage {
 
 export async function levelStorage(): Promise<TestStorage> {
   const dir = await makeTempDir('tillgate-cloud-');
-  return { kind: 'LevelDB', open: (clock) => openLevelLedger({ dataDir: dir, clock }), destroy: () => removeDir(dir) };
+  return { kind: 'LevelDB', open: (clock) => openLevelLedger({ dataDir: dir, clock, keys: defaultDataKeys(dir) }), destroy: () => removeDir(dir) };
 }
 
 export async function pgStorage(): Promise<TestStorage> {
@@ -80,7 +82,7 @@ export async function makeTestCloud(storage: string | TestStorage, overrides: Pa
   const options = cloudOptionsSchema.parse({ gateways: [GW1, GW2], adminToken: ADMIN, ...trust, ...overrides });
   const clock = new FakeClock();
   const logs: string[] = [];
-  const ledger = typeof storage === 'string' ? await openLevelLedger({ dataDir: storage, clock }) : await storage.open(clock);
+  const ledger = typeof storage === 'string' ? await openLevelLedger({ dataDir: storage, clock, keys: defaultDataKeys(storage) }) : await storage.open(clock);
   const metrics = new CloudMetrics();
   const app = createCloudApp({
     ledger,
