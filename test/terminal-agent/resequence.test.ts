@@ -88,7 +88,7 @@ describe('re-sequencing onto the gateway head', () => {
     const o = await levelOutbox();
     const a = await agent(g.url, o);
     await waitFor(() => o.synced());
-    g.rejectSeq(T, 3, 'PAN_DETECTED');
+    g.refuseEvent(T, 3, 'PAN_DETECTED');
     const ids: string[] = [];
     for (let i = 1; i <= 6; i++) ids.push((await a.record(tx(100 + i), { idempotencyKey: `order-${i}` })).id);
     await waitFor(() => a.stats().depth === 0 && a.stats().ackedSeq === 5, { what: 'the five others delivered' });
@@ -110,7 +110,7 @@ describe('re-sequencing onto the gateway head', () => {
     const o = await levelOutbox();
     const a = await agent(g.url, o);
     await waitFor(() => o.synced());
-    g.rejectSeq(T, 2, 'QUOTA_EXCEEDED_V9');
+    g.refuseEvent(T, 2, 'QUOTA_EXCEEDED_V9');
     const ids: string[] = [];
     for (let i = 1; i <= 5; i++) ids.push((await a.record(tx(10 * i))).id);
     await waitFor(() => a.stats().depth === 0 && a.stats().rejected === 1, { what: 'the refused event aside, the rest delivered' });

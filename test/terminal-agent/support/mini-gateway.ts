@@ -22,6 +22,11 @@ export interface MiniGateway {
   readonly rejects: { terminal: string; seq: number; code: string }[];
   /** Reject the event with this seq (once) with `code`: any wire code, known or not. */
   rejectSeq(terminal: string, seq: number, code: string): void;
+  /**
+   * Refuse the event first published at this seq with `code`, and that event (its id) every time
+   * again, wherever it is sent: a gateway refusing its content, as a real one does.
+   */
+  refuseEvent(terminal: string, seq: number, code: string): void;
   /** Reject every event of the terminal with `code` until called with undefined. */
   rejectAll(terminal: string, code: string | undefined): void;
   /** Replaces a terminal's stored chain and publishes its retained ack (a gateway holding another chain). */
@@ -52,6 +57,8 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
   const rejects: MiniGateway['rejects'] = [];
   const planned = new Map<string, string>();
   const always = new Map<string, string>();
+  const refuseAtSeq = new Map<string, string>();
+  const refusedIds = new Map<string, string>();
   const sends = new Map<string, number>();
   let paused: { promise: Promise<void>; release: () => void } | undefined;
   const health: unknown[] = [];
@@ -88,7 +95,12 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
         verifyEventSignature(ev, publicKeyFromRaw(terminals[terminal]!.signer.publicKeyRaw));
         const key = `${terminal}:${seq}`;
         sends.set(id, (sends.get(id) ?? 0) + 1);
-        const plannedCode = planned.get(key) ?? always.get(terminal);
+        const atSeq = refuseAtSeq.get(key);
+        if (atSeq !== undefined) {
+          refuseAtSeq.delete(key);
+          refusedIds.set(id, atSeq);
+        }
+        const plannedCode = planned.get(key) ?? refusedIds.get(id) ?? always.get(terminal);
         if (plannedCode !== undefined) {
           planned.delete(key);
           if (plannedCode === 'DROP') return;
@@ -150,6 +162,7 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
       if (last !== undefined) heads.set(terminal, { seq: list.length, hash: chainHash(last) });
     },
     rejectSeq: (terminal, seq, code) => void planned.set(`${terminal}:${seq}`, code),
+    refuseEvent: (terminal, seq, code) => void refuseAtSeq.set(`${terminal}:${seq}`, code),
     rejectAll: (terminal, code) => void (code === undefined ? always.delete(terminal) : always.set(terminal, code)),
     sends,
     async setChain(terminal, list) {
