@@ -267,8 +267,16 @@ export class Publisher extends EventEmitter {
         // Refill only once the window is half empty: one outbox read then covers many events,
         // instead of one LevelDB iterator per PUBACK.
         while (this.#canSend(client) && this.#window.size <= this.#limits.maxInFlight / 2) {
-          const batch = await this.#o.outbox.read(this.#nextSeq, this.#limits.maxInFlight - this.#window.size);
+          const from = this.#nextSeq;
+          const batch = await this.#o.outbox.read(from, this.#limits.maxInFlight - this.#window.size);
+          if (this.#nextSeq !== from) continue; // rewound (or acked past it) during the read: read again
           if (batch.length === 0 || !this.#canSend(client)) break;
+          if (batch[0]!.seq > Math.max(from, this.#o.outbox.acked().seq + 1)) {
+            // A hole an older agent left when it set an event aside: what follows it cannot be
+            // accepted where it is, so the chain moves onto the gateway's head.
+            this.#wantResync(client, { kind: 'resyncing', reason: 'diverged' }, {});
+            break;
+          }
           for (const rec of batch) this.#send(client, rec.seq, rec.id, rec.jws);
           this.#nextSeq = batch[batch.length - 1]!.seq + 1;
         }
@@ -327,16 +335,16 @@ export class Publisher extends EventEmitter {
         return;
       }
       this.rttMs = this.#o.clock.monotonicMs() - sentAt;
-      void this.#answered(client, entry);
+      this.#answered(client, entry);
     });
   }
 
   /** One publish answered: its reject (seen before its PUBACK) decides what it means. */
-  async #answered(client: MqttClient, entry: InFlight): Promise<void> {
+  #answered(client: MqttClient, entry: InFlight): void {
     try {
       if (!entry.superseded) {
         if (entry.refusal === undefined) this.#accepted(entry);
-        else await this.#refused(client, entry, entry.refusal);
+        else this.#refused(client, entry, entry.refusal);
       }
     } catch (err) {
       this.#errors++;
@@ -359,7 +367,7 @@ export class Publisher extends EventEmitter {
     this.emit('puback', entry.seq);
   }
 
-  async #refused(client: MqttClient, entry: InFlight, rej: RejectMessage): Promise<void> {
+  #refused(client: MqttClient, entry: InFlight, rej: RejectMessage): void {
     this.emit('reject', rej);
     const action = refusalAction(rej.code, rej.expected);
     const now = this.#o.clock.monotonicMs();
@@ -379,13 +387,7 @@ export class Publisher extends EventEmitter {
       if (expected <= this.#o.outbox.acked().seq) return this.#hold({ seq: expected, code: 'GATEWAY_BEHIND' });
       // The gateway's head is expected - 1: nothing from expected on is there, whatever it answered.
       this.#acceptedUpTo = Math.min(this.#acceptedUpTo, expected - 1);
-      const [at] = await this.#o.outbox.read(expected, 1);
-      if (at?.seq === expected) {
-        this.#nextSeq = expected;
-        return;
-      }
-      // `expected` is a hole an older agent left when it set an event aside: move the rest.
-      this.#wantResync(client, { kind: 'resyncing', reason: 'diverged' }, {});
+      this.#nextSeq = expected; // a hole there (an older agent's set-aside) is found by the pump
       return;
     }
     if (this.#chain.kind === 'held') {

@@ -8,6 +8,7 @@
  * head; idempotency keys follow their payments; refusals in a row hold the chain (CHAIN_BLOCKED).
  */
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../lib/clock.js';
 import { chainHash } from '../../protocol/chain.js';
@@ -189,6 +190,50 @@ describe('a restored outbox', () => {
     expect((await a.record(tx(11))).seq).toBe(11);
     await waitFor(() => a.stats().ackedSeq === 11);
     expectValidChain(g.events.get(T)!);
+  });
+});
+
+describe('an outbox an older agent left blocked', () => {
+  it('resequence - a terminal an older agent blocked behind a set-aside event carries on: the events after the hole move, their keys follow', async () => {
+    const g = await gateway();
+    const dir = await makeTempDir('tillgate-legacy-');
+    dirs.push(dir);
+    const location = join(dir, 'outbox');
+    let o = new LevelOutbox(location);
+    await o.open();
+    await o.adoptBase({ seq: 0, hash: '' });
+    const r = new Recorder({ store: STORE, terminal: T, signer, outbox: o, clock: systemClock, limits: DEFAULT_OFFLINE_LIMITS, isOffline: () => false });
+    const recorded = [];
+    for (let i = 1; i <= 5; i++) recorded.push(await r.record(tx(i), { idempotencyKey: `old-${i}` }));
+    const first = await o.read(1, 2);
+    await g.setChain(T, first.map((e) => e.jws)); // the gateway has 1 and 2
+    expect(await o.acknowledge({ seq: 2, hash: first[1]!.hash })).toMatchObject({ kind: 'pruned' });
+    await o.close();
+    // What the older agent wrote: seq 3 moved to the rejected keyspace (a hole in the pending
+    // events), records without their key, and the key's age entry under the event's seq.
+    const db = new ClassicLevel<string, string>(location, { valueEncoding: 'utf8' });
+    const e = db.sublevel<string, string>('e', { valueEncoding: 'utf8' });
+    const rj = db.sublevel<string, string>('r', { valueEncoding: 'utf8' });
+    const ages = db.sublevel<string, string>('i', { valueEncoding: 'utf8' });
+    const pad = (n: number) => String(n).padStart(16, '0');
+    const third = JSON.parse((await e.get(pad(3)))!) as Record<string, unknown>;
+    await e.del(pad(3));
+    await rj.put(pad(3), JSON.stringify({ ...third, code: 'PAN_DETECTED', message: 'old', rejectedAtMs: 1 }));
+    for (const seq of [4, 5]) {
+      const { idempotencyKey, ...legacy } = JSON.parse((await e.get(pad(seq)))!) as Record<string, unknown>;
+      await e.put(pad(seq), JSON.stringify(legacy));
+      for await (const [k, v] of ages.iterator()) if ((JSON.parse(v) as { key: string }).key === idempotencyKey) await ages.del(k);
+      await ages.put(pad(seq), JSON.stringify({ key: idempotencyKey, recordedAtMs: legacy.recordedAtMs }));
+    }
+    await db.close();
+
+    o = new LevelOutbox(location);
+    const a = await agent(g.url, o);
+    await waitFor(() => a.stats().depth === 0 && a.stats().chain.kind === 'in-step', { what: 'the events after the hole delivered' });
+    expect(storedOf(g).map((p) => p.id)).toEqual([recorded[0]!.id, recorded[1]!.id, recorded[3]!.id, recorded[4]!.id]);
+    expectValidChain(g.events.get(T)!);
+    expect((await a.listSetAside(10)).records.map((x) => [x.seq, x.code])).toEqual([[3, 'PAN_DETECTED']]);
+    expect(await a.record(tx(5), { idempotencyKey: 'old-5' })).toMatchObject({ id: recorded[4]!.id, seq: 4, replayed: true });
   });
 });
 
