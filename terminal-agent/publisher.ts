@@ -11,8 +11,9 @@ import type { MqttClient } from 'mqtt';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { EMPTY_HEAD, type ChainHead } from '../protocol/chain.js';
-import type { RejectMessage } from '../protocol/messages.js';
 import { parseTopic, topics } from '../protocol/topics.js';
+import { AckTracker } from './ack-tracker.js';
+import { settleAnswer } from './answers.js';
 import type { BackoffOptions } from './backoff.js';
 import { blockOf, IN_STEP, type ChainState } from './chain-state.js';
 import { parseGatewayMessage, type GatewayStatus } from './gateway-messages.js';
@@ -20,7 +21,6 @@ import { InFlightWindow, type InFlight } from './in-flight.js';
 import { MqttLink, type Connector, type LinkState } from './mqtt-link.js';
 import type { Outbox } from './outbox/outbox.js';
 import { DEFAULT_PUBLISHER_LIMITS, type PublisherLimits } from './publisher-options.js';
-import { refusalAction } from './refusal.js';
 import type { Refusal, ResequenceOutcome, Resequencer } from './resequence.js';
 
 export type { Connector, LinkState } from './mqtt-link.js';
@@ -76,10 +76,8 @@ export class Publisher extends EventEmitter {
   #chain: ChainState = IN_STEP;
   /** Highest seq the gateway answered without refusing in this session. */
   #acceptedUpTo = 0;
-  /** The newest ack of this session (the gateway's head as last heard), and a count of acks heard. */
-  #lastAck: ChainHead | undefined;
-  #acksHeard = 0;
-  readonly #ackWaiters = new Set<() => void>();
+  /** The gateway's head as last heard on this connection. */
+  readonly #acks = new AckTracker();
   /** An ack waiting to be applied (acks coalesce: only the newest is applied). */
   #ackToApply: ChainHead | undefined;
   #applyingAck = false;
@@ -165,7 +163,7 @@ export class Publisher extends EventEmitter {
     clearInterval(this.#watchdog);
     clearTimeout(this.#heldTimer);
     this.#client = undefined;
-    this.#wakeAckWaiters();
+    this.#acks.forget();
     await this.#link.stop();
     this.state = 'stopped';
   }
@@ -205,8 +203,7 @@ export class Publisher extends EventEmitter {
     clearInterval(this.#watchdog);
     this.#window.clear();
     this.#resyncWanted = undefined;
-    this.#lastAck = undefined;
-    this.#wakeAckWaiters();
+    this.#acks.forget();
     // Out of reach, the terminal records offline within its limits; the next session checks again.
     if (this.#chain.kind === 'resyncing' && !this.#resyncRunning) this.#chain = IN_STEP;
     this.emit('disconnected');
@@ -214,32 +211,11 @@ export class Publisher extends EventEmitter {
 
   /** After a reset the chain continues from the retained ack; none within the wait means a new terminal. */
   async #syncBase(client: MqttClient): Promise<void> {
-    if (this.#lastAck === undefined) await this.#waitForAck(this.#acksHeard, this.#limits.retainedAckWaitMs);
+    if (this.#acks.last === undefined) await this.#acks.next(this.#acks.heard, this.#limits.retainedAckWaitMs);
     // Link lost before the wait ended: we know nothing yet, so decide nothing; try on the next connect.
     if (client !== this.#client) return;
-    if (!this.#o.outbox.synced()) await this.#o.outbox.adoptBase(this.#lastAck ?? EMPTY_HEAD);
+    if (!this.#o.outbox.synced()) await this.#o.outbox.adoptBase(this.#acks.last ?? EMPTY_HEAD);
     this.emit('synced', this.#o.outbox.head());
-  }
-
-  /** Resolves once more than `heard` acks were heard, the link went down, or `ms` passed. */
-  #waitForAck(heard: number, ms: number): Promise<void> {
-    if (this.#acksHeard > heard) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#ackWaiters.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (this.#acksHeard > heard || this.#client === undefined) done();
-      };
-      const timer = setTimeout(done, ms);
-      this.#ackWaiters.add(check);
-    });
-  }
-
-  #wakeAckWaiters(): void {
-    for (const check of [...this.#ackWaiters]) check();
   }
 
   #canSend(client: MqttClient): boolean {
@@ -339,69 +315,57 @@ export class Publisher extends EventEmitter {
     });
   }
 
-  /** One publish answered: its reject (seen before its PUBACK) decides what it means. */
+  /** One publish answered: its reject (seen before its PUBACK) decides what it means (answers.ts). */
   #answered(client: MqttClient, entry: InFlight): void {
-    try {
-      if (!entry.superseded) {
-        if (entry.refusal === undefined) this.#accepted(entry);
-        else this.#refused(client, entry, entry.refusal);
+    if (entry.refusal !== undefined && !entry.superseded) this.emit('reject', entry.refusal);
+    const effect = settleAnswer({
+      entry, chain: this.#chain, ackedSeq: this.#o.outbox.acked().seq,
+      setAsideInARow: this.#setAsideInARow, maxConsecutiveSetAside: this.#limits.maxConsecutiveSetAside,
+    });
+    switch (effect.kind) {
+      case 'ignore':
+        break;
+      case 'accepted':
+        this.#published++;
+        if (effect.seq > this.#acceptedUpTo) this.#acceptedUpTo = effect.seq;
+        if (effect.releasesHold) {
+          this.#o.logger.info('the gateway took the held event; carrying on', { seq: effect.seq });
+          this.#chain = IN_STEP;
+          this.#setAsideInARow = 0;
+        }
+        this.emit('puback', effect.seq);
+        break;
+      case 'retry-later': {
+        this.#window.supersedeAll();
+        this.#nextSeq = Math.min(this.#nextSeq, effect.fromSeq);
+        const now = this.#o.clock.monotonicMs();
+        if (now >= this.#pausedUntilMs) {
+          this.#pausedUntilMs = now + this.#limits.retryLaterMs;
+          setTimeout(() => void this.#pump(), this.#limits.retryLaterMs).unref();
+        }
+        break;
       }
-    } catch (err) {
-      this.#errors++;
-      this.#o.logger.warn('handling an answer failed', { err });
+      case 'rewind':
+        this.#window.supersedeAll();
+        // The gateway's head is toSeq - 1: nothing from there on is there, whatever it answered.
+        this.#acceptedUpTo = Math.min(this.#acceptedUpTo, effect.toSeq - 1);
+        this.#nextSeq = effect.toSeq; // a hole there (an older agent's set-aside) is found by the pump
+        break;
+      case 'hold':
+        this.#hold({ seq: effect.seq, code: effect.code });
+        break;
+      case 'still-held':
+        this.#window.supersedeAll();
+        break;
+      case 'resequence': {
+        const r = effect.refusal;
+        this.#o.logger.warn('event refused by the gateway; moving the chain onto its head', { seq: r.seq, code: r.code, action: r.action });
+        this.#wantResync(client, { kind: 'resyncing', reason: 'refused', seq: r.seq, code: r.code }, { refusal: r });
+        break;
+      }
     }
     this.#startResyncIfDrained(client);
     void this.#pump();
-  }
-
-  /** Stored, or a byte-identical duplicate: the gateway's copy of this seq is ours. */
-  #accepted(entry: InFlight): void {
-    this.#published++;
-    if (entry.seq > this.#acceptedUpTo) this.#acceptedUpTo = entry.seq;
-    if (this.#chain.kind === 'held') {
-      // Only the retried event is sent while held: the gateway takes this terminal's events again.
-      this.#o.logger.info('the held chain was accepted; carrying on', { seq: entry.seq });
-      this.#chain = IN_STEP;
-      this.#setAsideInARow = 0;
-    }
-    this.emit('puback', entry.seq);
-  }
-
-  #refused(client: MqttClient, entry: InFlight, rej: RejectMessage): void {
-    this.emit('reject', rej);
-    const action = refusalAction(rej.code, rej.expected);
-    const now = this.#o.clock.monotonicMs();
-    if (action === 'retry-later') {
-      this.#window.supersedeAll();
-      this.#nextSeq = Math.min(this.#nextSeq, entry.seq);
-      if (now >= this.#pausedUntilMs) {
-        this.#pausedUntilMs = now + this.#limits.retryLaterMs;
-        setTimeout(() => void this.#pump(), this.#limits.retryLaterMs).unref();
-      }
-      return;
-    }
-    if (action === 'rewind') {
-      const expected = rej.expected!;
-      this.#window.supersedeAll();
-      // The gateway lost events it had acknowledged (and we pruned): nothing we can resend.
-      if (expected <= this.#o.outbox.acked().seq) return this.#hold({ seq: expected, code: 'GATEWAY_BEHIND' });
-      // The gateway's head is expected - 1: nothing from expected on is there, whatever it answered.
-      this.#acceptedUpTo = Math.min(this.#acceptedUpTo, expected - 1);
-      this.#nextSeq = expected; // a hole there (an older agent's set-aside) is found by the pump
-      return;
-    }
-    if (this.#chain.kind === 'held') {
-      // The held event refused again: stay held, try again later. Nothing more is set aside.
-      this.#window.supersedeAll();
-      return;
-    }
-    if (action === 'set-aside' && this.#setAsideInARow >= this.#limits.maxConsecutiveSetAside) {
-      return this.#hold({ seq: entry.seq, code: rej.code });
-    }
-    this.#o.logger.warn('event refused by the gateway; moving the chain onto its head', { seq: entry.seq, code: rej.code, action });
-    this.#wantResync(client, { kind: 'resyncing', reason: 'refused', seq: entry.seq, code: rej.code }, {
-      refusal: { seq: entry.seq, id: entry.id, code: rej.code, message: rej.message, action },
-    });
   }
 
   #wantResync(client: MqttClient, state: ChainState, wanted: { readonly refusal?: Refusal }): void {
@@ -459,11 +423,11 @@ export class Publisher extends EventEmitter {
    * what the gateway accepted from us in this session lags our own last event, which is its head.
    */
   async #gatewayHead(client: MqttClient): Promise<ChainHead | undefined> {
-    const heard = this.#acksHeard;
+    const heard = this.#acks.heard;
     await this.#link.refreshAck(client);
-    await this.#waitForAck(heard, this.#limits.retainedAckWaitMs);
+    await this.#acks.next(heard, this.#limits.retainedAckWaitMs);
     if (client !== this.#client) return undefined;
-    const ack = this.#lastAck;
+    const ack = this.#acks.last;
     if (ack === undefined) {
       // No retained ack at all: the gateway holds nothing of this terminal, if nothing was ever accepted.
       return this.#o.outbox.acked().seq === 0 && this.#acceptedUpTo === 0 ? EMPTY_HEAD : undefined;
@@ -502,9 +466,7 @@ export class Publisher extends EventEmitter {
     const msg = parsed === undefined ? undefined : parseGatewayMessage(parsed.kind, payload);
     if (msg === undefined) return;
     if (msg.kind === 'ack') {
-      this.#lastAck = msg.ack;
-      this.#acksHeard++;
-      this.#wakeAckWaiters();
+      this.#acks.heardAck(msg.ack);
       this.#ackToApply = msg.ack;
       void this.#applyAcks();
     } else if (msg.kind === 'reject') {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { chainHash } from '../../protocol/chain.js';
 import { decodeEvent, verifyEventSignature } from '../../protocol/jws.js';
 import { publicKeyFromRaw } from '../../protocol/keys.js';
+import { settleAnswer, type AnswerInput } from '../../terminal-agent/answers.js';
 import { blockOf, recordRefusal } from '../../terminal-agent/chain-state.js';
 import type { OutboxRecord } from '../../terminal-agent/outbox/outbox.js';
 import { refusalAction } from '../../terminal-agent/refusal.js';
@@ -40,6 +41,32 @@ describe('refusal codes', () => {
     expect(blockOf({ kind: 'held', seq: 4, code: 'SCHEMA' })).toEqual({ seq: 4, code: 'SCHEMA' });
     expect(blockOf({ kind: 'resyncing', reason: 'refused', seq: 7, code: 'PAN_DETECTED' })).toEqual({ seq: 7, code: 'PAN_DETECTED' });
     expect(blockOf({ kind: 'resyncing', reason: 'diverged' })).toBeUndefined();
+  });
+});
+
+describe('settleAnswer', () => {
+  const answer = (refusal?: { code: string; expected?: number }, over: Partial<AnswerInput> = {}): AnswerInput => ({
+    entry: { seq: 7, id: 'id-7', superseded: false, refusal: refusal === undefined ? undefined : { seq: 7, id: 'id-7', message: 'm', ...refusal } },
+    chain: { kind: 'in-step' }, ackedSeq: 4, setAsideInARow: 0, maxConsecutiveSetAside: 3, ...over,
+  });
+
+  it('answers - maps each answer to what the publisher does', () => {
+    expect(settleAnswer(answer())).toEqual({ kind: 'accepted', seq: 7, releasesHold: false });
+    expect(settleAnswer({ ...answer({ code: 'SCHEMA' }), entry: { ...answer({ code: 'SCHEMA' }).entry, superseded: true } })).toEqual({ kind: 'ignore' });
+    expect(settleAnswer(answer({ code: 'STORE_FULL' }))).toEqual({ kind: 'retry-later', fromSeq: 7 });
+    expect(settleAnswer(answer({ code: 'SEQ_GAP', expected: 6 }))).toEqual({ kind: 'rewind', toSeq: 6 });
+    expect(settleAnswer(answer({ code: 'SEQ_GAP', expected: 3 }))).toEqual({ kind: 'hold', seq: 3, code: 'GATEWAY_BEHIND' });
+    expect(settleAnswer(answer({ code: 'CONFLICT' }))).toMatchObject({ kind: 'resequence', refusal: { seq: 7, id: 'id-7', action: 'resequence' } });
+    expect(settleAnswer(answer({ code: 'BRAND_NEW_CODE' }))).toMatchObject({ kind: 'resequence', refusal: { code: 'BRAND_NEW_CODE', action: 'set-aside' } });
+    expect(settleAnswer(answer({ code: 'DUPLICATE_ID' }))).toMatchObject({ kind: 'resequence', refusal: { action: 'delivered' } });
+  });
+
+  it('answers - holds at the refusal after maxConsecutiveSetAside in a row, stays held while refused, and is released by an accepted answer', () => {
+    expect(settleAnswer(answer({ code: 'PAN_DETECTED' }, { setAsideInARow: 3 }))).toEqual({ kind: 'hold', seq: 7, code: 'PAN_DETECTED' });
+    expect(settleAnswer(answer({ code: 'CONFLICT' }, { setAsideInARow: 3 }))).toMatchObject({ kind: 'resequence' }); // a move is no refusal of the payment
+    const held = { chain: { kind: 'held', seq: 7, code: 'PAN_DETECTED' } as const };
+    expect(settleAnswer(answer({ code: 'PAN_DETECTED' }, held))).toEqual({ kind: 'still-held' });
+    expect(settleAnswer(answer(undefined, held))).toEqual({ kind: 'accepted', seq: 7, releasesHold: true });
   });
 });
 
