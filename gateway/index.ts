@@ -10,6 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { ProvisioningKeys } from '../protocol/endorsement.js';
 import { topics } from '../protocol/topics.js';
 import { Authenticator } from './auth/authenticator.js';
 import { brokerHooks, type AclCounters } from './broker/hooks.js';
@@ -30,7 +31,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
 import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
-import type { StatusSources } from './status.js';
+import { keysNotEndorsed, type StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
 import type { EventStore } from './store/event-store.js';
 import { LevelEventStore } from './store/level-event-store.js';
@@ -113,6 +114,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
 
   const store = await LevelEventStore.open({ dataDir: options.dataDir, rejectsKeep: options.rejectsKeep });
   closers.push(() => store.close());
+  warnUnendorsedKeys(store, logger);
   try {
     const broker = new Aedes({ connectTimeout: options.connectTimeoutMs, heartbeatInterval: 60_000 });
     const bus = aedesBus(broker);
@@ -194,12 +196,14 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     closers.push(() => listeners.close());
 
     const enrollment = new Enrollment({
+      storeId: options.store,
       store,
       committer,
       clock,
       forgetCredentials: (t) => authenticator.forget(t),
       maxTerminals: options.maxTerminals,
       maxKeysPerTerminal: options.maxKeysPerTerminal,
+      ...(options.provisioningKeys === undefined ? {} : { provisioningKeys: ProvisioningKeys.fromBase64url(options.provisioningKeys) }),
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
     const statusSources: StatusSources = {
@@ -273,6 +277,21 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     await runClosers(closers, logger);
     throw err;
   }
+}
+
+/**
+ * Keys enrolled by the previous release carry no endorsement: they still open and forward, but a
+ * cloud that checks endorsements (DESIGN §3.1) refuses what they sign. Said once at start, loudly;
+ * the status page says it for as long as it is true.
+ */
+function warnUnendorsedKeys(store: EventStore, logger: Logger): void {
+  const terminals = store.terminalIds().filter((t) => keysNotEndorsed(store.terminal(t)) > 0);
+  if (terminals.length === 0) return;
+  logger.warn('ALARM terminals have keys without an endorsement: a cloud with provisioning keys refuses their payments; enroll them again with their endorsement', {
+    alarm: 'KEYS_NOT_ENDORSED',
+    terminals: terminals.slice(0, 20),
+    count: terminals.length,
+  });
 }
 
 /** Runs closers newest first; one failing does not stop the others. */
