@@ -25,8 +25,18 @@ const T = 't-1';
 const OFFLINE_PAYMENTS = 800;
 /** Offline limits wide enough for the 800 payments recorded while the gateway is out of reach. */
 const WIDE_LIMITS = ['--max-unacked-count', '10000', '--max-unacked-amount-minor', '1000000000'];
-/** Kill instants after the "resequencing" line, ms (fault injection, not synchronization). */
-const KILL_AFTER_MS = [0, 3, 10, 25, 60, 150];
+/**
+ * When to kill: so many ms after the agent logs that it starts re-signing ("resequencing"), or
+ * after it logs that the move is written ("resequenced"). Fault injection, not synchronization.
+ */
+const KILLS: readonly { readonly after: 'resequencing' | 'resequenced'; readonly delayMs: number }[] = [
+  { after: 'resequencing', delayMs: 0 },
+  { after: 'resequencing', delayMs: 5 },
+  { after: 'resequencing', delayMs: 20 },
+  { after: 'resequencing', delayMs: 60 },
+  { after: 'resequenced', delayMs: 0 },
+  { after: 'resequenced', delayMs: 20 },
+];
 
 let root: string | undefined;
 let gw: GatewayHandle | undefined;
@@ -103,21 +113,22 @@ it('terminal e2e - kill -9 at any instant of a re-sequence loses no payment: the
   const OLD_HEAD = 5 + OFFLINE_PAYMENTS;
   const NEW_HEAD = 10 + OFFLINE_PAYMENTS;
   const found: string[] = [];
-  for (const delayMs of KILL_AFTER_MS) {
+  for (const { after: line, delayMs } of KILLS) {
     t = await terminal(dir, gw.mqttPort, [...WIDE_LIMITS, '--log-level', 'info']);
     const p = t.process;
-    // Kill once the re-sequence has started (or, if an earlier cycle completed it, once sending is under way).
-    await waitFor(async () => p.stderr().includes('"msg":"resequencing"') || (await terminalStatus(t.api).catch(() => undefined))?.headSeq === NEW_HEAD, { intervalMs: 1, what: 'the re-sequence started', timeoutMs: 20_000 });
+    // Kill at that point of the re-sequence (or, if an earlier cycle completed it, once sending is under way).
+    await waitFor(async () => p.stderr().includes(`"msg":"${line}"`) || (await terminalStatus(t.api).catch(() => undefined))?.headSeq === NEW_HEAD, { intervalMs: 1, what: `the "${line}" log line`, timeoutMs: 20_000 });
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     await p.kill9();
     terminals = terminals.filter((x) => x !== t);
     const after = await outboxAfterKill(dir);
-    expect([OLD_HEAD, NEW_HEAD], `head after a kill ${delayMs} ms in`).toContain(after.headSeq);
+    expect([OLD_HEAD, NEW_HEAD], `head after a kill ${delayMs} ms after "${line}"`).toContain(after.headSeq);
     found.push(after.headSeq === OLD_HEAD ? 'old' : 'new');
     const atGateway = new Set((await storedEvents(gw, T)).map((e) => decodeEvent(e.jws).payload.id));
-    expect(confirmed.filter((id) => !after.ids.has(id) && !atGateway.has(id)), `payments lost by a kill ${delayMs} ms in`).toEqual([]);
+    expect(confirmed.filter((id) => !after.ids.has(id) && !atGateway.has(id)), `payments lost by a kill ${delayMs} ms after "${line}"`).toEqual([]);
   }
   process.stderr.write(`re-sequence kill test: after each kill the outbox held the ${found.join(', ')} chain (old = not yet written, new = written)\n`);
+  expect(found).toContain('new'); // a kill right after the synced write keeps the move
 
   t = await terminal(dir, gw.mqttPort, WIDE_LIMITS);
   expect(await drained(t.api, 60_000)).toMatchObject({ headSeq: NEW_HEAD, ackedSeq: NEW_HEAD, rejected: 0 });
