@@ -268,18 +268,15 @@ export class LevelOutbox implements Outbox {
       }
     }
     // Every moved payment's idempotency key follows it to its new seq (same id: DESIGN §3.2).
+    // Read in two getMany calls, not one get per record: a move can carry maxOutboxEvents records.
+    const idems = await this.#keyRecordsOf(moved.map((m) => ({ named: m.record.idempotencyKey ?? this.#pending.at(m.fromSeq)?.idempotencyKey, seq: m.fromSeq, id: m.record.id })));
     const keyed: IdempotencyRecord[] = [];
-    const records: OutboxRecord[] = [];
-    for (const m of moved) {
-      const named = m.record.idempotencyKey ?? this.#pending.at(m.fromSeq)?.idempotencyKey;
-      const idem = await this.#keyRecordOf(named, m.fromSeq, m.record.id);
-      if (idem === undefined) {
-        records.push(m.record);
-        continue;
-      }
+    const records: OutboxRecord[] = moved.map((m, i) => {
+      const idem = idems[i];
+      if (idem === undefined) return m.record;
       keyed.push({ ...idem, seq: m.record.seq });
-      records.push({ ...m.record, idempotencyKey: idem.key });
-    }
+      return { ...m.record, idempotencyKey: idem.key };
+    });
     const next: Meta = { head: headAfter(plan), acked: { seq: plan.base.seq, hash: plan.base.hash }, synced: true };
     // ONE synced batch: a kill -9 or power cut leaves the old chain or the new one, never a mix.
     await this.#write(true, (b) => {
@@ -303,16 +300,28 @@ export class LevelOutbox implements Outbox {
    * older agent (no key in it) by the age index entry it wrote under the event's seq.
    */
   async #keyRecordOf(named: string | undefined, seq: number, id: string): Promise<IdempotencyRecord | undefined> {
-    let k = named;
-    if (k === undefined) {
-      const legacy = await this.#keyAges.get(key(seq));
-      if (legacy === undefined) return undefined;
-      k = ageEntrySchema.parse(JSON.parse(legacy)).key;
-    }
-    const raw = await this.#keys.get(k);
-    if (raw === undefined) return undefined;
-    const idem = idempotencySchema.parse(JSON.parse(raw));
-    return idem.id === id ? idem : undefined;
+    return (await this.#keyRecordsOf([{ named, seq, id }]))[0];
+  }
+
+  async #keyRecordsOf(events: readonly { named: string | undefined; seq: number; id: string }[]): Promise<(IdempotencyRecord | undefined)[]> {
+    const legacy = events.filter((e) => e.named === undefined);
+    const legacyAges = legacy.length === 0 ? [] : await this.#keyAges.getMany(legacy.map((e) => key(e.seq)));
+    const legacyKey = new Map(legacy.map((e, i) => [e.seq, legacyAges[i]]));
+    const names = events.map((e) => {
+      if (e.named !== undefined) return e.named;
+      const age = legacyKey.get(e.seq);
+      return age === undefined ? undefined : ageEntrySchema.parse(JSON.parse(age)).key;
+    });
+    const wanted = names.filter((k): k is string => k !== undefined);
+    const raws = wanted.length === 0 ? [] : await this.#keys.getMany(wanted);
+    const byKey = new Map(wanted.map((k, i) => [k, raws[i]]));
+    return events.map((e, i) => {
+      const k = names[i];
+      const raw = k === undefined ? undefined : byKey.get(k);
+      if (raw === undefined) return undefined;
+      const idem = idempotencySchema.parse(JSON.parse(raw)); // STYLE 10: checked as read back
+      return idem.id === e.id ? idem : undefined;
+    });
   }
 
   async listSetAside(limit: number, after?: string): Promise<SetAsidePage> {
