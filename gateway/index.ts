@@ -10,6 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { ProvisioningKeys } from '../protocol/endorsement.js';
 import { topics } from '../protocol/topics.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -112,7 +113,14 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   const closers: (() => Promise<void> | void)[] = [];
   let state: GatewayState = 'starting';
 
-  const store = await LevelEventStore.open({ dataDir: options.dataDir, rejectsKeep: options.rejectsKeep });
+  const dataKeys = loadDataKeys(options, options.dataDir);
+  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
+  const store = await LevelEventStore.open({
+    dataDir: options.dataDir,
+    rejectsKeep: options.rejectsKeep,
+    keys: dataKeys.keys,
+    atRest: { ...reencryptPace(options), logger },
+  });
   closers.push(() => store.close());
   warnUnendorsedKeys(store, logger);
   try {
@@ -223,6 +231,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       committer,
       acl,
       healthStats: health.stats,
+      atRest: () => store.atRest.status(),
     };
     const app = createApp({
       adminToken: options.adminToken,

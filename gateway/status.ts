@@ -3,6 +3,7 @@
  * in one place so the status page can render the same data.
  */
 import type { Clock } from '../lib/clock.js';
+import type { AtRestStatus } from '../lib/at-rest/reencrypt.js';
 import type { WanState } from '../protocol/messages.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { AclCounters } from './broker/hooks.js';
@@ -33,6 +34,8 @@ export interface StatusSources {
   readonly committer: GroupCommitter;
   readonly acl: AclCounters;
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
+  /** Encryption at rest: the current data key, the keys stored values still use, the re-seal pass. */
+  readonly atRest: () => AtRestStatus;
 }
 
 export interface TerminalSummary {
@@ -107,6 +110,7 @@ export function buildStatus(src: StatusSources) {
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
     health: { ...src.healthStats },
+    atRest: src.atRest(),
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
     terminals: src.eventStore.terminalIds().map((t) => terminalSummary(src, t)),

@@ -1,5 +1,6 @@
 /** Options of `tillgate terminal init|run`, `tillgate enroll` and `tillgate simulate` (DESIGN §3.5). */
 import { z } from 'zod';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import { MAX_ENDORSEMENT_CHARS } from '../protocol/endorsement.js';
@@ -47,6 +48,7 @@ export const runSpecs: OptionSpecs = {
   maxIdempotencyKeys: { type: 'number', doc: `most idempotency keys kept; the oldest go first (${DEFAULT_IDEMPOTENCY.maxIdempotencyKeys})` },
   maxConsecutiveSetAside: { type: 'number', doc: `events refused for good in a row before the agent holds and refuses payments (${DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside})` },
   heldRetryS: { type: 'number', doc: `while held, seconds between tries of the held event (${DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000})` },
+  ...AT_REST_OPTION_SPECS,
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
 export const runSchema = z.object({
@@ -66,15 +68,18 @@ export const runSchema = z.object({
   // would stop the terminal); at most 100: beyond that a systematic refusal is obvious long before.
   maxConsecutiveSetAside: z.number().int().min(1).max(100).default(DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside),
   heldRetryS: z.number().min(1).max(86_400).default(DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000),
+  // Encryption at rest of the outbox (lib/at-rest/options.ts).
+  ...atRestOptionsShape,
   logLevel,
 });
 
 export const setAsideSpecs: OptionSpecs = {
   dir: { type: 'string', doc: 'terminal directory; its outbox is read when the agent is stopped' },
   apiUrl: { type: 'string', doc: 'the running agent\'s local API, e.g. http://127.0.0.1:8470 (read instead of --dir)' },
+  dataKeyFile: { type: 'string', doc: 'with --dir: the data key file the outbox is sealed with (default: as `terminal run` finds it; never created)' },
 };
 export const setAsideSchema = z
-  .object({ dir: z.string().min(1).optional(), apiUrl: url(['http:']).optional() })
+  .object({ dir: z.string().min(1).optional(), apiUrl: url(['http:']).optional(), dataKeyFile: atRestOptionsShape.dataKeyFile })
   .refine((o) => o.dir !== undefined || o.apiUrl !== undefined, { path: ['dir'], message: 'give --dir (agent stopped) or --api-url (agent running)' });
 
 export const enrollSpecs: OptionSpecs = {

@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DEFAULT_DATA_KEY_FILE_NAME, openKeyFile, resolveKeyFile } from '../lib/at-rest/key-provider.js';
 import { serve } from '@hono/node-server';
 import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
 import { loadKeyFile } from '../lib/ed25519-key-file.js';
@@ -67,7 +68,7 @@ async function run(argv: string[]): Promise<number> {
       maxUnackedCount: o.maxUnackedCount,
       maxUnackedAgeS: o.maxUnackedAgeS,
     },
-  });
+  }, o);
   const app = createRecordApp(agent);
   // 127.0.0.1 only: the payment app runs on the same device; nothing else may record payments.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -92,7 +93,7 @@ async function run(argv: string[]): Promise<number> {
  */
 async function setAside(argv: string[]): Promise<number> {
   const o = loadConfig(setAsideSchema, setAsideSpecs, sources(argv));
-  const pages = o.apiUrl !== undefined ? pagesFromApi(o.apiUrl) : pagesFromOutbox(o.dir!);
+  const pages = o.apiUrl !== undefined ? pagesFromApi(o.apiUrl) : pagesFromOutbox(o.dir!, o.dataKeyFile);
   for await (const page of pages) for (const e of page) print(e);
   return 0;
 }
@@ -111,9 +112,11 @@ async function* pagesFromApi(apiUrl: string): AsyncGenerator<SetAsideExport[]> {
   } while (after !== undefined);
 }
 
-async function* pagesFromOutbox(dir: string): AsyncGenerator<SetAsideExport[]> {
+async function* pagesFromOutbox(dir: string, dataKeyFile: string | undefined): AsyncGenerator<SetAsideExport[]> {
   await readTerminalFile(dir); // a terminal directory, not any folder
-  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR));
+  // The key `terminal run` seals the outbox with; an export never creates one.
+  const { path } = resolveKeyFile(dataKeyFile, join(dir, DEFAULT_DATA_KEY_FILE_NAME));
+  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR), openKeyFile(path, { create: false }));
   try {
     await outbox.open();
   } catch (cause) {

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { chainHash } from '../../protocol/chain.js';
 import type { EventPayload } from '../../protocol/event.js';
 import { decodeEvent, signEvent } from '../../protocol/jws.js';
@@ -59,7 +60,7 @@ async function tillgate(args: string[]): Promise<{ code: number | null; lines: s
 async function injectCardNumberEvent(dir: string): Promise<string> {
   const file = await readTerminalFile(dir);
   const signer = await loadDeviceKey(dir);
-  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR));
+  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR), defaultDataKeys(dir)); // the key `terminal run` created
   await outbox.open();
   try {
     const head = outbox.head();

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { GatewayHandle } from '../../gateway/index.js';
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { decodeEvent } from '../../protocol/jws.js';
 import { LevelOutbox } from '../../terminal-agent/outbox/level-outbox.js';
 import { OUTBOX_DIR } from '../../terminal-agent/terminal-dir.js';
@@ -68,7 +69,7 @@ async function deadPort(): Promise<number> {
 
 /** With the agent dead: the outbox's head and the ids it holds; its pending records must form one chain from its acked base. */
 async function outboxAfterKill(dir: string): Promise<{ headSeq: number; ids: Set<string> }> {
-  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR));
+  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR), defaultDataKeys(dir));
   await outbox.open();
   try {
     const pending = await outbox.read(1, 100_000);

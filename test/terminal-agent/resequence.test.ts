@@ -9,6 +9,8 @@
  */
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { SealCodec, sealedUtf8 } from '../../lib/at-rest/index.js';
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../lib/clock.js';
 import { chainHash } from '../../protocol/chain.js';
@@ -57,7 +59,7 @@ async function gateway(): Promise<MiniGateway> {
 async function levelOutbox(): Promise<Outbox> {
   const dir = await makeTempDir('tillgate-reseq-');
   dirs.push(dir);
-  const o = new LevelOutbox(join(dir, 'outbox'));
+  const o = new LevelOutbox(join(dir, 'outbox'), defaultDataKeys(dir));
   await o.open();
   return o;
 }
@@ -199,7 +201,7 @@ describe('an outbox an older agent left blocked', () => {
     const dir = await makeTempDir('tillgate-legacy-');
     dirs.push(dir);
     const location = join(dir, 'outbox');
-    let o = new LevelOutbox(location);
+    let o = new LevelOutbox(location, defaultDataKeys(dir));
     await o.open();
     await o.adoptBase({ seq: 0, hash: '' });
     const r = new Recorder({ store: STORE, terminal: T, signer, outbox: o, clock: systemClock, limits: DEFAULT_OFFLINE_LIMITS, isOffline: () => false });
@@ -211,10 +213,11 @@ describe('an outbox an older agent left blocked', () => {
     await o.close();
     // What the older agent wrote: seq 3 moved to the rejected keyspace (a hole in the pending
     // events), records without their key, and the key's age entry under the event's seq.
+    const sealed = sealedUtf8(new SealCodec(defaultDataKeys(dir))); // values are sealed at rest
     const db = new ClassicLevel<string, string>(location, { valueEncoding: 'utf8' });
-    const e = db.sublevel<string, string>('e', { valueEncoding: 'utf8' });
-    const rj = db.sublevel<string, string>('r', { valueEncoding: 'utf8' });
-    const ages = db.sublevel<string, string>('i', { valueEncoding: 'utf8' });
+    const e = db.sublevel<string, string>('e', { valueEncoding: sealed });
+    const rj = db.sublevel<string, string>('r', { valueEncoding: sealed });
+    const ages = db.sublevel<string, string>('i', { valueEncoding: sealed });
     const pad = (n: number) => String(n).padStart(16, '0');
     const third = JSON.parse((await e.get(pad(3)))!) as Record<string, unknown>;
     await e.del(pad(3));
@@ -227,7 +230,7 @@ describe('an outbox an older agent left blocked', () => {
     }
     await db.close();
 
-    o = new LevelOutbox(location);
+    o = new LevelOutbox(location, defaultDataKeys(dir));
     const a = await agent(g.url, o);
     await waitFor(() => a.stats().depth === 0 && a.stats().chain.kind === 'in-step', { what: 'the events after the hole delivered' });
     expect(storedOf(g).map((p) => p.id)).toEqual([recorded[0]!.id, recorded[1]!.id, recorded[3]!.id, recorded[4]!.id]);
