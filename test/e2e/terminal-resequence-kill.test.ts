@@ -18,7 +18,7 @@ import { LevelOutbox } from '../../terminal-agent/outbox/level-outbox.js';
 import { OUTBOX_DIR } from '../../terminal-agent/terminal-dir.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { assertBuilt, killAll } from '../support/tillgate-process.js';
-import { waitFor } from '../support/wait.js';
+import { within } from '../support/wait.js';
 import { expectGaplessChain, gatewayAt, initAndEnroll, storedEvents } from '../terminal-agent/support/real-gateway.js';
 import { drained, recordConfirmed, restore, startTerminal, terminalStatus, type TerminalProcess } from '../terminal-agent/support/terminal-process.js';
 
@@ -56,6 +56,50 @@ async function terminal(dir: string, mqttPort: number, extra: readonly string[] 
   const t = await startTerminal(dir, mqttPort, extra);
   terminals.push(t);
   return t;
+}
+
+/**
+ * Sends SIGKILL `delayMs` after the agent's stderr shows the log line `line`, reacting to the
+ * stderr data itself (no polling delay between the line and the kill); if an earlier cycle already
+ * completed the move (`alreadyMoved`), kills once that is seen. Waits for the exit.
+ */
+async function killAfterLogLine(t: TerminalProcess, line: string, delayMs: number, alreadyMoved: () => Promise<boolean>): Promise<void> {
+  const p = t.process;
+  const marker = `"msg":"${line}"`;
+  const stderr = p.child.stderr!;
+  await new Promise<void>((resolve, reject) => {
+    let seen = p.stderr();
+    let fired = false;
+    const stopWatching = () => {
+      stderr.off('data', onData);
+      clearInterval(poll);
+      clearTimeout(deadline);
+    };
+    const fire = () => {
+      if (fired) return;
+      fired = true;
+      stopWatching();
+      const kill = () => {
+        p.child.kill('SIGKILL');
+        resolve();
+      };
+      if (delayMs === 0) kill();
+      else setTimeout(kill, delayMs);
+    };
+    function onData(d: Buffer): void {
+      seen = (seen + d.toString()).slice(-8192);
+      if (seen.includes(marker)) fire();
+    }
+    stderr.on('data', onData);
+    // Declared after the functions that clear them: those run only from events, after this point.
+    const poll = setInterval(() => void alreadyMoved().then((moved) => moved && fire(), () => undefined), 50);
+    const deadline = setTimeout(() => {
+      stopWatching();
+      reject(new Error(`no "${line}" log line within 20 s`));
+    }, 20_000);
+    if (seen.includes(marker)) fire();
+  });
+  await within(p.exited, 10_000, 'terminal exit after SIGKILL');
 }
 
 /** A port nothing listens on: the gateway out of reach. */
@@ -116,11 +160,8 @@ it('terminal e2e - kill -9 at any instant of a re-sequence loses no payment: the
   const found: string[] = [];
   for (const { after: line, delayMs } of KILLS) {
     t = await terminal(dir, gw.mqttPort, [...WIDE_LIMITS, '--log-level', 'info']);
-    const p = t.process;
-    // Kill at that point of the re-sequence (or, if an earlier cycle completed it, once sending is under way).
-    await waitFor(async () => p.stderr().includes(`"msg":"${line}"`) || (await terminalStatus(t.api).catch(() => undefined))?.headSeq === NEW_HEAD, { intervalMs: 1, what: `the "${line}" log line`, timeoutMs: 20_000 });
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    await p.kill9();
+    const cycle = t;
+    await killAfterLogLine(cycle, line, delayMs, async () => (await terminalStatus(cycle.api).catch(() => undefined))?.headSeq === NEW_HEAD);
     terminals = terminals.filter((x) => x !== t);
     const after = await outboxAfterKill(dir);
     expect([OLD_HEAD, NEW_HEAD], `head after a kill ${delayMs} ms after "${line}"`).toContain(after.headSeq);
