@@ -15,18 +15,23 @@ import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
+import { openPgLedger } from './pg/pg-ledger.js';
 import type { Ledger } from './ledger.js';
 import { enrollmentTrustOf, TRUST_GATEWAY_WARNING } from './enrollment-trust.js';
 import { CloudMetrics } from './metrics.js';
 import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';
-import { lifecycleOptionsOf, openLifecycle } from './lifecycle/wire.js';
+import { lifecycleOptionsOf, openLifecycle, type LifecycleHandle } from './lifecycle/wire.js';
 
 export * from './options.js';
-export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
+export type { Ledger, AppendItem, AppendOutcome, KeyRecord, KeyView, KeyState, KeyRef, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
+export type { LedgerFeed, FeedEntry, FeedEventFields } from './feed.js';
 export { LEDGER_ERROR_CODES } from './ledger.js';
 export { openLevelLedger } from './level-ledger.js';
+export { openPgLedger, PgLedger } from './pg/pg-ledger.js';
+export { CLOUD_MIGRATIONS } from './pg/migrations/index.js';
+export { migrate, type Migration } from './pg/migrate.js';
 export { createCloudApp } from './http/app.js';
 export { enrollmentTrustOf, judgeEnrollment, ENROLLMENT_REFUSAL_CODES, TRUST_GATEWAY_WARNING, type EnrollmentTrust } from './enrollment-trust.js';
 export { inlineVerifier, workerVerifier, type Verifier } from '../lib/verify-pool.js';
@@ -40,8 +45,8 @@ export interface CloudHandle {
   readonly app: Hono;
   readonly ledger: Ledger;
   readonly options: Readonly<CloudOptions>;
-  /** The payment lifecycle (DESIGN §3.6), or null when the ledger offers no feed. */
-  readonly lifecycle: Lifecycle | null;
+  /** The payment lifecycle (DESIGN §3.6), following the ledger's feed. */
+  readonly lifecycle: Lifecycle;
   readonly state: CloudState;
   /** Stops accepting, lets running requests finish (bounded), closes the ledger. Idempotent. */
   close(): Promise<void>;
@@ -66,10 +71,10 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const metrics = new CloudMetrics();
   metrics.trustGatewayEnrollments.set(trust.mode === 'gateway' ? 1 : 0);
   metrics.provisioningKeys.set(trust.mode === 'gateway' ? 0 : trust.keys.size);
-  const ledger = await openLedger(options, clock, logger);
-  let lifecycle: Awaited<ReturnType<typeof openLifecycle>>;
+  const ledger = await openLedger(options, clock, logger, metrics);
+  let lifecycle: LifecycleHandle;
   try {
-    lifecycle = await openLifecycle({ ledger, dataDir: options.dataDir ?? DEFAULT_DATA_DIR, options: lifecycleOptionsOf(options), clock, logger, registry: metrics.registry });
+    lifecycle = await openLifecycle({ ledger, dataDir: options.dataDir ?? DEFAULT_DATA_DIR, dbRetryMax: options.dbRetryMax, options: lifecycleOptionsOf(options), clock, logger, registry: metrics.registry });
   } catch (err) {
     await ledger.close();
     throw err;
@@ -80,7 +85,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
     metrics,
-    lifecycle: lifecycle?.lifecycle,
+    lifecycle: lifecycle.lifecycle,
     verifier,
     trust,
     clock,
@@ -94,7 +99,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     ({ server, info } = await listen(app, options));
   } catch (cause) {
     await verifier.close();
-    await lifecycle?.close();
+    await lifecycle.close();
     await ledger.close();
     throw new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
   }
@@ -104,7 +109,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   if (options.gateways.length === 0) logger.warn('no gateways configured: every ingest is 401');
   if (trust.mode === 'gateway') logger.warn(`${TRUST_GATEWAY_WARNING.code}: ${TRUST_GATEWAY_WARNING.message}`, { warning: TRUST_GATEWAY_WARNING.code });
   else logger.info('enrollments need an endorsement by a provisioning key', { provisioningKeys: trust.keys.kids() });
-  lifecycle?.lifecycle.start();
+  lifecycle.lifecycle.start();
   state = 'running';
   logger.info('cloud-bridge listening', { url, gateways: options.gateways.map((g) => `${g.id}:${g.store}`) });
 
@@ -115,7 +120,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     app,
     ledger,
     options,
-    lifecycle: lifecycle?.lifecycle ?? null,
+    lifecycle: lifecycle.lifecycle,
     get state() {
       return state;
     },
@@ -124,7 +129,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
         state = 'closing';
         await stopServer(server, options.shutdownGraceMs);
         await verifier.close();
-        await lifecycle?.close();
+        await lifecycle.close();
         await ledger.close();
         state = 'closed';
         logger.info('cloud-bridge closed');
@@ -134,10 +139,24 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   };
 }
 
-async function openLedger(options: CloudOptions, clock: Clock, logger: Logger): Promise<Ledger> {
+/**
+ * PostgreSQL with --database-url (many replicas, one database; encryption at rest is the
+ * database's own, see docs/cloud-postgres.md), else the embedded LevelDB, sealed with the cloud's
+ * data key.
+ */
+async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics): Promise<Ledger> {
   if (options.databaseUrl !== undefined) {
-    // The PostgreSQL ledger comes with its own issue; the Ledger interface is shaped for it.
-    throw new TillgateError('CONFIG_INVALID', 'invalid option --database-url: the PostgreSQL ledger is not implemented yet; use --data-dir');
+    return openPgLedger({
+      databaseUrl: options.databaseUrl,
+      poolMax: options.dbPoolMax,
+      statementTimeoutMs: options.dbStatementTimeoutMs,
+      connectTimeoutMs: options.dbConnectTimeoutMs,
+      idleTimeoutMs: options.dbIdleTimeoutMs,
+      retryMax: options.dbRetryMax,
+      migrationLockTimeoutMs: options.dbMigrationLockTimeoutMs,
+      logger: logger.child({ component: 'pg-ledger' }),
+      onRetry: (sqlState) => metrics.ledgerRetries.inc({ sqlstate: sqlState }),
+    });
   }
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   // The embedded ledger is sealed at rest with the cloud's data key (a key file in its directory by default).

@@ -14,6 +14,7 @@ export const HTTP_ERROR_CODES = {
   tooManyEnrollments: 'TOO_MANY_ENROLLMENTS',
   busy: 'BUSY',
   unavailable: 'LEDGER_UNAVAILABLE',
+  corrupt: 'LEDGER_CORRUPT',
   internal: 'INTERNAL',
   /** A PSP notification item whose HMAC signature does not verify (DESIGN §3.6): nothing stored. */
   badHmac: 'BAD_HMAC',

@@ -8,7 +8,9 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { LedgerFeed } from '../feed.js';
 import type { Ledger } from '../ledger.js';
+import { PgLedger } from '../pg/pg-ledger.js';
 import { openLevelLifecycleStore } from './level-lifecycle-store.js';
+import { PgLifecycleStore } from './pg-lifecycle-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { lifecycleOptionsSchema, lifecycleOptionsShape, type LifecycleOptions } from './options.js';
 import { HttpPspClient } from './psp-client.js';
@@ -21,11 +23,6 @@ export interface LifecycleHandle {
   close(): Promise<void>;
 }
 
-/** The ledger's feed, when this ledger has one (the feed is part of the ledger's log, DESIGN §5.4). */
-export function feedOf(ledger: Ledger): LedgerFeed | undefined {
-  const candidate = ledger as Ledger & Partial<LedgerFeed>;
-  return typeof candidate.readFeed === 'function' && typeof candidate.feedHead === 'function' ? (candidate as unknown as LedgerFeed) : undefined;
-}
 
 /** Picks the lifecycle's options out of the cloud's (they are spread into its one schema). */
 export function lifecycleOptionsOf(options: Readonly<Record<string, unknown>>): LifecycleOptions {
@@ -37,21 +34,24 @@ export interface OpenLifecycleInput {
   readonly ledger: Ledger;
   /** Directory of the LevelDB ledger (the lifecycle store goes in a subdirectory). */
   readonly dataDir: string;
+  /** Retries of a lost-race transaction on PostgreSQL (the ledger's --db-retry-max). */
+  readonly dbRetryMax: number;
   readonly options: LifecycleOptions;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly registry: Registry;
 }
 
-/** Null (with a warning) when the ledger has no feed to follow. */
-export async function openLifecycle(input: OpenLifecycleInput): Promise<LifecycleHandle | null> {
-  const feed = feedOf(input.ledger);
-  if (feed === undefined) {
-    input.logger.warn('this ledger offers no feed: the payment lifecycle (webhooks, optimism, reconciliation, dashboard) is off');
-    return null;
-  }
+/**
+ * The ledger is the feed the lifecycle follows (DESIGN §5.4). On PostgreSQL the lifecycle's tables
+ * live in the ledger's database, on its pool; on LevelDB in `<data-dir>/lifecycle`.
+ */
+export async function openLifecycle(input: OpenLifecycleInput): Promise<LifecycleHandle> {
   const o = input.options;
-  const store = await openLevelLifecycleStore({ dataDir: join(input.dataDir, LIFECYCLE_SUBDIR), updatesKeepPerStore: o.updatesKeepPerStore });
+  const store = input.ledger instanceof PgLedger
+    ? new PgLifecycleStore(input.ledger.pool, { retryMax: input.dbRetryMax, random: Math.random }, { updatesKeepPerStore: o.updatesKeepPerStore })
+    : await openLevelLifecycleStore({ dataDir: join(input.dataDir, LIFECYCLE_SUBDIR), updatesKeepPerStore: o.updatesKeepPerStore });
+  const feed: LedgerFeed = input.ledger;
   const psp = o.pspUrl === undefined ? null : new HttpPspClient({ baseUrl: o.pspUrl, timeoutMs: o.pspTimeoutMs });
   const lifecycle = new Lifecycle({ feed, payments: store, inbox: store, psp, clock: input.clock, logger: input.logger.child({ component: 'lifecycle' }), registry: input.registry }, o);
   return {

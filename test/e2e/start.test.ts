@@ -45,6 +45,18 @@ describe('tillgate start', () => {
     expect(await (await fetch(`${ready.cloudUrl}/healthz`)).json()).toMatchObject({ enrollmentTrust: 'provisioning-keys' });
     const forwarder = (await (await fetch(`${ready.statusUrl}api/forwarder`)).json()) as { wan: { state: string } };
     expect(forwarder.wan.state).toBe('online');
+    // The payment lifecycle runs with optimism on: the terminals' payments are charged, the
+    // simulated PSP notifies the cloud, and the dashboard opens with the admin token.
+    const admin = { authorization: `Bearer ${token}` };
+    await waitFor(async () => ((await (await fetch(`${ready.cloudUrl}/v1/payments/latency`, { headers: admin })).json()) as { optimistic: { charged: number } }).optimistic.charged > 0, {
+      timeoutMs: 20_000, what: 'optimistic charges in the cloud',
+    });
+    await waitFor(async () => ((await (await fetch(`${ready.pspUrl}/v1/stats`)).json()) as { delivery: { delivered: number } }).delivery.delivered > 0, {
+      timeoutMs: 20_000, what: 'notifications delivered by the simulated PSP',
+    });
+    const dashboard = await fetch(ready.dashboardUrl, { headers: { authorization: `Basic ${Buffer.from(`admin:${token}`).toString('base64')}` } });
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toMatch(/<h1>Payments<\/h1>/);
     expect(await proc.stop()).toBe(0);
   });
 });

@@ -3,7 +3,6 @@
  * lifecycle storage, fake clock, fake PSP status API), and the helpers the scenario tests speak
  * through: ingest signed events, post signed webhooks, read payments. One harness per ledger.
  */
-import { mkdir } from 'node:fs/promises';
 import type { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../../lib/logger.js';
@@ -13,11 +12,12 @@ import type { NotificationRequestItem } from '../../../protocol/adyen.js';
 import { paymentViewSchema, type PaymentView } from '../../../protocol/payments.js';
 import type { PspPaymentStatus } from '../../../protocol/psp-api.js';
 import { GatewayDirectory } from '../../../cloud-bridge/auth.js';
-import { defaultDataKeys } from '../../../lib/at-rest/options.js';
 import { enrollmentTrustOf } from '../../../cloud-bridge/enrollment-trust.js';
 import { TEST_PROVISIONING_PUBLIC_KEY } from '../../support/provisioning.js';
 import { createCloudApp } from '../../../cloud-bridge/http/app.js';
-import { openLevelLedger } from '../../../cloud-bridge/level-ledger.js';
+import type { Ledger } from '../../../cloud-bridge/ledger.js';
+import { PgLedger } from '../../../cloud-bridge/pg/pg-ledger.js';
+import { PgLifecycleStore } from '../../../cloud-bridge/lifecycle/pg-lifecycle-store.js';
 import { CloudMetrics } from '../../../cloud-bridge/metrics.js';
 import { cloudOptionsSchema } from '../../../cloud-bridge/options.js';
 import { Lifecycle } from '../../../cloud-bridge/lifecycle/lifecycle.js';
@@ -28,10 +28,8 @@ import type { PspClient } from '../../../cloud-bridge/lifecycle/psp-client.js';
 import type { WebhookInbox } from '../../../cloud-bridge/lifecycle/webhook-inbox.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { makeTempDir, removeDir } from '../../support/temp.js';
-import { ADMIN, enrollmentOf, GW1, GW2, ingestBody, postIngest } from '../helpers.js';
-import { MemoryLedgerFeed } from './memory-feed.js';
+import { ADMIN, enrollmentOf, GW1, GW2, ingestBody, postIngest, STORAGES } from '../helpers.js';
 import { HMAC_KEY } from './support.js';
-import { tapLedger, type LedgerWithFeed } from './tapped-ledger.js';
 import type { KeyObjectSigner } from '../../../protocol/signer.js';
 
 /** A PSP status API whose answers the test sets; unknown payments answer `unknown` (a 404). */
@@ -68,7 +66,7 @@ export interface LifecycleCloudHarness {
 }
 
 /** Builds the app around a ledger with a feed and the lifecycle storage, as startCloud() wires them. */
-export function buildLifecycleCloud(ledger: LedgerWithFeed, store: PaymentStore, inbox: WebhookInbox, o: LifecycleCloudOptions, closeStorage: () => Promise<void>): TestLifecycleCloud {
+export function buildLifecycleCloud(ledger: Ledger, store: PaymentStore, inbox: WebhookInbox, o: LifecycleCloudOptions, closeStorage: () => Promise<void>): TestLifecycleCloud {
   const options = cloudOptionsSchema.parse({
     dataDir: '/unused', gateways: [GW1, GW2], adminToken: ADMIN, provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY], pspHmacKey: HMAC_KEY, optimisticCharge: o.optimisticCharge, ...o.extra,
   });
@@ -98,24 +96,34 @@ export function buildLifecycleCloud(ledger: LedgerWithFeed, store: PaymentStore,
   };
 }
 
-/** The embedded cloud: LevelDB ledger (tapped into the in-memory feed) and LevelDB lifecycle store. */
-export async function levelLifecycleHarness(): Promise<LifecycleCloudHarness> {
+/**
+ * A cloud on one of the ledgers (test/cloud-bridge/helpers.ts STORAGES) with its lifecycle store:
+ * LevelDB in a directory of its own, or PostgreSQL tables in the ledger's database, on its pool.
+ * Reopening opens the same ledger and store again.
+ */
+export async function lifecycleHarness(kind: keyof typeof STORAGES): Promise<LifecycleCloudHarness> {
+  const storage = await STORAGES[kind]();
   const dir = await makeTempDir('tillgate-lifecycle-cloud-');
-  let feed: MemoryLedgerFeed | undefined;
   return {
     async open(o) {
-      feed ??= new MemoryLedgerFeed(o.clock);
-      await mkdir(`${dir}/ledger`, { recursive: true });
-      const ledger = tapLedger(await openLevelLedger({ dataDir: `${dir}/ledger`, clock: o.clock, keys: defaultDataKeys(`${dir}/ledger`) }), feed);
-      const store = await openLevelLifecycleStore({ dataDir: `${dir}/lifecycle` });
+      const ledger = await storage.open(o.clock);
+      const store = ledger instanceof PgLedger
+        ? new PgLifecycleStore(ledger.pool, { retryMax: 8, random: Math.random })
+        : await openLevelLifecycleStore({ dataDir: `${dir}/lifecycle` });
       return buildLifecycleCloud(ledger, store, store, o, async () => {
         await store.close();
         await ledger.close();
       });
     },
-    destroy: () => removeDir(dir),
+    async destroy() {
+      await storage.destroy();
+      await removeDir(dir);
+    },
   };
 }
+
+/** The embedded cloud (LevelDB ledger and lifecycle store). */
+export const levelLifecycleHarness = (): Promise<LifecycleCloudHarness> => lifecycleHarness('LevelDB');
 
 // ---- talking to it --------------------------------------------------------------------------
 
