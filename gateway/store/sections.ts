@@ -26,6 +26,10 @@ export interface Sections {
   readonly rejects: Section;
   /** `pos` → DeadLetter (events the cloud rejected). */
   readonly dead: Section;
+  /** `n` → AcceptanceRecord: which positions the cloud took, and when (retention counts from it). */
+  readonly accepted: Section;
+  /** event `id` → `{terminal, seq}`: the idempotency key is unique in the store (DUPLICATE_ID). */
+  readonly ids: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
   /** `ingest` → IngestMeta, `forward` → ForwardMeta. */
@@ -76,6 +80,8 @@ export function sectionsOf(db: Db): Sections {
     heads: section(db, 'heads'),
     rejects: section(db, 'rejects'),
     dead: section(db, 'dead'),
+    accepted: section(db, 'accepted'),
+    ids: section(db, 'ids'),
     health: section(db, 'health'),
     meta: section(db, 'meta'),
   };
