@@ -25,6 +25,7 @@ import { createApp } from './http/app.js';
 import { ChainTracker } from './ingest/chain-tracker.js';
 import { ClientLanes } from './ingest/client-lanes.js';
 import { GroupCommitter } from './ingest/group-commit.js';
+import { EventIdGate } from './ingest/id-gate.js';
 import { aedesBus, type MessageBus } from './ingest/message-bus.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
@@ -50,6 +51,8 @@ export interface GatewayDeps {
 }
 
 export type GatewayState = 'starting' | 'running' | 'closing' | 'closed';
+
+const ADMITTED = { ok: true } as const;
 
 export interface GatewayHandle {
   readonly mqttPort: number;
@@ -148,7 +151,10 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     });
     await disk.start();
     closers.push(() => disk.close());
-    const pipeline = new IngestPipeline({ storeId: options.store, store, tracker, committer, verifier, bus, accepting: () => disk.accepting(), logger });
+    const pipeline = new IngestPipeline({
+      storeId: options.store, store, tracker, ids: new EventIdGate(), committer, verifier, bus, logger,
+      admit: () => (disk.accepting() ? ADMITTED : { ok: false, reason: 'the gateway disk is past its high-water mark; keep the event and retry later' }),
+    });
     late.pipeline = pipeline;
     const authenticator = new Authenticator((t) => store.terminal(t), clock, {
       maxConcurrentHashes: options.authMaxConcurrentHashes,
