@@ -91,7 +91,9 @@ export function buildStatus(src: StatusSources) {
     backlog: {
       events: backlog.events,
       oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((now - backlog.oldestStoredAtMs) / 1000)),
+      /** Takings waiting: approved payments only (refunds, voids, declined: see `money`). */
       amountByCurrency: backlog.amountByCurrency,
+      money: backlog.money,
       queueHead: src.queue.head(),
       cursor: src.queue.cursor(),
       deadLetters: src.queue.deadLetterCount(),

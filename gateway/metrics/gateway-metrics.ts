@@ -12,6 +12,7 @@ import type { Hono } from 'hono';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REJECT_CODES } from '../../protocol/errors.js';
 import { WAN_STATES, type WanState } from '../../protocol/messages.js';
+import { TX_CLASSES, type MoneyTotals } from '../store/money.js';
 
 /** What the gateway knows at scrape time. Every function is cheap and synchronous (no I/O). */
 export interface MetricsSources {
@@ -20,6 +21,8 @@ export interface MetricsSources {
   /** Rejects since the store was created, by DESIGN §3.3 code. */
   rejectTotals(): Readonly<Record<string, number>>;
   backlogEvents(): number;
+  /** The waiting events by what they mean in money (store/money.ts). */
+  backlogMoney(): MoneyTotals;
   oldestPendingAgeS(): number | null;
   deadLetters(): number;
   eventsStored(): number;
@@ -91,6 +94,29 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     registers,
     collect() {
       this.set(sources.backlogEvents());
+    },
+  });
+  new Gauge({
+    name: 'tillgate_forward_backlog_transactions',
+    help: 'Events waiting for the cloud by class: takings (approved payments), refunds, voids, other, declined, unclassified (stored by an earlier release).',
+    labelNames: ['class'],
+    registers,
+    collect() {
+      const money = sources.backlogMoney();
+      for (const cls of TX_CLASSES) this.set({ class: cls }, money[cls].count);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_forward_backlog_amount_minor',
+    help: 'Money waiting for the cloud in ISO 4217 minor units, by class and currency; takings are approved payments only, declined transactions carry none. Never add classes or currencies up.',
+    labelNames: ['class', 'currency'],
+    registers,
+    collect() {
+      this.reset();
+      const money = sources.backlogMoney();
+      for (const cls of TX_CLASSES) {
+        for (const [currency, amount] of Object.entries(money[cls].byCurrency)) this.set({ class: cls, currency }, amount);
+      }
     },
   });
   new Gauge({

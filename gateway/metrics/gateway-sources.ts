@@ -7,6 +7,7 @@ export function gatewayMetricsSources(s: StatusSources, wanState?: () => ReturnT
     ingestTotals: () => ({ stored: s.pipeline.counts.stored, duplicate: s.pipeline.counts.duplicates, rejected: s.pipeline.counts.rejected }),
     rejectTotals: () => s.eventStore.stats().rejectsByCode,
     backlogEvents: () => s.queue.backlog().events,
+    backlogMoney: () => s.queue.backlog().money,
     oldestPendingAgeS: () => {
       const oldest = s.queue.backlog().oldestStoredAtMs;
       return oldest === null ? null : Math.max(0, (s.clock.now() - oldest) / 1000);

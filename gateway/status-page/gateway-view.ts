@@ -42,7 +42,7 @@ export interface GatewayViewLimits {
 export const DEFAULT_GATEWAY_VIEW_LIMITS: GatewayViewLimits = Object.freeze({ recentRejects: 500, deadLetters: 20, alarms: 20 });
 
 /** Reject codes that are an alarm rather than a warning (possible tampering; DESIGN §3.3). */
-const ALARM_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
+const ALARM_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN', 'DUPLICATE_ID']);
 /** Routine resyncs: counted per terminal, not listed as alarms. */
 const QUIET_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP']);
 
@@ -111,6 +111,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     backlogEvents: backlog.events,
     oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((nowMs - backlog.oldestStoredAtMs) / 1000)),
     amountByCurrency: backlog.amountByCurrency,
+    money: backlog.money,
     ratePerS: fwd?.ratePerS ?? null,
     lastSuccessAtMs: msOf(fwd?.lastSuccessAt ?? null),
     lastErrorCode: fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs ? fwd.lastError.code : null,

@@ -12,7 +12,8 @@
  *  7. other rejects — a terminal sends events the gateway refuses
  * and "All good" when none applies.
  */
-import { formatDuration, formatMoneyByCurrency, plural } from './format.js';
+import { formatDuration, plural } from './format.js';
+import { moneyPhrase, waitingCountPhrase } from './money-words.js';
 import type { StatusView, TerminalView } from './view.js';
 
 export type HeadlineLevel = 'ok' | 'warn' | 'alarm';
@@ -68,8 +69,11 @@ export const DEFAULT_HEADLINE_OPTIONS: HeadlineOptions = Object.freeze({
 /** The forwarder state when the gateway has no cloud configured (gateway-view.ts). */
 export const NOT_RUNNING = 'not running';
 
-/** Reject codes that mean someone may be tampering, not just a buggy till (DESIGN §3.3). */
-const SECURITY_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
+/**
+ * Reject codes that mean someone may be tampering, not just a buggy till (DESIGN §3.3). A reused
+ * event id (DUPLICATE_ID) is how a replayed payment would look, so it is called out loudly too.
+ */
+const SECURITY_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN', 'DUPLICATE_ID']);
 /** Reject codes that are not a problem of their own: `SEQ_GAP` is the normal resync after a
  * terminal reset (the terminal resends from `expected`), `STORE_FULL` is the storage problem. */
 const ROUTINE_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP', 'STORE_FULL']);
@@ -127,11 +131,14 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   return out;
 }
 
-/** `"342 payments (EUR 4,210.50)"`. */
+/**
+ * `"342 payments (EUR 4,210.50)"`: approved payments and their takings; refunds, voids and other
+ * transactions named apart with their own amounts; declined ones carry no money and are left out
+ * (the section below counts them). Only when nothing waiting carries money: `"3 transactions"`.
+ */
 function waitingPhrase(view: StatusView): string {
-  const money = formatMoneyByCurrency(view.forwarder.amountByCurrency);
-  const count = plural(view.forwarder.backlogEvents, 'payment');
-  return money === '' ? count : `${count} (${money})`;
+  const money = moneyPhrase(view.forwarder.money);
+  return money === '' ? plural(view.forwarder.backlogEvents, 'transaction') : money;
 }
 
 function forPart(view: StatusView, sinceMs: number | null): string {
@@ -144,7 +151,7 @@ function allGoodSentence(view: StatusView): string {
   const terminals =
     total === 0 ? 'no terminals enrolled yet' : connected === total ? `${plural(total, 'terminal')} connected` : `${connected} of ${plural(total, 'terminal')} connected`;
   const backlog = view.forwarder.backlogEvents;
-  const queue = backlog === 0 ? 'nothing waiting' : `${plural(backlog, 'payment')} on the way to the cloud`;
+  const queue = backlog === 0 ? 'nothing waiting' : `${waitingCountPhrase(view.forwarder.money, backlog)} on the way to the cloud`;
   return `All good — ${terminals}, ${queue}`;
 }
 

@@ -5,6 +5,7 @@
 import type { FC } from 'hono/jsx';
 import { formatAgo, formatBytes, formatClock, formatDuration, formatMoneyByCurrency, plural } from './format.js';
 import type { StatusView } from './view.js';
+import { declinedPhrase, moneyParts } from './money-words.js';
 import { cloudErrorWords, forwarderStateWords } from './words.js';
 
 type Tone = 'ok' | 'warn' | 'alarm' | 'none';
@@ -43,17 +44,32 @@ export const WanSection: FC<{ view: StatusView }> = ({ view }) => {
   );
 };
 
+/** Refunds, voids and the rest waiting, each with its own amounts (never added to the takings). */
+const MoneyBesideTakings: FC<{ money: StatusView['forwarder']['money'] }> = ({ money }) => {
+  const rest = moneyParts({ ...money, takings: { count: 0, byCurrency: {} } }, Number.POSITIVE_INFINITY);
+  const declined = declinedPhrase(money);
+  return (
+    <>
+      {rest.map((part) => (
+        <div class="money-apart">{`and ${part}`}</div>
+      ))}
+      {declined === '' ? '' : <div class="hint">{`and ${declined}`}</div>}
+    </>
+  );
+};
+
 export const ForwarderSection: FC<{ view: StatusView }> = ({ view }) => {
   const f = view.forwarder;
-  const money = formatMoneyByCurrency(f.amountByCurrency, Number.POSITIVE_INFINITY);
+  const takings = formatMoneyByCurrency(f.money.takings.byCurrency, Number.POSITIVE_INFINITY);
   return (
     <section id="forwarder" aria-labelledby="fwd-h">
       <h2 id="fwd-h">Sending to the cloud</h2>
       <dl>
         <dt>Waiting</dt>
         <dd id="backlog">
-          {plural(f.backlogEvents, 'payment')}
-          {money === '' ? '' : <div class="money">{money}</div>}
+          {plural(f.money.takings.count, 'payment')}
+          {takings === '' ? '' : <div class="money">{takings}</div>}
+          <MoneyBesideTakings money={f.money} />
         </dd>
         <dt>Oldest waiting</dt>
         <dd>{f.oldestPendingAgeS === null ? '—' : formatDuration(f.oldestPendingAgeS * 1000)}</dd>

@@ -7,6 +7,7 @@
  * Times are ms since the Unix epoch on the gateway's clock; `null` means "not known yet".
  */
 import type { WanState } from '../../protocol/messages.js';
+import type { MoneyTotals } from '../store/money.js';
 
 /** WAN link state as the WAN monitor reports it; `unknown` until a monitor is wired in. */
 export type WanView = {
@@ -24,8 +25,10 @@ export interface ForwarderView {
   readonly backlogEvents: number;
   /** Age of the oldest event in the backlog; null when the backlog is empty. */
   readonly oldestPendingAgeS: number | null;
-  /** Money waiting, minor units per ISO 4217 currency. */
+  /** Takings waiting (approved payments only), minor units per ISO 4217 currency. */
   readonly amountByCurrency: Readonly<Record<string, number>>;
+  /** The waiting events by what they mean in money: takings, refunds, voids, other, declined. */
+  readonly money: MoneyTotals;
   /** Events accepted by the cloud per second over the last minute; null when not measured. */
   readonly ratePerS: number | null;
   readonly lastSuccessAtMs: number | null;
