@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { topics } from '../protocol/topics.js';
 import { Authenticator } from './auth/authenticator.js';
+import { ConnectionGate } from './broker/connection-gate.js';
 import { brokerHooks, type AclCounters } from './broker/hooks.js';
 import { listen, type Listeners } from './broker/listeners.js';
 import { parseGatewayOptions, type GatewayOptions, type GatewayOptionsInput } from './config.js';
@@ -166,7 +167,12 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const presence = new Presence(options.maxTerminals);
     const acl: AclCounters = { publishDenied: 0, subscribeDenied: 0, oversizeClosed: 0 };
     const lanes = new ClientLanes(options.maxInflightPerClient);
-    Object.assign(broker, brokerHooks({ store: options.store, clock, logger, authenticator, pipeline, lanes, health, presence, counters: acl }));
+    const connections = new ConnectionGate({
+      maxPending: options.maxPendingConnections,
+      maxPendingPerAddress: options.maxPendingConnectionsPerAddress,
+      maxSessions: options.maxConnections,
+    }, clock);
+    Object.assign(broker, brokerHooks({ store: options.store, clock, logger, authenticator, pipeline, lanes, health, presence, connections, counters: acl }));
     broker.on('client', (client) => presence.connected(client.id, clock.now()));
     broker.on('clientDisconnect', (client) => presence.disconnected(client.id, clock.now()));
     broker.on('clientError', (client, err) => logger.debug('mqtt client error', { terminal: client.id?.slice(0, 64), err }));
@@ -187,7 +193,10 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const listeners: Listeners = await listen(broker, {
       host: options.host,
       port: options.mqttPort,
-      maxConnections: options.maxConnections,
+      // The hard stop at accept, above what the gate and the authenticator allow together: sessions,
+      // idle sockets, CONNECTs waiting for a password check, and as many again answering refusals.
+      maxSockets: options.maxConnections + 2 * options.maxPendingConnections + options.authMaxConcurrentHashes + options.authMaxQueuedHashes,
+      gate: connections,
       maxPacketBytes: options.mqttMaxPacketBytes,
       onOversize: () => {
         acl.oversizeClosed++;
@@ -224,6 +233,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       pipeline,
       committer,
       acl,
+      connections,
       healthStats: health.stats,
     };
     const app = createApp({

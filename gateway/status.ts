@@ -5,6 +5,7 @@
 import type { Clock } from '../lib/clock.js';
 import type { WanState } from '../protocol/messages.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { ConnectionGate } from './broker/connection-gate.js';
 import type { AclCounters } from './broker/hooks.js';
 import type { DiskMonitor } from './disk-monitor.js';
 import type { ForwardQueue } from './forward-queue.js';
@@ -31,6 +32,8 @@ export interface StatusSources {
   readonly pipeline: IngestPipeline;
   readonly committer: GroupCommitter;
   readonly acl: AclCounters;
+  /** MQTT sockets: pending (not authenticated yet) and sessions, and how many were closed for room. */
+  readonly connections: Pick<ConnectionGate, 'stats'>;
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
 }
 
@@ -101,6 +104,7 @@ export function buildStatus(src: StatusSources) {
     ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats, ...src.committer.commitDurations() } },
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
+    connections: src.connections.stats(),
     health: { ...src.healthStats },
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
