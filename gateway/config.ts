@@ -49,6 +49,12 @@ export const DEFAULT_MQTT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
  * (and TLS, which completes before the clock starts) is up, so 5 s is generous on a store LAN.
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * QoS 1 messages the broker keeps for one offline terminal with a persistent session. The retained
+ * state topics (its ack, the gateway status) keep only their newest anyway; this bounds the rest
+ * (rejects, updates): a day offline must not cost a day of messages in memory.
+ */
+export const DEFAULT_MQTT_OFFLINE_QUEUE_MAX = 100;
 /** Enrolled terminals: bounds the in-memory registry and heads. */
 export const DEFAULT_MAX_TERMINALS = 10_000;
 /** Keys per terminal (rotation keeps a few old ones so their pending events still verify). */
@@ -105,6 +111,7 @@ export const gatewayOptionsSchema = z
     maxPendingConnectionsPerAddress: positiveInt.max(100_000).default(DEFAULT_MAX_PENDING_CONNECTIONS_PER_ADDRESS),
     mqttMaxPacketBytes: z.number().int().min(64 * 1024).max(256 * 1024 * 1024).default(DEFAULT_MQTT_MAX_PACKET_BYTES),
     connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
+    mqttOfflineQueueMax: positiveInt.max(100_000).default(DEFAULT_MQTT_OFFLINE_QUEUE_MAX),
     maxTerminals: positiveInt.default(DEFAULT_MAX_TERMINALS),
     maxKeysPerTerminal: positiveInt.max(64).default(DEFAULT_MAX_KEYS_PER_TERMINAL),
     authMaxConcurrentHashes: positiveInt.max(16).default(DEFAULT_AUTH_MAX_CONCURRENT_HASHES),
@@ -171,6 +178,7 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   maxPendingConnectionsPerAddress: { type: 'number', doc: `not-yet-authenticated sockets from one address (default ${DEFAULT_MAX_PENDING_CONNECTIONS_PER_ADDRESS})` },
   mqttMaxPacketBytes: { type: 'number', doc: `largest MQTT packet; a larger one closes the connection (default ${DEFAULT_MQTT_MAX_PACKET_BYTES})` },
   connectTimeoutMs: { type: 'number', doc: `time a socket has to send CONNECT (default ${DEFAULT_CONNECT_TIMEOUT_MS})` },
+  mqttOfflineQueueMax: { type: 'number', doc: `QoS 1 messages kept for one offline terminal; ack and status keep only their newest (default ${DEFAULT_MQTT_OFFLINE_QUEUE_MAX})` },
   maxTerminals: { type: 'number', doc: `enrolled terminals (default ${DEFAULT_MAX_TERMINALS})` },
   maxKeysPerTerminal: { type: 'number', doc: `enrolled keys per terminal (default ${DEFAULT_MAX_KEYS_PER_TERMINAL})` },
   authMaxConcurrentHashes: { type: 'number', doc: `concurrent password hashes (default ${DEFAULT_AUTH_MAX_CONCURRENT_HASHES})` },

@@ -10,8 +10,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { topics } from '../protocol/topics.js';
+import { parseTopic, topics } from '../protocol/topics.js';
 import { Authenticator } from './auth/authenticator.js';
+import { boundedPersistence } from './broker/bounded-persistence.js';
 import { ConnectionGate } from './broker/connection-gate.js';
 import { brokerHooks, type AclCounters } from './broker/hooks.js';
 import { listen, type Listeners } from './broker/listeners.js';
@@ -118,7 +119,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   const store = await LevelEventStore.open({ dataDir: options.dataDir, rejectsKeep: options.rejectsKeep });
   closers.push(() => store.close());
   try {
-    const broker = new Aedes({ connectTimeout: options.connectTimeoutMs, heartbeatInterval: 60_000 });
+    const offlineQueues = boundedPersistence({ maxQueuedPerClient: options.mqttOfflineQueueMax, isLastValueTopic: isLastValueTopic(options.store) });
+    const broker = new Aedes({ connectTimeout: options.connectTimeoutMs, heartbeatInterval: 60_000, persistence: offlineQueues.persistence });
     const bus = aedesBus(broker);
     const tracker = new ChainTracker((t) => store.head(t));
     const verifier = deps.verifier ?? (options.verifyThreads > 0
@@ -234,6 +236,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       committer,
       acl,
       connections,
+      offlineQueues: offlineQueues.stats,
       healthStats: health.stats,
     };
     const app = createApp({
@@ -289,6 +292,14 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     await runClosers(closers, logger);
     throw err;
   }
+}
+
+/** The retained state topics of DESIGN §3.3 (`…/{terminal}/ack`, `…/gateway/status`): the newest supersedes the rest. */
+function isLastValueTopic(store: string): (topic: string) => boolean {
+  return (topic) => {
+    const parsed = parseTopic(topic);
+    return parsed !== undefined && parsed.store === store && (parsed.kind === 'ack' || (parsed.kind === 'gateway' && parsed.rest === 'status'));
+  };
 }
 
 /** Runs closers newest first; one failing does not stop the others. */

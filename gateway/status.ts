@@ -5,6 +5,7 @@
 import type { Clock } from '../lib/clock.js';
 import type { WanState } from '../protocol/messages.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { OfflineQueueStats } from './broker/bounded-persistence.js';
 import type { ConnectionGate } from './broker/connection-gate.js';
 import type { AclCounters } from './broker/hooks.js';
 import type { DiskMonitor } from './disk-monitor.js';
@@ -34,6 +35,8 @@ export interface StatusSources {
   readonly acl: AclCounters;
   /** MQTT sockets: pending (not authenticated yet) and sessions, and how many were closed for room. */
   readonly connections: Pick<ConnectionGate, 'stats'>;
+  /** Messages for offline persistent sessions superseded or dropped (broker/bounded-persistence.ts). */
+  readonly offlineQueues: Readonly<OfflineQueueStats>;
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
 }
 
@@ -105,6 +108,7 @@ export function buildStatus(src: StatusSources) {
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
     connections: src.connections.stats(),
+    offlineQueues: { ...src.offlineQueues },
     health: { ...src.healthStats },
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
