@@ -17,6 +17,12 @@ export const DEFAULT_MQTT_TLS_PORT = 8883;
 export const DEFAULT_HTTP_PORT = 8080;
 /** Stop accepting new events when the data disk is this full: leave room for LevelDB compaction. */
 export const DEFAULT_DISK_HIGH_WATER_PCT = 90;
+/**
+ * Disk space kept in reserve (a ballast file, released when the disk is nearly full) so the
+ * STORE_FULL answers can always be written and LevelDB can always replay its log at start (it needs
+ * up to its 4 MiB write buffer and a table's worth): twice that. At most 5 % of the disk.
+ */
+export const DEFAULT_DISK_RESERVE_BYTES = 8 * 1024 * 1024;
 /** How often the disk is measured; the check is one statfs call. */
 export const DEFAULT_DISK_CHECK_INTERVAL_MS = 5_000;
 /** How long the first append of a group waits for company before the synced write (DESIGN §5.1). */
@@ -101,6 +107,7 @@ export const gatewayOptionsSchema = z
     cloudToken: z.string().min(1).optional(),
     diskHighWaterPct: z.number().min(1).max(100).default(DEFAULT_DISK_HIGH_WATER_PCT),
     diskCheckIntervalMs: positiveInt.default(DEFAULT_DISK_CHECK_INTERVAL_MS),
+    diskReserveBytes: z.number().int().min(0).max(1024 ** 4).default(DEFAULT_DISK_RESERVE_BYTES),
     commitWindowMs: z.number().min(0).max(1_000).default(DEFAULT_COMMIT_WINDOW_MS),
     commitMaxRecords: positiveInt.max(10_000).default(DEFAULT_COMMIT_MAX_RECORDS),
     commitMaxBytes: positiveInt.default(DEFAULT_COMMIT_MAX_BYTES),
@@ -168,6 +175,7 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   cloudToken: { type: 'string', doc: 'bearer token of this gateway at the cloud' },
   diskHighWaterPct: { type: 'number', doc: `stop accepting events past this disk use (default ${DEFAULT_DISK_HIGH_WATER_PCT})` },
   diskCheckIntervalMs: { type: 'number', doc: `disk check period (default ${DEFAULT_DISK_CHECK_INTERVAL_MS})` },
+  diskReserveBytes: { type: 'number', doc: `disk space held in reserve so answers can always be written, at most 5 % of the disk; 0 = none (default ${DEFAULT_DISK_RESERVE_BYTES})` },
   commitWindowMs: { type: 'number', doc: `group-commit gathering window (default ${DEFAULT_COMMIT_WINDOW_MS})` },
   commitMaxRecords: { type: 'number', doc: `records per synced batch (default ${DEFAULT_COMMIT_MAX_RECORDS})` },
   commitMaxBytes: { type: 'number', doc: `bytes per synced batch (default ${DEFAULT_COMMIT_MAX_BYTES})` },

@@ -11,6 +11,7 @@ import type { AclCounters } from './broker/hooks.js';
 import type { DiskMonitor } from './disk-monitor.js';
 import type { ForwardQueue } from './forward-queue.js';
 import type { HealthEntry, HealthLog } from './health-log.js';
+import type { StoreIntegrity } from './integrity.js';
 import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
 import type { Presence } from './presence.js';
@@ -25,6 +26,10 @@ export interface StatusSources {
   readonly eventStore: EventStore;
   readonly queue: ForwardQueue;
   readonly disk: DiskMonitor;
+  /** Whether the gateway takes events now (disk below its mark and storage not damaged). */
+  readonly accepting: () => boolean;
+  /** Storage integrity: problems found at start or while running (gateway/integrity.ts). */
+  readonly integrity: StoreIntegrity;
   /** The WAN state and whether a monitor reports it yet ("unknown" until one does). */
   readonly wan: () => { readonly state: WanState; readonly source: 'unknown' | 'monitor' };
   readonly presence: Presence;
@@ -88,12 +93,14 @@ export function buildStatus(src: StatusSources) {
     at: new Date(now).toISOString(),
     wan: wan.state,
     wanSource: wan.source,
-    accepting: src.disk.accepting(),
+    accepting: src.accepting(),
+    integrity: { state: src.integrity.state, problems: src.integrity.problems().map((p) => ({ ...p, at: new Date(p.atMs).toISOString() })), more: src.integrity.uncounted },
     eventsStored: stats.eventsStored,
     rejects: { total: rejectsTotal, byCode: stats.rejectsByCode },
     diskFreeBytes: disk?.freeBytes ?? null,
     diskTotalBytes: disk?.totalBytes ?? null,
     diskHighWaterPct: src.diskHighWaterPct,
+    diskReserve: src.disk.reserve,
     backlog: {
       events: backlog.events,
       oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((now - backlog.oldestStoredAtMs) / 1000)),

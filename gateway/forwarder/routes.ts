@@ -50,13 +50,14 @@ export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
   const admin = requireAdmin(deps.adminToken);
   const limit = bodyLimit({ maxSize: ADMIN_BODY_MAX_BYTES, onError: (c) => c.json(errorBody('TOO_LARGE', `body over ${ADMIN_BODY_MAX_BYTES} bytes`), 413) });
 
-  app.get('/api/forwarder', async (c) =>
-    c.json({
-      forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock),
-      wan: wanView(deps.monitor, deps.gate),
-      deadLetters: (await deps.queue.listDeadLetters(DEAD_LETTERS_LISTED)).map((d) => ({ ...d, at: new Date(d.atMs).toISOString() })),
-    }),
-  );
+  app.get('/api/forwarder', async (c) => {
+    // A damaged store may fail this read: the answer still comes, saying the list is unreadable.
+    const letters = await deps.queue.listDeadLetters(DEAD_LETTERS_LISTED).then(
+      (list) => ({ deadLetters: list.map((d) => ({ ...d, at: new Date(d.atMs).toISOString() })) }),
+      (err: unknown) => ({ deadLetters: [], deadLettersError: String((err as { code?: unknown }).code ?? 'STORE_ERROR') }),
+    );
+    return c.json({ forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock), wan: wanView(deps.monitor, deps.gate), ...letters });
+  });
 
   app.post('/api/forwarder/drain', admin, (c) => {
     deps.forwarder.wake('force');

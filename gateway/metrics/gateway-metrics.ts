@@ -12,6 +12,7 @@ import type { Hono } from 'hono';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REJECT_CODES } from '../../protocol/errors.js';
 import { WAN_STATES, type WanState } from '../../protocol/messages.js';
+import { INTEGRITY_STATES, type IntegrityState } from '../integrity.js';
 import { TX_CLASSES, type MoneyTotals } from '../store/money.js';
 
 /** What the gateway knows at scrape time. Every function is cheap and synchronous (no I/O). */
@@ -27,6 +28,8 @@ export interface MetricsSources {
   deadLetters(): number;
   eventsStored(): number;
   accepting(): boolean;
+  /** Storage integrity (gateway/integrity.ts): ok, degraded (something lost, named), damaged. */
+  integrityState(): IntegrityState;
   wanState(): WanState | 'unknown';
   diskFreeBytes(): number | null;
   terminalsConnected(): number;
@@ -177,10 +180,20 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
   });
   new Gauge({
     name: 'tillgate_accepting',
-    help: '1 while the gateway accepts events, 0 once storage passed its high-water mark.',
+    help: '1 while the gateway accepts events, 0 once storage passed its high-water mark or is damaged.',
     registers,
     collect() {
       this.set(sources.accepting() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_store_integrity',
+    help: 'Storage integrity: 1 for the current state (ok; degraded: acknowledged events or log parts lost, named on the page; damaged: not taking events).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const current = sources.integrityState();
+      for (const state of INTEGRITY_STATES) this.set({ state }, state === current ? 1 : 0);
     },
   });
   new Gauge({

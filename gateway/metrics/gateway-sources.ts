@@ -14,7 +14,8 @@ export function gatewayMetricsSources(s: StatusSources, wanState?: () => ReturnT
     },
     deadLetters: () => s.queue.deadLetterCount(),
     eventsStored: () => s.eventStore.stats().eventsStored,
-    accepting: () => s.disk.accepting(),
+    accepting: () => s.accepting(),
+    integrityState: () => s.integrity.state,
     wanState: () => {
       const detail = wanState?.();
       if (detail !== undefined && detail !== null) return detail;

@@ -56,7 +56,12 @@ const msOf = (iso: string | null): number | null => {
 export async function readGatewayView(src: GatewayViewSources, limits: GatewayViewLimits = DEFAULT_GATEWAY_VIEW_LIMITS): Promise<StatusView> {
   const s = src.status;
   const nowMs = s.clock.now();
-  const [rejects, deadLetters] = await Promise.all([s.eventStore.recentRejects(limits.recentRejects), s.queue.listDeadLetters(limits.deadLetters)]);
+  // Storage reads may fail on a damaged store: the page still answers, and says what it could not read.
+  const unreadable: string[] = [];
+  const [rejects, deadLetters] = await Promise.all([
+    s.eventStore.recentRejects(limits.recentRejects).catch(() => (unreadable.push('reject records'), [])),
+    s.queue.listDeadLetters(limits.deadLetters).catch(() => (unreadable.push('refused payments'), [])),
+  ]);
   const backlog = s.queue.backlog();
   const fwd = src.forwarder?.() ?? null;
 
@@ -92,6 +97,12 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
   }
   for (const d of deadLetters) {
     alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: d.message, terminal: d.terminal });
+  }
+  for (const p of s.integrity.problems().slice(0, limits.alarms)) {
+    alarms.push({ atMs: p.atMs, level: 'alarm', code: p.code, message: p.message, ...(p.terminal === undefined ? {} : { terminal: p.terminal }) });
+  }
+  if (unreadable.length > 0) {
+    alarms.push({ atMs: nowMs, level: 'alarm', code: 'STORE_UNREADABLE', message: `could not read the ${unreadable.join(' and ')} from storage` });
   }
   const lastErrorMs = msOf(fwd?.lastError?.at ?? null);
   if (fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs) {
@@ -130,7 +141,9 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       diskFreeBytes: s.disk.usage()?.freeBytes ?? null,
       diskTotalBytes: s.disk.usage()?.totalBytes ?? null,
       diskHighWaterPct: s.diskHighWaterPct,
-      accepting: s.disk.accepting(),
+      accepting: s.accepting(),
+      integrity: { state: s.integrity.state, problems: s.integrity.problems() },
+      reserve: s.disk.reserve,
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),

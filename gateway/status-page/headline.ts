@@ -3,7 +3,9 @@
  * reads the first line and knows in ten seconds whether payments are safe and what to fix
  * (issue 5). Problems are ranked by how much they threaten payments right now:
  *
+ *  0. storage damaged — the gateway stopped taking payments (terminals hold them); support needed
  *  1. storage full — the gateway no longer takes payments; terminals hold them (DESIGN §4)
+ *  1b. acknowledged payments lost from storage — named, terminals may resend them
  *  2. internet down — payments pile up here (safe, but nothing reaches the cloud)
  *  3. dead letters — payments the cloud refused; they need a person
  *  4. security rejects — a terminal sent forged, conflicting or misaddressed events
@@ -26,7 +28,9 @@ export interface Problem {
 }
 
 export const PROBLEM_CODES = {
+  storeDamaged: 'STORE_DAMAGED',
   storeFull: 'STORE_FULL',
+  storeLost: 'STORE_LOST',
   wanOffline: 'WAN_OFFLINE',
   deadLetters: 'DEAD_LETTERS',
   securityRejects: 'SECURITY_REJECTS',
@@ -93,8 +97,17 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   const out: Problem[] = [];
   const { wan, forwarder, storage } = view;
   const waiting = waitingPhrase(view);
-  if (!storage.accepting) {
+  const integrity = storage.integrity;
+  if (integrity?.state === 'damaged') {
+    out.push({ code: PROBLEM_CODES.storeDamaged, level: 'alarm', sentence: 'Storage damaged — this gateway stopped taking payments; terminals are keeping them. Call support' });
+  } else if (!storage.accepting) {
     out.push({ code: PROBLEM_CODES.storeFull, level: 'alarm', sentence: 'Storage full — terminals are keeping payments on their own devices' });
+  }
+  const lost = (integrity?.problems ?? []).filter((p) => p.code !== 'STORE_CORRUPT');
+  if (lost.length > 0) {
+    const first = lost[lost.length - 1];
+    const more = lost.length > 1 ? ` (and ${plural(lost.length - 1, 'more problem')})` : '';
+    out.push({ code: PROBLEM_CODES.storeLost, level: 'alarm', sentence: `Storage lost data — ${first?.message ?? ''}${more}` });
   }
   if (wan.state === 'offline') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'no payments waiting; new ones are stored safely on this gateway';

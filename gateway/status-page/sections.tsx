@@ -106,6 +106,22 @@ function diskText(s: StatusView['storage']): string {
   return `${formatBytes(s.diskFreeBytes)} of ${formatBytes(s.diskTotalBytes)} (${usedPct} % used${limit})`;
 }
 
+/** The storage's integrity in words: sound, or what is damaged or missing, each problem named. */
+const IntegrityWords: FC<{ storage: StatusView['storage'] }> = ({ storage }) => {
+  const integrity = storage.integrity;
+  if (integrity === undefined || integrity.state === 'ok') return <State tone="ok" text="Sound" />;
+  const label = integrity.state === 'damaged' ? 'Damaged' : 'Data missing';
+  return (
+    <>
+      <State tone="alarm" text={label} />
+      {integrity.problems.slice(0, 5).map((p) => (
+        <div class="hint">{`${p.message} (${p.code})`}</div>
+      ))}
+      {integrity.problems.length > 5 ? <div class="hint">{`and ${integrity.problems.length - 5} more: see /api/status`}</div> : ''}
+    </>
+  );
+};
+
 export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
   const s = view.storage;
   return (
@@ -116,6 +132,11 @@ export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
         <dd id="accepting">
           {s.accepting ? (
             <State tone="ok" text="Yes" />
+          ) : s.integrity?.state === 'damaged' ? (
+            <>
+              <State tone="alarm" text="No — storage damaged" />
+              <div class="hint">Terminals keep their payments. Do not delete anything: back up the data directory and call support.</div>
+            </>
           ) : (
             <>
               <State tone="alarm" text="No — storage full" />
@@ -123,10 +144,17 @@ export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
             </>
           )}
         </dd>
+        <dt>Storage health</dt>
+        <dd id="integrity">
+          <IntegrityWords storage={s} />
+        </dd>
         <dt>Events stored</dt>
         <dd>{plural(s.eventsStored, 'event')}</dd>
         <dt>Disk free</dt>
-        <dd>{diskText(s)}</dd>
+        <dd>
+          {diskText(s)}
+          {s.reserve === 'released' ? <div class="hint">Reserve in use: the disk is nearly full.</div> : ''}
+        </dd>
       </dl>
     </section>
   );

@@ -44,8 +44,23 @@ export interface StorageView {
   readonly diskTotalBytes: number | null;
   /** Disk use (percent) past which the gateway stops accepting. */
   readonly diskHighWaterPct: number | null;
-  /** False once the disk passed its high-water mark: terminals keep events in their own outboxes. */
+  /** False once the disk passed its high-water mark or the storage is damaged: terminals keep events. */
   readonly accepting: boolean;
+  /**
+   * Storage integrity (gateway/integrity.ts): `damaged` stops the gateway taking events, `degraded`
+   * means acknowledged events or parts of the log were lost (each problem names what). Optional so
+   * views built elsewhere stay valid: absent means nothing is known to be wrong.
+   */
+  readonly integrity?: { readonly state: 'ok' | 'degraded' | 'damaged'; readonly problems: readonly StorageProblemView[] };
+  /** The disk reserve: held, released (the disk is nearly full), or none configured. */
+  readonly reserve?: 'none' | 'held' | 'released';
+}
+
+export interface StorageProblemView {
+  readonly code: string;
+  readonly message: string;
+  readonly atMs: number;
+  readonly terminal?: string;
 }
 
 export interface TerminalView {

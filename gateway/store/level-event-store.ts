@@ -77,6 +77,12 @@ export class LevelEventStore implements EventStore {
       const loaded = await load(s);
       const store = new LevelEventStore(db, s, opts, loaded);
       await store.queue.init();
+      if (store.queue.migratedFromLegacy) {
+        // An earlier release pruned without saying how far: anything up to today's heads may be gone
+        // on purpose, so the start-up check does not call it lost.
+        const ops = [...loaded.heads].map(([t, h]) => put(s.pruned, t, h.seq));
+        await writeBatch(db, ops, true);
+      }
       return store;
     } catch (err) {
       if (isStorageDamage(err)) opts.onDamage?.('store open', err);

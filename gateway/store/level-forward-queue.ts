@@ -50,6 +50,7 @@ export class LevelForwardQueue implements ForwardQueue {
   readonly #clock: Clock;
   readonly #damage: DamageReporter;
   readonly #legacy: boolean;
+  #migrated = false;
   #forward: ForwardMeta;
   #oldestStoredAtMs: number | null = null;
   #appends = 0;
@@ -79,8 +80,14 @@ export class LevelForwardQueue implements ForwardQueue {
       const next: ForwardMeta = { ...this.#forward, acceptSeq: record.n };
       await writeBatch(this.#db, [put(this.#s.accepted, pad(record.n), record), put(this.#s.meta, 'forward', next)], true);
       this.#forward = next;
+      this.#migrated = true;
     }
     this.#oldestStoredAtMs = await this.#guard('forward queue read', () => this.#firstPendingStoredAtMs());
+  }
+
+  /** True when this open migrated data of an earlier release (no acceptance log before). */
+  get migratedFromLegacy(): boolean {
+    return this.#migrated;
   }
 
   head(): number {
@@ -256,6 +263,8 @@ export class LevelForwardQueue implements ForwardQueue {
       const ops: BatchOp[] = [];
       let pruned = 0;
       let scanned = 0;
+      /** Highest seq deleted per terminal in this run (the `pruned` keyspace keeps the maximum). */
+      const highest = new Map<string, number>();
       for await (const [key, value] of this.#s.accepted.iterator()) {
         if (pruned >= budget || scanned >= maxScanned) break;
         const record = assertAcceptanceRecord(value, unpad(key));
@@ -282,6 +291,7 @@ export class LevelForwardQueue implements ForwardQueue {
             if (q.kind !== 'event' || dead[i] !== undefined) continue;
             ops.push(del(this.#s.queue, f.key), del(this.#s.events, eventKey(q.terminal, q.seq)));
             if (q.id !== undefined) ops.push(del(this.#s.ids, q.id));
+            highest.set(q.terminal, Math.max(highest.get(q.terminal) ?? 0, q.seq));
             pruned++;
           }
           const finished = handled === found.length && found.length < limit;
@@ -289,6 +299,14 @@ export class LevelForwardQueue implements ForwardQueue {
         }
         if (left.length === 0) ops.push(del(this.#s.accepted, key));
         else ops.push(put(this.#s.accepted, key, { ...record, ranges: left }));
+      }
+      if (highest.size > 0) {
+        const terminals = [...highest.keys()];
+        const before = await this.#s.pruned.getMany(terminals);
+        for (const [i, t] of terminals.entries()) {
+          const was = typeof before[i] === 'number' ? (before[i] as number) : 0;
+          ops.push(put(this.#s.pruned, t, Math.max(was, highest.get(t) ?? 0)));
+        }
       }
       // Not synced: a delete lost to a power cut only brings back an event the cloud already has.
       await writeBatch(this.#db, ops, false);

@@ -30,6 +30,11 @@ export interface Sections {
   readonly accepted: Section;
   /** event `id` → `{terminal, seq}`: the idempotency key is unique in the store (DUPLICATE_ID). */
   readonly ids: Section;
+  /**
+   * `terminal` → highest seq retention may have deleted: a missing event above it was lost, not
+   * pruned (the start-up check tells the two apart).
+   */
+  readonly pruned: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
   /** `ingest` → IngestMeta, `forward` → ForwardMeta. */
@@ -82,6 +87,7 @@ export function sectionsOf(db: Db): Sections {
     dead: section(db, 'dead'),
     accepted: section(db, 'accepted'),
     ids: section(db, 'ids'),
+    pruned: section(db, 'pruned'),
     health: section(db, 'health'),
     meta: section(db, 'meta'),
   };

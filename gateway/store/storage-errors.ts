@@ -1,15 +1,19 @@
 /**
  * Which storage failures mean what. LevelDB reports a damaged table or log block as
- * `LEVEL_CORRUPTION` (classic-level), our own read-back checks as `STORE_CORRUPT` (records.ts): both
- * mean the store cannot be trusted to keep what it is given. A full disk shows as `LEVEL_IO_ERROR`
+ * `LEVEL_CORRUPTION` (classic-level), our own read-back checks as `STORE_CORRUPT` (records.ts), a
+ * value that is no longer JSON as `LEVEL_DECODE_ERROR`: all mean the store cannot be trusted to keep
+ * what it is given. A full disk shows as `LEVEL_IO_ERROR`
  * whose message carries the OS error text (LevelDB's posix env: "IO error: <file>: No space left on
  * device"), as classic-level keeps no errno.
  */
 import { hasCode } from '../../protocol/errors.js';
 
-/** True for errors that mean the stored data is damaged (not a passing I/O hiccup). */
+/**
+ * True for errors that mean the stored data is damaged (not a passing I/O hiccup). Every value the
+ * gateway writes is JSON, so one that does not decode (`LEVEL_DECODE_ERROR`) was damaged on disk.
+ */
 export function isStorageDamage(err: unknown): boolean {
-  return hasCode(err, 'LEVEL_CORRUPTION') || hasCode(err, 'STORE_CORRUPT');
+  return hasCode(err, 'LEVEL_CORRUPTION') || hasCode(err, 'STORE_CORRUPT') || hasCode(err, 'LEVEL_DECODE_ERROR');
 }
 
 const NO_SPACE = /No space left on device|ENOSPC|disk quota exceeded/i;

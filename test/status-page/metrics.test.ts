@@ -15,6 +15,7 @@ function sources(overrides: Partial<MetricsSources> = {}): MetricsSources {
     deadLetters: () => 1,
     eventsStored: () => 1200,
     accepting: () => true,
+    integrityState: () => 'ok',
     wanState: () => 'offline',
     diskFreeBytes: () => 12 * 1024 ** 3,
     terminalsConnected: () => 11,
