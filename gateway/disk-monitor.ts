@@ -21,6 +21,7 @@ import { open, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import { TillgateError } from '../protocol/errors.js';
+import { DEFAULT_LEVEL_WRITE_BUFFER_BYTES } from './store/sections.js';
 
 export interface DiskUsage {
   readonly totalBytes: number;
@@ -41,6 +42,13 @@ export const RESERVE_FILE = 'tillgate-reserve.ballast';
  * level-0 table, and compaction rewrites it (old and new tables exist together for a while).
  */
 export const WRITE_AMPLIFICATION = 3;
+/**
+ * What LevelDB may still put on disk for writes already made: its memtable (up to the 4 MiB write
+ * buffer, store/sections.ts) is flushed into a table while the log holding the same data still
+ * exists, and compaction rewrites tables before deleting the old ones. Counted into every check, so
+ * the mark holds after those land too (noticeable only on small disks).
+ */
+export const LEVELDB_PENDING_BYTES = 2 * DEFAULT_LEVEL_WRITE_BUFFER_BYTES;
 /** Probe early once this share of the disk was written since the last probe. */
 const EARLY_PROBE_SHARE = 0.005;
 /** The reserve is at most this share of the disk (a small disk keeps most of its room for events). */
@@ -140,7 +148,7 @@ export class DiskMonitor {
     if (!this.#accepting) return false;
     const usage = this.#usage;
     if (usage === null || usage.totalBytes <= 0) return true;
-    const estimate = this.#usedBytes(usage) + (this.#writtenSinceProbe + bytes) * WRITE_AMPLIFICATION;
+    const estimate = this.#usedBytes(usage) + LEVELDB_PENDING_BYTES + (this.#writtenSinceProbe + bytes) * WRITE_AMPLIFICATION;
     if (estimate / usage.totalBytes * 100 < this.#o.highWaterPct) return true;
     // The estimate says the mark is reached: measure now (the next write waits for no one).
     void this.check();
