@@ -24,6 +24,7 @@ import { KeyObjectSigner } from '../protocol/signer.js';
 import { uuidv7 } from '../protocol/uuid.js';
 import { LevelEventStore } from '../gateway/store/level-event-store.js';
 import type { CommitEntry } from '../gateway/store/event-store.js';
+import { BENCH_PROVISIONING_PUBLIC_KEY, benchEndorsement } from './provisioning.js';
 import type { Bench, BenchReport } from './report.js';
 
 const BIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'bin', 'tillgate.js');
@@ -161,7 +162,7 @@ async function run(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'tillgate-drain-'));
   const children: Child[] = [];
   try {
-    const cloud = await spawnReady(['cloud', '--data-dir', join(dir, 'cloud'), '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--gateways', `${GATEWAY}:${STORE}:${CLOUD_TOKEN}`, '--log-level', 'warn'], nodeFlags('TILLGATE_BENCH_CLOUD_NODE_ARGS'));
+    const cloud = await spawnReady(['cloud', '--data-dir', join(dir, 'cloud'), '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--gateways', `${GATEWAY}:${STORE}:${CLOUD_TOKEN}`, '--provisioning-keys', BENCH_PROVISIONING_PUBLIC_KEY, '--log-level', 'warn'], nodeFlags('TILLGATE_BENCH_CLOUD_NODE_ARGS'));
     children.push(cloud);
     const cloudUrl = String(cloud.ready.url);
     const gatewayArgs = [
@@ -176,7 +177,7 @@ async function run(): Promise<BenchReport> {
       const res = await fetch(`${String(enrolling.ready.httpUrl)}/api/terminals`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ terminal: t, publicKey: signer(t).publicKeyRaw.toString('base64url') }),
+        body: JSON.stringify({ terminal: t, publicKey: signer(t).publicKeyRaw.toString('base64url'), endorsement: await benchEndorsement(STORE, t, signer(t)) }),
       });
       if (res.status !== 201) throw new Error(`enroll ${t}: ${res.status}`);
     }

@@ -15,6 +15,7 @@ import { silentLogger } from '../lib/logger.js';
 import { startAgent } from '../terminal-agent/agent.js';
 import { createDeviceKey, loadDeviceKey } from '../terminal-agent/device-key.js';
 import { enrollTerminal } from '../terminal-agent/enroll.js';
+import { benchEndorsement } from './provisioning.js';
 import { DEFAULT_OFFLINE_LIMITS } from '../terminal-agent/limits.js';
 import { LevelOutbox } from '../terminal-agent/outbox/level-outbox.js';
 import { DEFAULT_PUBLISHER_LIMITS } from '../terminal-agent/publisher-options.js';
@@ -67,7 +68,10 @@ async function drainFigures(root: string): Promise<Figure[]> {
     const dir = join(root, 'drain');
     await mkdir(dir);
     const signer = await createDeviceKey(dir);
-    const { password } = await enrollTerminal({ gatewayUrl: gw.httpUrl, adminToken: 'bench-admin-token', terminal: 't-2', publicKey: signer.publicKeyRaw.toString('base64url') });
+    const { password } = await enrollTerminal({
+      gatewayUrl: gw.httpUrl, adminToken: 'bench-admin-token', terminal: 't-2', publicKey: signer.publicKeyRaw.toString('base64url'),
+      endorsement: await benchEndorsement('s-1', 't-2', signer),
+    });
     // Fill the outbox as a terminal would while its link is down (no publisher running).
     const outbox = new LevelOutbox(join(dir, 'outbox'));
     await outbox.open();

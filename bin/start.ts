@@ -1,7 +1,9 @@
 /**
  * `npm start` = `tillgate start` (DESIGN §3.5): the whole system on one machine — an embedded
  * cloud-bridge, a store gateway forwarding to it, and a handful of simulated terminals — with data
- * under `./.tillgate/`. bin/ is the one place allowed to import all three programs.
+ * under `./.tillgate/`. bin/ is the one place allowed to import all three programs. It plays the
+ * operator too: a provisioning key in the data dir (0600, created once) whose public key is the one
+ * the cloud trusts, and which endorses every simulated terminal (DESIGN §3.1).
  *
  * STDOUT gets exactly one ready JSON line; the human guide and the periodic summary go to STDERR.
  * SIGINT/SIGTERM stops the terminals, then the gateway, then the cloud, and exits 0.
@@ -12,6 +14,8 @@ import { join, resolve } from 'node:path';
 import { startCloud, type CloudHandle } from '../cloud-bridge/index.js';
 import { startGateway, type GatewayHandle } from '../gateway/index.js';
 import { helpText, loadConfig } from '../lib/config.js';
+import { createKeyFile, loadKeyFile } from '../lib/ed25519-key-file.js';
+import type { KeyObjectSigner } from '../protocol/signer.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { startSimulator, type SimulatorHandle } from '../terminal-agent/sim/simulator.js';
@@ -19,6 +23,7 @@ import { START_DRAIN_TIMEOUT_S, START_OPTION_SPECS, startOptionsSchema, type Sta
 
 const STORE = 'store-1';
 const GATEWAY_ID = 'gw-1';
+const PROVISIONING_KEY_FILE = 'provisioning-key.pem';
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -30,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const adminToken = o.adminToken ?? demoToken(join(dataDir, 'admin-token'));
+  // The operator's provisioning key (DESIGN §3.1), kept in the data dir like the demo token: the
+  // cloud trusts only its public key, and the simulated terminals are endorsed with it.
+  const provisioning = await demoProvisioningKey(join(dataDir, PROVISIONING_KEY_FILE));
+  const provisioningKeys = [provisioning.publicKeyRaw.toString('base64url')];
   // The gateway's cloud token is a per-run secret between two programs of this one process.
   const cloudToken = randomBytes(24).toString('base64url');
 
@@ -45,12 +54,12 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     const cloud = await startCloud(
-      { dataDir: join(dataDir, 'cloud'), host: o.host, httpPort: o.cloudPort, adminToken, gateways: [{ id: GATEWAY_ID, store: STORE, token: cloudToken }], logLevel: o.logLevel },
+      { dataDir: join(dataDir, 'cloud'), host: o.host, httpPort: o.cloudPort, adminToken, gateways: [{ id: GATEWAY_ID, store: STORE, token: cloudToken }], provisioningKeys, logLevel: o.logLevel },
       { logger: logger.child({ program: 'cloud' }) },
     );
     stops.push(() => cloud.close());
     const gateway = await startGateway(
-      { dataDir: join(dataDir, 'gateway'), host: o.host, mqttPort: o.mqttPort, httpPort: o.httpPort, store: STORE, gatewayId: GATEWAY_ID, adminToken, cloudUrl: cloud.url, cloudToken, logLevel: o.logLevel },
+      { dataDir: join(dataDir, 'gateway'), host: o.host, mqttPort: o.mqttPort, httpPort: o.httpPort, store: STORE, gatewayId: GATEWAY_ID, adminToken, cloudUrl: cloud.url, cloudToken, provisioningKeys, logLevel: o.logLevel },
       { logger: logger.child({ program: 'gateway' }) },
     );
     stops.push(() => gateway.close());
@@ -58,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     if (o.terminals > 0) {
       sim = await startSimulator({
         gatewayUrl: gateway.httpUrl, mqttUrl: `mqtt://${urlHost(o.host)}:${gateway.mqttPort}`, adminToken, store: STORE,
-        dir: join(dataDir, 'terminals'), terminals: o.terminals, ratePerS: o.ratePerS, drainTimeoutS: START_DRAIN_TIMEOUT_S, logger: logger.child({ program: 'terminals' }),
+        dir: join(dataDir, 'terminals'), terminals: o.terminals, ratePerS: o.ratePerS, drainTimeoutS: START_DRAIN_TIMEOUT_S, provisioning, logger: logger.child({ program: 'terminals' }),
       });
       const s = sim;
       stops.push(() => s.stop());
@@ -77,6 +86,11 @@ export async function main(argv: string[]): Promise<number> {
     await stopAll();
   }
   return 0;
+}
+
+/** The demo's provisioning key: created (mode 0600) on the first run, reused after, never overwritten. */
+async function demoProvisioningKey(file: string): Promise<KeyObjectSigner> {
+  return existsSync(file) ? loadKeyFile(file) : createKeyFile(file);
 }
 
 /** A demo admin token kept in the data dir (mode 0600), so curl examples keep working across runs. */
@@ -125,6 +139,7 @@ tillgate is running: a cloud-bridge, a store gateway and ${o.terminals} simulate
   MQTT broker      mqtt://${urlHost(o.host)}:${gateway.mqttPort}   (topic tillgate/v1/${STORE}/#)
   cloud-bridge     ${cloud.url}/healthz
   cloud ledger     curl -H ${auth} ${cloud.url}/v1/stores/${STORE}/terminals
+  provisioning key ${join(dataDir, PROVISIONING_KEY_FILE)}   the cloud accepts only terminal keys it endorsed
 
 Try a WAN outage and watch the backlog build and drain on the status page:
   curl -X POST -H ${auth} -H 'content-type: application/json' -d '{"seconds":60}' ${gateway.httpUrl}/api/wan/outage

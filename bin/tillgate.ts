@@ -12,7 +12,8 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   cloud       the cloud-bridge: ingest API and exactly-once ledger
   terminal    init | run: create a device key; run the terminal agent against a gateway
   simulate    many simulated terminals with a rate, a duration and fault patterns
-  enroll      enroll a terminal's public key at a gateway; prints the MQTT password
+  enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
+  provision   init | endorse: create the operator's provisioning key; endorse a terminal key
 `;
 
 type Main = (argv: string[]) => Promise<number>;
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   terminal: async () => (await import('../terminal-agent/cli.js')).terminalMain,
   simulate: async () => (await import('../terminal-agent/cli.js')).simulateMain,
   enroll: async () => (await import('../terminal-agent/cli.js')).enrollMain,
+  provision: async () => (await import('../provision/cli.js')).main,
 };
 
 async function run(argv: string[]): Promise<number> {

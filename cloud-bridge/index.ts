@@ -14,6 +14,7 @@ import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
 import type { Ledger } from './ledger.js';
+import { enrollmentTrustOf, TRUST_GATEWAY_WARNING } from './enrollment-trust.js';
 import { CloudMetrics } from './metrics.js';
 import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
@@ -23,6 +24,7 @@ export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, Termina
 export { LEDGER_ERROR_CODES } from './ledger.js';
 export { openLevelLedger } from './level-ledger.js';
 export { createCloudApp } from './http/app.js';
+export { enrollmentTrustOf, judgeEnrollment, ENROLLMENT_REFUSAL_CODES, TRUST_GATEWAY_WARNING, type EnrollmentTrust } from './enrollment-trust.js';
 export { inlineVerifier, workerVerifier, type Verifier } from '../lib/verify-pool.js';
 
 export type CloudState = 'starting' | 'running' | 'closing' | 'closed';
@@ -54,14 +56,19 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const options = Object.freeze(parsed.data);
   const clock = deps.clock ?? systemClock;
   const logger = (deps.logger ?? createLogger({ level: options.logLevel })).child({ component: 'cloud' });
+  const trust = enrollmentTrustOf(options);
+  const metrics = new CloudMetrics();
+  metrics.trustGatewayEnrollments.set(trust.mode === 'gateway' ? 1 : 0);
+  metrics.provisioningKeys.set(trust.mode === 'gateway' ? 0 : trust.keys.size);
   const ledger = await openLedger(options, clock);
   const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
-    metrics: new CloudMetrics(),
+    metrics,
     verifier,
+    trust,
     clock,
     logger,
     limits: { ...options, defaultReadLimit: Math.min(DEFAULT_READ_LIMIT, options.maxReadLimit) },
@@ -80,6 +87,8 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`;
   if (options.adminToken === undefined) logger.warn('no admin token: the read API is closed');
   if (options.gateways.length === 0) logger.warn('no gateways configured: every ingest is 401');
+  if (trust.mode === 'gateway') logger.warn(`${TRUST_GATEWAY_WARNING.code}: ${TRUST_GATEWAY_WARNING.message}`, { warning: TRUST_GATEWAY_WARNING.code });
+  else logger.info('enrollments need an endorsement by a provisioning key', { provisioningKeys: trust.keys.kids() });
   state = 'running';
   logger.info('cloud-bridge listening', { url, gateways: options.gateways.map((g) => `${g.id}:${g.store}`) });
 

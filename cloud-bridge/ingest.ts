@@ -3,11 +3,10 @@
  * enrollments → for each event: decode → store check → enrolled key, with the signatures of every
  * chunk of decoded events checked on the verify workers meanwhile → one ledger append for the batch.
  * The gateway is trusted for nothing: every event is verified again against a key that an
- * authenticated gateway of the same store enrolled.
+ * authenticated gateway of the same store enrolled with the operator's endorsement (DESIGN §3.1).
  */
 import { RejectError } from '../protocol/errors.js';
 import { decodeEvent, type DecodedEvent } from '../protocol/jws.js';
-import { kidOf, parsePublicKey } from '../protocol/keys.js';
 import type { Enrollment, IngestRequest, IngestResult } from '../protocol/ingest-api.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -15,6 +14,7 @@ import type { AppendItem, KeyRecord, Ledger } from './ledger.js';
 import type { CloudMetrics } from './metrics.js';
 import type { GatewayCredential } from './options.js';
 import type { Verifier } from '../lib/verify-pool.js';
+import { ENROLLMENT_REFUSAL_CODES, judgeEnrollment, type EnrollmentRefusalCode, type EnrollmentTrust, type EnrollmentVerdict } from './enrollment-trust.js';
 
 export interface IngestDeps {
   readonly ledger: Ledger;
@@ -22,6 +22,8 @@ export interface IngestDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: CloudMetrics;
+  /** Which enrollments are recorded (DESIGN §3.1): endorsed by a provisioning key, or (unsafe) any. */
+  readonly trust: EnrollmentTrust;
 }
 
 /** Per-request state: keys already looked up, so a batch of one terminal reads its key once. */
@@ -100,33 +102,62 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
   return final;
 }
 
-/** Step 1: record the keys the events of this batch may need (before the events, DESIGN §3.4). */
+/**
+ * Step 1: record the keys the events of this batch may need (before the events, DESIGN §3.4), each
+ * only when the trust configuration accepts it (cloud-bridge/enrollment-trust.ts: with provisioning
+ * keys, only a key the operator endorsed for this gateway's store and that terminal).
+ */
 async function recordEnrollments(ctx: Context, enrollments: readonly Enrollment[]): Promise<void> {
   const records: KeyRecord[] = [];
+  const refusals = new Refusals(ctx);
+  const pending: Extract<EnrollmentVerdict, { kind: 'verify' }>[] = [];
   for (const e of enrollments) {
-    let publicKey: Buffer;
-    try {
-      publicKey = parsePublicKey(e.publicKey);
-    } catch {
-      refuse(ctx, e, 'publicKey is not a raw Ed25519 key');
-      continue;
-    }
-    // The kid is the key's RFC 7638 thumbprint (DESIGN §3.1); anything else is a forged pairing.
-    if (kidOf(publicKey) !== e.kid) refuse(ctx, e, 'kid is not the thumbprint of publicKey');
-    else records.push({ terminal: e.terminal, kid: e.kid, publicKey, at: e.at });
+    const verdict = judgeEnrollment(ctx.deps.trust, ctx.store, e);
+    if (verdict.kind === 'refuse') refusals.add(e, verdict.code, verdict.message);
+    else if (verdict.kind === 'verify') pending.push(verdict);
+    else records.push(verdict.record);
   }
-  if (records.length === 0) return;
-  const outcomes = await ctx.deps.ledger.enroll(ctx.store, records);
-  outcomes.forEach((outcome, i) => {
-    if (outcome === 'conflict') refuse(ctx, records[i] as KeyRecord, 'kid is already enrolled with another key');
-    else ctx.deps.metrics.enrollments.inc({ result: outcome });
+  // The endorsements' signatures go to the verify workers in one batch, like the events'.
+  const valid = pending.length === 0 ? [] : await ctx.deps.verifier.verifyMany(pending.map((p) => p.check));
+  pending.forEach((p, i) => {
+    if (valid[i] === true) records.push(p.record);
+    else refusals.add(p.record, ENROLLMENT_REFUSAL_CODES.badSignature, 'endorsement signature does not match the provisioning key');
   });
+  if (records.length > 0) {
+    const outcomes = await ctx.deps.ledger.enroll(ctx.store, records);
+    outcomes.forEach((outcome, i) => {
+      if (outcome === 'conflict') refusals.add(records[i] as KeyRecord, ENROLLMENT_REFUSAL_CODES.kidConflict, 'kid is already enrolled with another key');
+      else ctx.deps.metrics.enrollments.inc({ result: outcome });
+    });
+  }
+  refusals.summarize();
 }
 
-/** A refused enrollment is not recorded; the events signed with it are answered UNKNOWN_KEY. */
-function refuse(ctx: Context, e: { terminal: string; kid: string }, reason: string): void {
-  ctx.deps.metrics.enrollments.inc({ result: 'refused' });
-  ctx.deps.logger.warn('enrollment refused', { store: ctx.store, terminal: e.terminal, kid: e.kid, reason });
+/**
+ * Refused enrollments are not recorded; the events signed with their keys are answered UNKNOWN_KEY.
+ * Each is counted by reason; the first few of a request are logged one by one (ids and codes only,
+ * never the endorsement), the rest in one summary line, so a hostile batch cannot flood the log.
+ */
+class Refusals {
+  readonly #ctx: Context;
+  readonly #byReason: Record<string, number> = {};
+  #count = 0;
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  add(e: { terminal: string; kid: string }, reason: EnrollmentRefusalCode, message: string): void {
+    const { metrics, logger } = this.#ctx.deps;
+    metrics.enrollments.inc({ result: 'refused' });
+    metrics.enrollmentsRefused.inc({ reason });
+    this.#byReason[reason] = (this.#byReason[reason] ?? 0) + 1;
+    if (this.#count++ < MAX_ALARMS_LOGGED) logger.warn('enrollment refused', { store: this.#ctx.store, terminal: e.terminal, kid: e.kid, reason, message });
+  }
+
+  summarize(): void {
+    if (this.#count > MAX_ALARMS_LOGGED) this.#ctx.deps.logger.warn('enrollments refused', { store: this.#ctx.store, count: this.#count, byReason: this.#byReason });
+  }
 }
 
 /** Steps 2–4 for one event; throws a RejectError with the wire code. */

@@ -4,7 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { MAX_PROVISIONING_KEYS } from '../protocol/endorsement.js';
 import { idSchema } from '../protocol/ids.js';
+import { parsePublicKey } from '../protocol/keys.js';
 import { MAX_INGEST_BODY_BYTES, MAX_INGEST_ENROLLMENTS, MAX_INGEST_EVENTS } from '../protocol/ingest-api.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { MAX_LEDGER_READ } from './ledger.js';
@@ -58,6 +60,16 @@ const gatewayObjectSchema = z.object({ id: idSchema, store: idSchema, token: z.s
 
 const limit = (max: number) => z.number().int().min(1).max(max);
 
+/** base64url of a raw 32-byte Ed25519 public key (DESIGN §3.1, §3.5). */
+const provisioningKeySchema = z.string().refine((k) => {
+  try {
+    parsePublicKey(k);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'each provisioning key must be base64url of a raw 32-byte Ed25519 public key');
+
 export const cloudOptionsSchema = z
   .object({
     dataDir: z.string().min(1).optional(),
@@ -69,6 +81,10 @@ export const cloudOptionsSchema = z
       .array(z.union([gatewaySpecSchema, gatewayObjectSchema], { error: GATEWAY_SPEC_MESSAGE }))
       .max(10_000)
       .default([]),
+    // The trust anchor (DESIGN §3.1): the operator's provisioning public keys. Without them the cloud
+    // refuses to start, unless trustGatewayEnrollments says explicitly to trust gateways instead.
+    provisioningKeys: z.array(provisioningKeySchema).max(MAX_PROVISIONING_KEYS).default([]),
+    trustGatewayEnrollments: z.boolean().default(false),
     maxBodyBytes: limit(MAX_INGEST_BODY_BYTES).default(DEFAULT_MAX_BODY_BYTES),
     maxEventsPerRequest: limit(MAX_INGEST_EVENTS).default(DEFAULT_MAX_EVENTS_PER_REQUEST),
     maxEnrollmentsPerRequest: limit(MAX_INGEST_ENROLLMENTS).default(DEFAULT_MAX_ENROLLMENTS_PER_REQUEST),
@@ -82,6 +98,16 @@ export const cloudOptionsSchema = z
   .superRefine((o, ctx) => {
     if (o.dataDir !== undefined && o.databaseUrl !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['databaseUrl'], message: 'give either --data-dir or --database-url, not both' });
+    }
+    if (o.provisioningKeys.length === 0 && !o.trustGatewayEnrollments) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['provisioningKeys'],
+        message: 'give the operator\'s provisioning public keys (from `tillgate provision init`), or --trust-gateway-enrollments to accept any key a gateway enrolls (unsafe: a stolen gateway token could then forge payments)',
+      });
+    }
+    if (o.provisioningKeys.length > 0 && o.trustGatewayEnrollments) {
+      ctx.addIssue({ code: 'custom', path: ['trustGatewayEnrollments'], message: 'give either --provisioning-keys or --trust-gateway-enrollments, not both' });
     }
     const ids = new Set<string>();
     const tokens = new Set<string>();
@@ -105,6 +131,8 @@ export const cloudOptionSpecs: OptionSpecs = {
   httpPort: { type: 'number', doc: `HTTP port (default ${DEFAULT_HTTP_PORT}; 0 = any free port)` },
   adminToken: { type: 'string', doc: 'bearer token of the read API (/v1/stores/…); without it the read API is closed' },
   gateways: { type: 'list', doc: 'gateways allowed to ingest: GATEWAY:STORE:TOKEN[,…]' },
+  provisioningKeys: { type: 'list', doc: 'the operator\'s provisioning public keys, base64url raw 32 bytes[,…]: a terminal key is accepted only with an endorsement by one of them (required unless --trust-gateway-enrollments)' },
+  trustGatewayEnrollments: { type: 'boolean', doc: 'accept any key an authenticated gateway enrolls, without an endorsement (unsafe: a stolen gateway token can forge payments; warned at start and on /healthz)' },
   maxBodyBytes: { type: 'number', doc: `largest ingest body in bytes (default and maximum ${DEFAULT_MAX_BODY_BYTES})` },
   maxEventsPerRequest: { type: 'number', doc: `most events in one ingest request (default ${DEFAULT_MAX_EVENTS_PER_REQUEST})` },
   maxEnrollmentsPerRequest: { type: 'number', doc: `most enrollments in one ingest request (default ${DEFAULT_MAX_ENROLLMENTS_PER_REQUEST})` },

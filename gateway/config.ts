@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { TillgateError } from '../protocol/errors.js';
+import { MAX_PROVISIONING_KEYS } from '../protocol/endorsement.js';
 import { idSchema } from '../protocol/ids.js';
+import { parsePublicKey } from '../protocol/keys.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
@@ -85,10 +87,19 @@ export const DEFAULT_HEALTH_QUEUE_MAX = 1_000;
  * for MQTT and LevelDB; a second thread only competes with them for the two cores.
  */
 export const DEFAULT_VERIFY_THREADS = 1;
-/** Largest enrollment request body: `{"terminal","publicKey"}` is ~120 bytes. */
+/** Largest enrollment request body: `{"terminal","publicKey","endorsement"}` is at most ~1.2 KiB. */
 export const DEFAULT_ENROLL_BODY_MAX_BYTES = 4 * 1024;
 
 const port = z.number().int().min(0).max(65_535);
+/** base64url of a raw 32-byte Ed25519 public key (DESIGN §3.1). */
+const provisioningKeySchema = z.string().refine((k) => {
+  try {
+    parsePublicKey(k);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'each provisioning key must be base64url of a raw 32-byte Ed25519 public key');
 const positiveInt = z.number().int().positive();
 
 export const gatewayOptionsSchema = z
@@ -105,6 +116,7 @@ export const gatewayOptionsSchema = z
     tlsKey: z.string().min(1).optional(),
     cloudUrl: z.url({ protocol: /^https?$/ }).optional(),
     cloudToken: z.string().min(1).optional(),
+    provisioningKeys: z.array(provisioningKeySchema).max(MAX_PROVISIONING_KEYS).optional(),
     diskHighWaterPct: z.number().min(1).max(100).default(DEFAULT_DISK_HIGH_WATER_PCT),
     diskCheckIntervalMs: positiveInt.default(DEFAULT_DISK_CHECK_INTERVAL_MS),
     diskReserveBytes: z.number().int().min(0).max(1024 ** 4).default(DEFAULT_DISK_RESERVE_BYTES),
@@ -173,6 +185,7 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   tlsKey: { type: 'string', doc: 'PEM private key file for --tls-cert' },
   cloudUrl: { type: 'string', doc: 'cloud-bridge base URL (used by the forwarder)' },
   cloudToken: { type: 'string', doc: 'bearer token of this gateway at the cloud' },
+  provisioningKeys: { type: 'list', doc: 'trusted provisioning public keys (base64url raw 32 bytes, comma-separated): enrollment also checks the endorsement\'s signature, for a clear answer on the spot (the cloud checks it anyway)' },
   diskHighWaterPct: { type: 'number', doc: `stop accepting events past this disk use (default ${DEFAULT_DISK_HIGH_WATER_PCT})` },
   diskCheckIntervalMs: { type: 'number', doc: `disk check period (default ${DEFAULT_DISK_CHECK_INTERVAL_MS})` },
   diskReserveBytes: { type: 'number', doc: `disk space held in reserve so answers can always be written, at most 5 % of the disk; 0 = none (default ${DEFAULT_DISK_RESERVE_BYTES})` },

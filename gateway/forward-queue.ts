@@ -20,6 +20,12 @@ export type ForwardEntry =
       readonly publicKey: string;
       /** RFC 3339 time of the enrollment. */
       readonly at: string;
+      /**
+       * The operator's endorsement of the key (DESIGN §3.1), sent with the enrollment. Absent in
+       * entries written by the previous release: they are still forwarded, and a cloud that checks
+       * endorsements refuses them (the events they sign are answered UNKNOWN_KEY).
+       */
+      readonly endorsement?: string;
     }
   | {
       readonly pos: number;

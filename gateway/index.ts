@@ -10,6 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { ProvisioningKeys } from '../protocol/endorsement.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { Authenticator } from './auth/authenticator.js';
 import { boundedPersistence } from './broker/bounded-persistence.js';
@@ -33,7 +34,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
 import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
-import type { StatusSources } from './status.js';
+import { keysNotEndorsed, type StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
 import { corruptionProblem } from './integrity.js';
 import type { CommitEntry, EventStore } from './store/event-store.js';
@@ -120,6 +121,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
 
   const { store, disk, integrity, lostEvents, witness } = await openGatewayStorage(options, { clock, logger, diskProbe: deps.diskProbe ?? statfsProbe });
   closers.push(() => store.close());
+  warnUnendorsedKeys(store, logger);
   try {
     closers.push(() => disk.close());
     await witness.start();
@@ -223,12 +225,14 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     closers.push(() => listeners.close());
 
     const enrollment = new Enrollment({
+      storeId: options.store,
       store,
       committer,
       clock,
       forgetCredentials: (t) => authenticator.forget(t),
       maxTerminals: options.maxTerminals,
       maxKeysPerTerminal: options.maxKeysPerTerminal,
+      ...(options.provisioningKeys === undefined ? {} : { provisioningKeys: ProvisioningKeys.fromBase64url(options.provisioningKeys) }),
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
     const statusSources: StatusSources = {
@@ -335,6 +339,21 @@ function commitBytes(entries: readonly CommitEntry[]): number {
   let bytes = 0;
   for (const e of entries) bytes += (e.kind === 'event' ? e.jws.length : 0) + 256;
   return bytes;
+}
+
+/**
+ * Keys enrolled by the previous release carry no endorsement: they still open and forward, but a
+ * cloud that checks endorsements (DESIGN §3.1) refuses what they sign. Said once at start, loudly;
+ * the status page says it for as long as it is true.
+ */
+function warnUnendorsedKeys(store: EventStore, logger: Logger): void {
+  const terminals = store.terminalIds().filter((t) => keysNotEndorsed(store.terminal(t)) > 0);
+  if (terminals.length === 0) return;
+  logger.warn('ALARM terminals have keys without an endorsement: a cloud with provisioning keys refuses their payments; enroll them again with their endorsement', {
+    alarm: 'KEYS_NOT_ENDORSED',
+    terminals: terminals.slice(0, 20),
+    count: terminals.length,
+  });
 }
 
 /** Runs closers newest first; one failing does not stop the others. */

@@ -16,6 +16,7 @@ import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
 import type { Presence } from './presence.js';
 import type { EventStore } from './store/event-store.js';
+import type { TerminalRecord } from './store/records.js';
 
 export interface StatusSources {
   readonly gatewayId: string;
@@ -55,11 +56,17 @@ export interface TerminalSummary {
 export interface TerminalDetail extends TerminalSummary {
   readonly headHash: string;
   readonly enrolledAt: string;
-  readonly keys: readonly { readonly kid: string; readonly at: string }[];
+  /** `endorsed`: the key carries the operator's endorsement (DESIGN §3.1); false only for keys of the previous release. */
+  readonly keys: readonly { readonly kid: string; readonly at: string; readonly endorsed: boolean }[];
   readonly health: { readonly receivedAt: string; readonly sample: HealthEntry['sample'] } | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Keys of a terminal enrolled without an endorsement (by the previous release). */
+export function keysNotEndorsed(record: Pick<TerminalRecord, 'keys'> | undefined): number {
+  return record === undefined ? 0 : record.keys.filter((k) => k.endorsement === undefined).length;
+}
 
 export function terminalSummary(src: StatusSources, terminal: string): TerminalSummary {
   const presence = src.presence.get(terminal);
@@ -74,7 +81,7 @@ export function terminalDetail(src: StatusSources, terminal: string): TerminalDe
     ...terminalSummary(src, terminal),
     headHash: src.eventStore.head(terminal).hash,
     enrolledAt: record.enrolledAt,
-    keys: record.keys.map((k) => ({ kid: k.kid, at: k.at })),
+    keys: record.keys.map((k) => ({ kid: k.kid, at: k.at, endorsed: k.endorsement !== undefined })),
     health: latest === undefined ? null : { receivedAt: new Date(latest.receivedAtMs).toISOString(), sample: latest.sample },
   };
 }

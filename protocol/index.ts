@@ -6,6 +6,7 @@ export * from './keys.js';
 export * from './signer.js';
 export * from './event.js';
 export * from './jws.js';
+export * from './endorsement.js';
 export * from './chain.js';
 export * from './pan.js';
 export * from './topics.js';

@@ -14,6 +14,14 @@ export const enrollmentSchema = z.object({
   kid: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   at: z.string().max(40),
+  /**
+   * The operator's endorsement of this key (DESIGN §3.1, protocol/endorsement.ts). Optional on the
+   * wire so that a request from a gateway of the previous release (or with old enrollments) is still
+   * a valid request: the cloud refuses that one enrollment, never the whole batch (DESIGN §3.4). The
+   * bound here is loose on purpose for the same reason; the endorsement's own bound
+   * (MAX_ENDORSEMENT_CHARS) refuses only the enrollment that breaks it.
+   */
+  endorsement: z.string().max(MAX_JWS_BYTES).optional(),
 });
 export type Enrollment = z.infer<typeof enrollmentSchema>;
 

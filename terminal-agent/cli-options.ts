@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { OptionSpecs } from '../lib/config.js';
 import { LOG_LEVELS } from '../lib/logger.js';
+import { MAX_ENDORSEMENT_CHARS } from '../protocol/endorsement.js';
 import { idSchema, terminalIdSchema } from '../protocol/ids.js';
 import { DEFAULT_HEALTH_INTERVAL_S } from './health.js';
 import { DEFAULT_IDEMPOTENCY } from './idempotency.js';
@@ -67,6 +68,7 @@ export const enrollSpecs: OptionSpecs = {
   dir: { type: 'string', doc: 'terminal directory: its key is enrolled and the password stored there (0600)' },
   terminal: { type: 'string', doc: 'without --dir: the terminal id to enroll' },
   publicKey: { type: 'string', doc: 'without --dir: base64url raw Ed25519 public key' },
+  endorsement: { type: 'string', doc: 'without --dir: the key\'s endorsement from `tillgate provision endorse` (with --dir: read from DIR/endorsement.jws)' },
 };
 export const enrollSchema = z
   .object({
@@ -75,10 +77,11 @@ export const enrollSchema = z
     dir: z.string().min(1).optional(),
     terminal: terminalIdSchema.optional(),
     publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
+    endorsement: z.string().min(1).max(MAX_ENDORSEMENT_CHARS).optional(),
   })
-  .refine((o) => o.dir !== undefined || (o.terminal !== undefined && o.publicKey !== undefined), {
+  .refine((o) => o.dir !== undefined || (o.terminal !== undefined && o.publicKey !== undefined && o.endorsement !== undefined), {
     path: ['dir'],
-    message: 'give --dir, or --terminal and --public-key',
+    message: 'give --dir, or --terminal, --public-key and --endorsement',
   });
 
 export const simulateSpecs: OptionSpecs = {
@@ -97,6 +100,7 @@ export const simulateSpecs: OptionSpecs = {
   healthIntervalS: { type: 'number', doc: `seconds between health samples (${DEFAULT_SIMULATOR.healthIntervalS})` },
   seed: { type: 'number', doc: 'random seed (repeatable runs)' },
   dir: { type: 'string', doc: 'directory for the simulated terminals' },
+  provisioningKeyFile: { type: 'string', doc: 'the operator\'s provisioning key: endorses the key of each terminal it creates (a terminal directory reused from an earlier run keeps its endorsement)' },
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
 export const simulateSchema = z.object({
@@ -115,5 +119,6 @@ export const simulateSchema = z.object({
   healthIntervalS: z.number().min(0).max(3600).default(DEFAULT_SIMULATOR.healthIntervalS),
   seed: z.number().int().optional(),
   dir: z.string().min(1),
+  provisioningKeyFile: z.string().min(1).max(4096).optional(),
   logLevel,
 });

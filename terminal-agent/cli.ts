@@ -6,15 +6,18 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
+import { loadKeyFile } from '../lib/ed25519-key-file.js';
+import { ENDORSEMENT_ERROR_CODES } from '../protocol/endorsement.js';
+import { TillgateError } from '../protocol/errors.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { createLogger } from '../lib/logger.js';
 import { startAgentFromDir } from './agent.js';
 import { enrollSchema, enrollSpecs, initSchema, initSpecs, runSchema, runSpecs, simulateSchema, simulateSpecs } from './cli-options.js';
-import { createDeviceKey, loadDeviceKey } from './device-key.js';
+import { createDeviceKey, readDevicePublicKey } from './device-key.js';
 import { enrollTerminal } from './enroll.js';
 import { createRecordApp } from './record-api.js';
 import { startSimulator } from './sim/simulator.js';
-import { readTerminalFile, writePassword, writeTerminalFile } from './terminal-dir.js';
+import { ENDORSEMENT_FILE, readEndorsement, readTerminalFile, writePassword, writeTerminalFile } from './terminal-dir.js';
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
 const wantsHelp = (argv: string[]) => argv.includes('--help') || argv.includes('-h');
@@ -82,12 +85,16 @@ export async function enrollMain(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) return help('enroll', enrollSpecs);
   const o = loadConfig(enrollSchema, enrollSpecs, sources(argv));
   if (o.dir === undefined) {
-    print(await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: o.terminal!, publicKey: o.publicKey! }));
+    print(await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: o.terminal!, publicKey: o.publicKey!, endorsement: o.endorsement! }));
     return 0;
   }
   const file = await readTerminalFile(o.dir);
-  const signer = await loadDeviceKey(o.dir);
-  const res = await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: file.terminal, publicKey: signer.publicKeyRaw.toString('base64url') });
+  const publicKey = (await readDevicePublicKey(o.dir)).toString('base64url');
+  const endorsement = o.endorsement ?? (await readEndorsement(o.dir));
+  if (endorsement === undefined) {
+    throw new TillgateError(ENDORSEMENT_ERROR_CODES.missing, `${o.dir} has no ${ENDORSEMENT_FILE}: endorse the key first with \`tillgate provision endorse --dir ${o.dir}\` and the operator's provisioning key`);
+  }
+  const res = await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: file.terminal, publicKey, endorsement });
   await writePassword(o.dir, res.password);
   await writeTerminalFile(o.dir, { ...file, gatewayUrl: o.gatewayUrl });
   print(res);
@@ -105,6 +112,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
     terminals: o.terminals, ratePerS: o.rate, wifiDropMeanS: o.wifiDropMeanS, wifiUpMeanS: o.wifiUpMeanS,
     restartEveryS: o.restartEveryS, clockSkewS: o.clockSkewS, drainTimeoutS: o.drainTimeoutS,
     healthIntervalS: o.healthIntervalS, logger,
+    ...(o.provisioningKeyFile === undefined ? {} : { provisioning: await loadKeyFile(o.provisioningKeyFile) }),
     ...(o.duration === undefined ? {} : { durationS: o.duration }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
   });

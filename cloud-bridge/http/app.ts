@@ -9,6 +9,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { GatewayDirectory } from '../auth.js';
 import type { Ledger } from '../ledger.js';
+import { TRUST_GATEWAY_WARNING, type EnrollmentTrust } from '../enrollment-trust.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Verifier } from '../../lib/verify-pool.js';
 import { errorResponse } from './answers.js';
@@ -23,8 +24,20 @@ export interface CloudAppParts {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly limits: IngestLimits & ReadLimits;
+  /** Which enrollments are recorded; shown on /healthz and /readyz (the unsafe mode as a warning). */
+  readonly trust: EnrollmentTrust;
   /** False while the service starts or shuts down: /readyz answers 503. */
   readonly isReady: () => boolean;
+}
+
+/**
+ * What the health bodies say about enrollment trust: the mode and the provisioning kids (public
+ * values), and in the unsafe mode a warning a monitoring check can match on its code.
+ */
+function trustReport(trust: EnrollmentTrust) {
+  return trust.mode === 'gateway'
+    ? { enrollmentTrust: trust.mode, warnings: [TRUST_GATEWAY_WARNING] }
+    : { enrollmentTrust: trust.mode, provisioningKeys: trust.keys.kids() };
 }
 
 export function createCloudApp(parts: CloudAppParts): Hono {
@@ -36,13 +49,14 @@ export function createCloudApp(parts: CloudAppParts): Hono {
     c.header('Cache-Control', 'no-store');
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const trust = trustReport(parts.trust);
+  app.get('/healthz', (c) => c.json({ status: 'ok', ...trust }));
   app.get('/readyz', (c) =>
-    parts.isReady() && ledger.state === 'open' ? c.json({ status: 'ready' }) : c.json({ status: 'not-ready', ledger: ledger.state }, 503),
+    parts.isReady() && ledger.state === 'open' ? c.json({ status: 'ready', ...trust }) : c.json({ status: 'not-ready', ledger: ledger.state, ...trust }, 503),
   );
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
-  mountIngestRoute(app, { ledger, verifier: parts.verifier, clock: parts.clock, logger, metrics }, directory, parts.limits);
+  mountIngestRoute(app, { ledger, verifier: parts.verifier, clock: parts.clock, logger, metrics, trust: parts.trust }, directory, parts.limits);
   mountReadRoutes(app, ledger, directory, parts.limits);
 
   app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', 'no such route'));

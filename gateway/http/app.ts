@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { ENDORSEMENT_ERROR_CODES } from '../../protocol/endorsement.js';
 import { hasCode } from '../../protocol/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Enrollment } from '../enrollment.js';
@@ -28,7 +29,14 @@ export interface HttpDeps {
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly code: string; readonly message: string };
 
 /** Enrollment error codes that are the caller's fault, and their HTTP status. */
-const CLIENT_ERRORS: Record<string, 400 | 409> = { BAD_REQUEST: 400, BAD_PUBLIC_KEY: 400, TERMINAL_LIMIT: 409, KEY_LIMIT: 409 };
+const CLIENT_ERRORS: Record<string, 400 | 409> = {
+  BAD_REQUEST: 400,
+  BAD_PUBLIC_KEY: 400,
+  // Every way an endorsement can be wrong (protocol/endorsement.ts) is the caller's to fix.
+  ...Object.fromEntries(Object.values(ENDORSEMENT_ERROR_CODES).map((code) => [code, 400 as const])),
+  TERMINAL_LIMIT: 409,
+  KEY_LIMIT: 409,
+};
 
 export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();

@@ -4,7 +4,7 @@
  * monitor's detail when those are wired, and the store's recent reject records and dead letters
  * for per-terminal rejects and the alarm list. Reads are bounded (see `GatewayViewLimits`).
  */
-import type { StatusSources } from '../status.js';
+import { keysNotEndorsed, type StatusSources } from '../status.js';
 import { NOT_RUNNING } from './headline.js';
 import type { AlarmView, ForwarderView, StatusView, TerminalView, WanView } from './view.js';
 
@@ -86,6 +86,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       batteryPct: sample?.batteryPct ?? null,
       rejects: rej?.counts ?? {},
       lastRejectAtMs: rej?.lastMs ?? null,
+      keysNotEndorsed: keysNotEndorsed(s.eventStore.terminal(id)),
     };
   });
 
@@ -96,7 +97,9 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     if (alarms.length >= limits.alarms) break;
   }
   for (const d of deadLetters) {
-    alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: d.message, terminal: d.terminal });
+    // UNKNOWN_KEY from the cloud: it holds no trusted key for the signer (DESIGN §3.1), say why.
+    const why = d.code === 'UNKNOWN_KEY' ? ' — the cloud does not trust the key that signed it (no valid endorsement from the operator)' : '';
+    alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: `${d.message}${why}`, terminal: d.terminal });
   }
   for (const p of s.integrity.problems().slice(0, limits.alarms)) {
     alarms.push({ atMs: p.atMs, level: 'alarm', code: p.code, message: p.message, ...(p.terminal === undefined ? {} : { terminal: p.terminal }) });

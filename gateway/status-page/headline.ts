@@ -9,6 +9,7 @@
  *  2. internet down — payments pile up here (safe, but nothing reaches the cloud)
  *  3. dead letters — payments the cloud refused; they need a person
  *  4. security rejects — a terminal sent forged, conflicting or misaddressed events
+ *     keys without an endorsement — a cloud that checks endorsements refuses what they sign
  *  5. silent terminals — a till may be off the network and holding payments itself
  *  6. internet unreliable, or sending is behind while the link is up
  *  7. other rejects — a terminal sends events the gateway refuses
@@ -39,6 +40,7 @@ export const PROBLEM_CODES = {
   forwardBehind: 'FORWARD_BEHIND',
   rejects: 'REJECTS',
   noCloud: 'NO_CLOUD',
+  keysNotEndorsed: 'KEYS_NOT_ENDORSED',
 } as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[keyof typeof PROBLEM_CODES];
 
@@ -124,6 +126,15 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   const security = recentRejects.filter((t) => notableRejects(t).some(([c]) => SECURITY_REJECT_CODES.has(c)));
   if (security.length > 0) {
     out.push({ code: PROBLEM_CODES.securityRejects, level: 'alarm', sentence: rejectSentence(security, true) });
+  }
+  const unendorsed = view.terminals.filter((t) => (t.keysNotEndorsed ?? 0) > 0);
+  if (unendorsed.length > 0) {
+    const who = unendorsed.length === 1 ? `Terminal ${unendorsed[0]?.id} has` : `${unendorsed.length} terminals (${idList(unendorsed)}) have`;
+    out.push({
+      code: PROBLEM_CODES.keysNotEndorsed,
+      level: 'warn',
+      sentence: `${who} a key without the operator's endorsement — a cloud that checks endorsements refuses its payments; enroll it again with its endorsement`,
+    });
   }
   const silent = silentTerminals(view, options.silentTerminalAfterMs);
   if (silent.length > 0) out.push({ code: PROBLEM_CODES.terminalSilent, level: 'warn', sentence: silentSentence(silent) });

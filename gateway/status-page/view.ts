@@ -77,6 +77,11 @@ export interface TerminalView {
   readonly rejects: Readonly<Record<string, number>>;
   /** When this terminal's latest reject happened; null when unknown. */
   readonly lastRejectAtMs: number | null;
+  /**
+   * Enrolled keys without the operator's endorsement (enrolled by the previous release): a cloud
+   * that checks endorsements (DESIGN §3.1) refuses every payment they sign. Absent means 0.
+   */
+  readonly keysNotEndorsed?: number;
 }
 
 export type AlarmLevel = 'alarm' | 'warn' | 'info';

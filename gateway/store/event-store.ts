@@ -33,7 +33,10 @@ export type CommitEntry =
       readonly kind: 'enrollment';
       /** The whole new registry record of the terminal. */
       readonly record: TerminalRecord;
-      /** The key this enrollment added (goes to the forward queue), or null for a password reset. */
+      /**
+       * The key entry this enrollment added, or re-sent with a new endorsement (goes to the forward
+       * queue), or null for a password reset.
+       */
       readonly newKey: TerminalKey | null;
     };
 

@@ -212,7 +212,8 @@ export class LevelEventStore implements EventStore {
         terminals.set(t, e.record);
         if (e.newKey !== null) {
           const pos = meta.queueHead + 1;
-          ops.push(put(this.#s.queue, pad(pos), { kind: 'enrollment', terminal: t, kid: e.newKey.kid, publicKey: e.newKey.publicKey, at: e.newKey.at }));
+          const { kid, publicKey, at, endorsement } = e.newKey;
+          ops.push(put(this.#s.queue, pad(pos), { kind: 'enrollment', terminal: t, kid, publicKey, at, ...(endorsement === undefined ? {} : { endorsement }) }));
           meta = { ...meta, queueHead: pos };
         }
       }

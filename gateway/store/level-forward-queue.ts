@@ -128,7 +128,7 @@ export class LevelForwardQueue implements ForwardQueue {
         entry = toEventEntry(e);
         bytes += e.jws.length;
       } else {
-        entry = { pos, kind: 'enrollment', terminal: q.terminal, kid: q.kid, publicKey: q.publicKey, at: q.at };
+        entry = { pos, kind: 'enrollment', terminal: q.terminal, kid: q.kid, publicKey: q.publicKey, at: q.at, ...(q.endorsement === undefined ? {} : { endorsement: q.endorsement }) };
       }
       if (out.length > 0 && bytes > maxBytes) break;
       out.push(entry);

@@ -36,7 +36,15 @@ export type QueueRecord =
       /** What the event means in money (money.ts), fixed when it was stored. */
       readonly cls?: TxClass;
     }
-  | { readonly kind: 'enrollment'; readonly terminal: string; readonly kid: string; readonly publicKey: string; readonly at: string };
+  | {
+      readonly kind: 'enrollment';
+      readonly terminal: string;
+      readonly kid: string;
+      readonly publicKey: string;
+      readonly at: string;
+      /** The operator's endorsement (DESIGN §3.1); absent in entries written by the previous release. */
+      readonly endorsement?: string;
+    };
 
 /**
  * One entry of the acceptance log (`accepted` keyspace): the queue positions the cloud took at
@@ -56,6 +64,12 @@ export interface TerminalKey {
   readonly publicKey: string;
   /** RFC 3339 enrollment time. */
   readonly at: string;
+  /**
+   * The operator's endorsement of this key (DESIGN §3.1), forwarded with every enrollment of it.
+   * Absent for keys enrolled by the previous release: a cloud that checks endorsements refuses
+   * those, and the status page says so.
+   */
+  readonly endorsement?: string;
 }
 
 /** scrypt parameters and output; the password itself is never stored. */
@@ -153,7 +167,8 @@ export function assertQueueRecord(value: unknown, pos: number): QueueRecord {
     typeof q === 'object' && q !== null && isTerminalId(q.terminal) &&
     ((q.kind === 'event' && isCount(q.seq) && q.seq >= 1 && isCount(q.storedAtMs) && typeof q.amount === 'number' && typeof q.currency === 'string' &&
       (q.id === undefined || typeof q.id === 'string') && (q.cls === undefined || (TX_CLASSES as readonly string[]).includes(q.cls))) ||
-      (q.kind === 'enrollment' && typeof q.kid === 'string' && typeof q.publicKey === 'string' && typeof q.at === 'string'));
+      (q.kind === 'enrollment' && typeof q.kid === 'string' && typeof q.publicKey === 'string' && typeof q.at === 'string' &&
+        (q.endorsement === undefined || typeof q.endorsement === 'string')));
   if (!ok) throw corrupt(`bad queue record at pos ${pos}`);
   return q;
 }

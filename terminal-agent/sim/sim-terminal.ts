@@ -7,12 +7,15 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
+import { ENDORSEMENT_ERROR_CODES, signEndorsement } from '../../protocol/endorsement.js';
+import { TillgateError } from '../../protocol/errors.js';
+import type { Signer } from '../../protocol/signer.js';
 import { startAgentFromDir, type Agent } from '../agent.js';
 import { createDeviceKey } from '../device-key.js';
 import { enrollTerminal } from '../enroll.js';
 import type { HostReadings } from '../host-readings.js';
 import type { OfflineLimits } from '../limits.js';
-import { TERMINAL_FILE, writePassword, writeTerminalFile } from '../terminal-dir.js';
+import { TERMINAL_FILE, writeEndorsement, writePassword, writeTerminalFile } from '../terminal-dir.js';
 import { LinkProxy } from './link-proxy.js';
 import { exponential } from './random.js';
 import { nextTransaction } from './traffic.js';
@@ -34,6 +37,8 @@ export interface SimTerminalOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly limits?: Partial<OfflineLimits>;
+  /** The operator's provisioning key: endorses the device key of a new terminal directory. */
+  readonly provisioning?: Signer;
 }
 
 export interface SimTerminalStats {
@@ -80,10 +85,16 @@ export class SimTerminal {
     const { dir, store, terminal } = this.o;
     const exists = await access(join(dir, TERMINAL_FILE)).then(() => true, () => false);
     if (exists) return;
+    if (this.o.provisioning === undefined) {
+      throw new TillgateError(ENDORSEMENT_ERROR_CODES.missing, `a new simulated terminal needs an endorsement: give the operator's provisioning key (--provisioning-key-file)`);
+    }
     await mkdir(dir, { recursive: true });
     const signer = await createDeviceKey(dir);
     await writeTerminalFile(dir, { store, terminal, kid: signer.kid });
-    const res = await enrollTerminal({ gatewayUrl: this.o.gatewayUrl, adminToken: this.o.adminToken, terminal, publicKey: signer.publicKeyRaw.toString('base64url') });
+    const publicKey = signer.publicKeyRaw.toString('base64url');
+    const endorsement = await signEndorsement({ store, terminal, publicKey }, this.o.provisioning, new Date().toISOString());
+    await writeEndorsement(dir, endorsement);
+    const res = await enrollTerminal({ gatewayUrl: this.o.gatewayUrl, adminToken: this.o.adminToken, terminal, publicKey, endorsement });
     await writePassword(dir, res.password);
     await writeTerminalFile(dir, { store, terminal, kid: signer.kid, gatewayUrl: this.o.gatewayUrl });
   }

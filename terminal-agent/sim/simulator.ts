@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../lib/logger.js';
+import type { Signer } from '../../protocol/signer.js';
 import type { OfflineLimits } from '../limits.js';
 import { seededRandom } from './random.js';
 import { SimTerminal, type SimTerminalStats } from './sim-terminal.js';
@@ -34,6 +35,11 @@ export interface SimulatorOptions {
   readonly seed?: number;
   readonly terminalPrefix?: string;
   readonly limits?: Partial<OfflineLimits>;
+  /**
+   * The operator's provisioning key (DESIGN §3.1): endorses the key of every terminal this run
+   * creates. Without it only directories endorsed and enrolled by an earlier run can be used.
+   */
+  readonly provisioning?: Signer;
   readonly logger?: Logger;
 }
 
@@ -90,6 +96,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<SimulatorHand
       healthIntervalS: o.healthIntervalS ?? DEFAULT_SIMULATOR.healthIntervalS,
       random: seededRandom(Math.floor(random() * 2 ** 32)), logger: logger.child({ terminal }),
       ...(o.limits === undefined ? {} : { limits: o.limits }),
+      ...(o.provisioning === undefined ? {} : { provisioning: o.provisioning }),
     }));
   }
   // Enroll a few at a time: the gateway hashes each password with scrypt.

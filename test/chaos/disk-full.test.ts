@@ -26,6 +26,7 @@ import { chainHash } from '../../protocol/chain.js';
 import { signEvent } from '../../protocol/jws.js';
 import { topics } from '../../protocol/topics.js';
 import { samplePayload, testSigner, type SignedChainEvent } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { assertBuilt, killAll, spawnTillgate } from '../support/tillgate-process.js';
 import { waitFor, within } from '../support/wait.js';
@@ -102,7 +103,7 @@ async function enrollT1(gw: GatewayProcess): Promise<string> {
   const res = await fetch(`${gw.httpUrl}/api/terminals`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ terminal: 't-1', publicKey: testSigner('t-1').publicKeyRaw.toString('base64url') }),
+    body: JSON.stringify({ terminal: 't-1', publicKey: testSigner('t-1').publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-1', testSigner('t-1')) }),
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { password: string }).password;

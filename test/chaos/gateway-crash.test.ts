@@ -11,6 +11,7 @@ import { LevelEventStore } from '../../gateway/store/level-event-store.js';
 import { chainHash } from '../../protocol/chain.js';
 import { topics } from '../../protocol/topics.js';
 import { signChain, testSigner, type SignedChainEvent } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor, within } from '../support/wait.js';
 import { assertBuilt, killAll } from '../support/tillgate-process.js';
@@ -105,7 +106,7 @@ async function enrollAll(p: GatewayProcess): Promise<CrashTerminal[]> {
     const res = await fetch(`${p.httpUrl}/api/terminals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: name, publicKey: signer.publicKeyRaw.toString('base64url') }),
+      body: JSON.stringify({ terminal: name, publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, name, signer) }),
     });
     expect(res.status).toBe(201);
     const { password } = (await res.json()) as { password: string };

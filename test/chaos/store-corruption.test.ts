@@ -15,6 +15,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../protocol/topics.js';
 import { signChain, testSigner } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { assertBuilt, killAll } from '../support/tillgate-process.js';
 import { waitFor, within } from '../support/wait.js';
@@ -52,7 +53,7 @@ describe('gateway storage corruption', () => {
     const res = await fetch(`${gw.httpUrl}/api/terminals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: 't-1', publicKey: testSigner('t-1').publicKeyRaw.toString('base64url') }),
+      body: JSON.stringify({ terminal: 't-1', publicKey: testSigner('t-1').publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-1', testSigner('t-1')) }),
     });
     const { password } = (await res.json()) as { password: string };
     const c = await connectT1(gw, password);

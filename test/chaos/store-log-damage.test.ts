@@ -14,6 +14,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../protocol/topics.js';
 import { signChain, testSigner, type SignedChainEvent } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { assertBuilt, killAll } from '../support/tillgate-process.js';
 import { waitFor, within } from '../support/wait.js';
@@ -47,7 +48,7 @@ async function enrollT1(gw: GatewayProcess): Promise<string> {
   const res = await fetch(`${gw.httpUrl}/api/terminals`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url') }),
+    body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-1', signer) }),
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { password: string }).password;

@@ -13,6 +13,8 @@ import { inlineVerifier } from '../../lib/verify-pool.js';
 import { cloudOptionsSchema, type CloudOptionsInput } from '../../cloud-bridge/options.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { testUuid } from '../support/events.js';
+import { endorse, TEST_PROVISIONING_PUBLIC_KEY } from '../support/provisioning.js';
+import { enrollmentTrustOf } from '../../cloud-bridge/enrollment-trust.js';
 
 export const GW1 = { id: 'g-1', store: 's-1', token: 'token-of-gateway-one-0123456789' };
 export const GW2 = { id: 'g-2', store: 's-2', token: 'token-of-gateway-two-0123456789' };
@@ -25,8 +27,14 @@ export interface TestCloud {
   readonly logs: string[];
 }
 
+/**
+ * An in-process cloud app on a real LevelDB ledger. It trusts the test provisioning key
+ * (test/support/provisioning.ts) unless `overrides` says otherwise (other keys, or
+ * `trustGatewayEnrollments: true`).
+ */
 export async function makeTestCloud(dataDir: string, overrides: Partial<CloudOptionsInput> = {}): Promise<TestCloud> {
-  const options = cloudOptionsSchema.parse({ dataDir, gateways: [GW1, GW2], adminToken: ADMIN, ...overrides });
+  const trust = overrides.trustGatewayEnrollments === true ? {} : { provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY] };
+  const options = cloudOptionsSchema.parse({ dataDir, gateways: [GW1, GW2], adminToken: ADMIN, ...trust, ...overrides });
   const clock = new FakeClock();
   const logs: string[] = [];
   const ledger = await openLevelLedger({ dataDir, clock });
@@ -39,12 +47,14 @@ export async function makeTestCloud(dataDir: string, overrides: Partial<CloudOpt
     logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
     limits: { ...options, defaultReadLimit: 100 },
     isReady: () => true,
+    trust: enrollmentTrustOf(options),
   });
   return { app, ledger, clock, logs };
 }
 
-export function enrollmentOf(terminal: string, signer: KeyObjectSigner) {
-  return { terminal, kid: signer.kid, publicKey: signer.publicKeyRaw.toString('base64url'), at: '2026-11-22T09:00:00Z' };
+/** An enrollment of `signer`'s key as `terminal` of `store`, endorsed by the test provisioning key. */
+export function enrollmentOf(terminal: string, signer: KeyObjectSigner, store = 's-1') {
+  return { terminal, kid: signer.kid, publicKey: signer.publicKeyRaw.toString('base64url'), at: '2026-11-22T09:00:00Z', endorsement: endorse(store, terminal, signer) };
 }
 
 let batchCounter = 0;

@@ -120,7 +120,8 @@ describe('cloud ingest route', () => {
   });
 
   it('ingest - a key enrolled by another store\'s gateway does not verify this store\'s events', async () => {
-    await results(await postIngest(cloud.app, ingestBody(GW2, [], [enrollmentOf('t-1', alice)]), GW2.token));
+    await results(await postIngest(cloud.app, ingestBody(GW2, [], [enrollmentOf('t-1', alice, 's-2')]), GW2.token));
+    expect(await cloud.ledger.getKey('s-2', 't-1', alice.kid)).toEqual(alice.publicKeyRaw);
     const rs = await results(await postIngest(cloud.app, ingestBody(GW1, [chain[0]!.jws])));
     expect(short(rs)).toEqual(['UNKNOWN_KEY']);
   });

@@ -7,6 +7,7 @@ import { createLogger } from '../../lib/logger.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { signChain, testSigner } from '../support/events.js';
 import { within } from '../support/wait.js';
+import { TEST_PROVISIONING, TEST_PROVISIONING_PUBLIC_KEY } from '../support/provisioning.js';
 import { ADMIN, enrollmentOf, GW1, ingestBody } from './helpers.js';
 import { spawnCloud, type CloudProcess } from './cloud-process.js';
 
@@ -22,7 +23,7 @@ describe('cloud server', () => {
   async function start(extra: Record<string, unknown> = {}): Promise<CloudHandle> {
     const dir = await makeTempDir('tillgate-cloud-');
     cleanups.push(() => removeDir(dir));
-    const cloud = await startCloud({ dataDir: dir, host: '127.0.0.1', httpPort: 0, adminToken: ADMIN, gateways: [`g-1:s-1:${GW1.token}`], ...extra }, { logger: quiet });
+    const cloud = await startCloud({ dataDir: dir, host: '127.0.0.1', httpPort: 0, adminToken: ADMIN, gateways: [`g-1:s-1:${GW1.token}`], provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY], ...extra }, { logger: quiet });
     cleanups.push(() => cloud.close());
     return cloud;
   }
@@ -74,11 +75,11 @@ describe('cloud server', () => {
   it('server - close is graceful and idempotent, and the directory can be reopened', async () => {
     const dir = await makeTempDir('tillgate-cloud-');
     cleanups.push(() => removeDir(dir));
-    const first = await startCloud({ dataDir: dir, host: '127.0.0.1', httpPort: 0 }, { logger: quiet });
+    const first = await startCloud({ dataDir: dir, host: '127.0.0.1', httpPort: 0, provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY] }, { logger: quiet });
     await Promise.all([first.close(), first.close()]);
     expect(first.state).toBe('closed');
     expect(first.ledger.state).toBe('closed');
-    const second = await startCloud({ dataDir: dir, host: '127.0.0.1', httpPort: 0 }, { logger: quiet });
+    const second = await startCloud({ dataDir: dir, host: '127.0.0.1', httpPort: 0, trustGatewayEnrollments: true }, { logger: quiet });
     await second.close();
   });
 
@@ -88,7 +89,7 @@ describe('cloud server', () => {
     const proc: CloudProcess = await spawnCloud(['--data-dir', dir, '--gateways', `g-1:s-1:${GW1.token}`, '--admin-token', ADMIN]);
     cleanups.push(async () => proc.child.kill('SIGKILL'));
     expect(proc.url).toBe(`http://127.0.0.1:${proc.httpPort}`);
-    expect(await (await fetch(`${proc.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${proc.url}/healthz`)).json()).toEqual({ status: 'ok', enrollmentTrust: 'provisioning-keys', provisioningKeys: [TEST_PROVISIONING.kid] });
     proc.child.kill('SIGTERM');
     expect(await within(proc.exited, 10_000, 'exit after SIGTERM')).toBe(0);
   });

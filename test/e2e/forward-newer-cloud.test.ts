@@ -15,6 +15,7 @@ import { startCloud, type CloudHandle } from '../../cloud-bridge/index.js';
 import { startGateway, type GatewayHandle } from '../../gateway/index.js';
 import { silentLogger } from '../../lib/logger.js';
 import { signChain } from '../support/events.js';
+import { TEST_PROVISIONING_PUBLIC_KEY } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 import { ADMIN_TOKEN, connectTerminal, endClient, enroll, publishEvent, STORE } from '../gateway/support.js';
@@ -69,7 +70,7 @@ describe('forwarder and a newer cloud', () => {
   it('forward - unknown reject codes and statuses from a newer cloud dead-letter those events and forwarding goes on', async () => {
     dir = await makeTempDir('tillgate-newer-cloud-');
     cloud = await startCloud(
-      { dataDir: join(dir, 'cloud'), host: '127.0.0.1', httpPort: 0, adminToken: ADMIN_TOKEN, gateways: [`g-1:${STORE}:${CLOUD_TOKEN}`], logLevel: 'silent' },
+      { dataDir: join(dir, 'cloud'), host: '127.0.0.1', httpPort: 0, adminToken: ADMIN_TOKEN, gateways: [`g-1:${STORE}:${CLOUD_TOKEN}`], provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY], logLevel: 'silent' },
       { logger: silentLogger },
     );
     const rewrites = new Map<string, Rewrite>([

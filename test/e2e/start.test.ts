@@ -1,9 +1,10 @@
 /**
  * `npm start` smoke test (DESIGN §3.5): `tillgate start` as a real process brings up the cloud, the
- * gateway and simulated terminals, prints one ready line with the status page URL, events reach
- * the cloud ledger through the gateway, and SIGTERM stops everything with exit code 0.
+ * gateway and simulated terminals, prints one ready line with the status page URL, events of the
+ * terminals it endorsed with its own provisioning key reach the cloud ledger through the gateway,
+ * and SIGTERM stops everything with exit code 0.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, spawnTillgate, type TillgateProcess } from '../support/tillgate-process.js';
@@ -37,6 +38,9 @@ describe('tillgate start', () => {
       return body.terminals.reduce((n, t) => n + t.seq, 0);
     };
     await waitFor(async () => (await inCloud()) >= 5, { timeoutMs: 20_000, what: 'events in the cloud ledger' });
+    // The demo plays the operator: its provisioning key (0600) is the one the cloud trusts.
+    expect(statSync(join(dir, 'provisioning-key.pem')).mode & 0o777).toBe(0o600);
+    expect(await (await fetch(`${ready.cloudUrl}/healthz`)).json()).toMatchObject({ enrollmentTrust: 'provisioning-keys' });
     const forwarder = (await (await fetch(`${ready.statusUrl}api/forwarder`)).json()) as { wan: { state: string } };
     expect(forwarder.wan.state).toBe('online');
     expect(await proc.stop()).toBe(0);

@@ -5,6 +5,7 @@
 import mqtt from 'mqtt';
 import { topics } from '../../../protocol/topics.js';
 import { signChain, testSigner, type SignedChainEvent } from '../../support/events.js';
+import { endorse } from '../../support/provisioning.js';
 import { within } from '../../support/wait.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests';
@@ -22,7 +23,7 @@ export async function enroll(httpUrl: string, terminal: string): Promise<string>
   const res = await fetch(`${httpUrl}/api/terminals`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ terminal, publicKey: testSigner(terminal).publicKeyRaw.toString('base64url') }),
+    body: JSON.stringify({ terminal, publicKey: testSigner(terminal).publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, terminal, testSigner(terminal)) }),
   });
   if (res.status !== 201) throw new Error(`enroll ${terminal}: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { password: string }).password;
