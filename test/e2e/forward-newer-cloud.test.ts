@@ -4,7 +4,8 @@
  * look newer: some results come back with a reject code that does not exist today (FUTURE_CODE),
  * with the new KEY_REVOKED and DUPLICATE_ID, or with a status this gateway does not know. Each such
  * event becomes a dead letter with an alarm, every other event still reaches the cloud (no stall,
- * no MALFORMED_RESPONSE), and an admin retry settles them once the cloud says it holds them.
+ * no MALFORMED_RESPONSE), an admin can export them with their signed events, and an admin retry
+ * settles them once the cloud says it holds them.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -89,11 +90,15 @@ describe('forwarder and a newer cloud', () => {
       { logger: silentLogger },
     );
     const gw = gateway;
+    const sent = new Map<string, string>();
     for (const name of ['t-1', 't-2']) {
       const who = await enroll(gw, name);
       const client = await connectTerminal(gw, name, who.password);
       clients.push(client);
-      for (const e of await signChain(who.signer, STORE, name, 6)) await publishEvent(client, name, e.jws);
+      for (const e of await signChain(who.signer, STORE, name, 6)) {
+        sent.set(`${name}/${e.seq}`, e.jws);
+        await publishEvent(client, name, e.jws);
+      }
     }
     const forwarder = async () =>
       (await (await gw.app.request('/api/forwarder')).json()) as {
@@ -111,6 +116,13 @@ describe('forwarder and a newer cloud', () => {
     expect(view.forwarder.lastError?.code).not.toBe('MALFORMED_RESPONSE');
     const page = await (await gw.app.request('/')).text();
     expect(page).toContain('4 payments were refused by the cloud');
+    // An admin can take a copy of every dead letter with its signed event; nobody else can.
+    expect((await gw.app.request('/api/forwarder/dead-letters/export')).status).toBe(401);
+    const exported = (await (await gw.app.request('/api/forwarder/dead-letters/export', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
+      count: number; deadLetters: { terminal: string; seq: number; code: string; jws: string }[];
+    };
+    expect(exported.count).toBe(4);
+    for (const d of exported.deadLetters) expect(d.jws).toBe(sent.get(`${d.terminal}/${d.seq}`));
     // The newer cloud now says it holds them: an admin retry settles every dead letter.
     rewrites.clear();
     const retry = await gw.app.request('/api/forwarder/dead-letters/retry', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
