@@ -11,6 +11,7 @@
  * the gateway's default), TILLGATE_BENCH_GATEWAY_NODE_ARGS / TILLGATE_BENCH_CLOUD_NODE_ARGS (extra
  * node flags for a child, e.g. heap limits or --cpu-prof).
  */
+import { defaultDataKeys } from '../lib/at-rest/options.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,7 +101,7 @@ function topMappings(pid: number): string {
 
 /** Writes `total` signed events round-robin over the terminals through the store's commit API. */
 async function buildBacklog(dataDir: string, terminals: string[], total: number): Promise<number> {
-  const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1000 });
+  const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1000, keys: defaultDataKeys(dataDir) });
   const started = performance.now();
   const signers = new Map(terminals.map((t) => [t, signer(t)]));
   const heads = new Map(terminals.map((t) => [t, { seq: 0, hash: '' }]));

@@ -14,6 +14,7 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   simulate    many simulated terminals with a rate, a duration and fault patterns
   enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
   provision   init | endorse: create the operator's provisioning key; endorse a terminal key
+  data-key    init | rotate | retire | show: the data keys of encryption at rest
 `;
 
 type Main = (argv: string[]) => Promise<number>;
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   terminal: async () => (await import('../terminal-agent/cli.js')).terminalMain,
   simulate: async () => (await import('../terminal-agent/cli.js')).simulateMain,
   enroll: async () => (await import('../terminal-agent/cli.js')).enrollMain,
+  'data-key': async () => (await import('./data-key.js')).main,
   provision: async () => (await import('../provision/cli.js')).main,
 };
 

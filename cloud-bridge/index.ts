@@ -2,6 +2,7 @@
  * The cloud-bridge (DESIGN §5.4): `startCloud()` wires the production objects in one place: the
  * ledger chosen by the options, the gateway directory, metrics, the Hono app and its HTTP server.
  */
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
@@ -10,6 +11,7 @@ import { TillgateError } from '../protocol/errors.js';
 import { KeyCache } from '../protocol/keys.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
@@ -60,7 +62,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const metrics = new CloudMetrics();
   metrics.trustGatewayEnrollments.set(trust.mode === 'gateway' ? 1 : 0);
   metrics.provisioningKeys.set(trust.mode === 'gateway' ? 0 : trust.keys.size);
-  const ledger = await openLedger(options, clock);
+  const ledger = await openLedger(options, clock, logger);
   const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
@@ -116,12 +118,17 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   };
 }
 
-async function openLedger(options: CloudOptions, clock: Clock): Promise<Ledger> {
+async function openLedger(options: CloudOptions, clock: Clock, logger: Logger): Promise<Ledger> {
   if (options.databaseUrl !== undefined) {
     // The PostgreSQL ledger comes with its own issue; the Ledger interface is shaped for it.
     throw new TillgateError('CONFIG_INVALID', 'invalid option --database-url: the PostgreSQL ledger is not implemented yet; use --data-dir');
   }
-  return openLevelLedger({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, clock });
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  // The embedded ledger is sealed at rest with the cloud's data key (a key file in its directory by default).
+  mkdirSync(dataDir, { recursive: true });
+  const dataKeys = loadDataKeys(options, dataDir);
+  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
+  return openLevelLedger({ dataDir, clock, keys: dataKeys.keys, atRest: { ...reencryptPace(options), logger } });
 }
 
 function listen(app: Hono, options: CloudOptions): Promise<{ server: Server; info: AddressInfo }> {

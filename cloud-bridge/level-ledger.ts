@@ -5,6 +5,7 @@
  * opening reads nothing up front (DESIGN §5.1: no full scans at startup). Exactly-once under
  * concurrency comes from a per-terminal in-process lock plus LevelDB's single-process LOCK file;
  * durability from one `{ sync: true }` batch per append (DESIGN §4: durable before the 200).
+ * Every value is sealed at rest (AES-256-GCM, lib/at-rest) with the cloud's data key.
  */
 import { ClassicLevel, type BatchOptions } from 'classic-level';
 import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
@@ -13,6 +14,7 @@ import { TillgateError, hasCode } from '../protocol/errors.js';
 import { isId, isTerminalId } from '../protocol/ids.js';
 import * as b64 from '../protocol/base64url.js';
 import { isoNow, type Clock } from '../lib/clock.js';
+import { AtRestKeeper, SealCodec, sealedJson, WriteGate, type AtRestOptions, type AtRestStatus, type KeyProvider } from '../lib/at-rest/index.js';
 import { KeyedLock } from './keyed-lock.js';
 import {
   LEDGER_ERROR_CODES as E,
@@ -47,6 +49,10 @@ export interface LevelLedgerOptions {
   /** Directory of the LevelDB database; created if missing. Only one process may open it. */
   readonly dataDir: string;
   readonly clock: Clock;
+  /** Data keys for encryption at rest. */
+  readonly keys: KeyProvider;
+  /** Pace of the background re-encryption after a key rotation or an upgrade from plain storage. */
+  readonly atRest?: AtRestOptions;
 }
 
 /** Opens (creating if needed) the LevelDB ledger in `dataDir`. Fails with LEDGER_LOCKED if held. */
@@ -59,7 +65,18 @@ export async function openLevelLedger(options: LevelLedgerOptions): Promise<Ledg
     if (locked) throw new TillgateError(E.locked, `ledger directory ${options.dataDir} is held by another process`, { cause });
     throw new TillgateError(E.io, `cannot open the ledger in ${options.dataDir}`, { cause });
   }
-  return new LevelLedger(db, options.clock);
+  const codec = new SealCodec(options.keys);
+  const gate = new WriteGate();
+  let atRest: AtRestKeeper;
+  try {
+    // Before anything is read: every key the stored values need is at hand.
+    atRest = await AtRestKeeper.open(db, codec, gate, options.atRest);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  void atRest.start();
+  return new LevelLedger(db, options.clock, codec, gate, atRest);
 }
 
 class LevelLedger implements Ledger {
@@ -73,13 +90,22 @@ class LevelLedger implements Ledger {
   readonly #keys: Sub<StoredKey>;
   readonly #heads: Sub<StoredHead>;
   readonly #events: Sub<StoredEvent>;
+  readonly #gate: WriteGate;
+  readonly #atRest: AtRestKeeper;
 
-  constructor(db: Db, clock: Clock) {
+  constructor(db: Db, clock: Clock, codec: SealCodec, gate: WriteGate, atRest: AtRestKeeper) {
     this.#db = db;
     this.#clock = clock;
-    this.#keys = db.sublevel<string, StoredKey>('keys', { valueEncoding: 'json' });
-    this.#heads = db.sublevel<string, StoredHead>('heads', { valueEncoding: 'json' });
-    this.#events = db.sublevel<string, StoredEvent>('events', { valueEncoding: 'json' });
+    this.#gate = gate;
+    this.#atRest = atRest;
+    this.#keys = db.sublevel<string, StoredKey>('keys', { valueEncoding: sealedJson<StoredKey>(codec) });
+    this.#heads = db.sublevel<string, StoredHead>('heads', { valueEncoding: sealedJson<StoredHead>(codec) });
+    this.#events = db.sublevel<string, StoredEvent>('events', { valueEncoding: sealedJson<StoredEvent>(codec) });
+  }
+
+  /** Encryption at rest: keys in use and the background re-encryption. */
+  atRestStatus(): AtRestStatus {
+    return this.#atRest.status();
   }
 
   get state(): LedgerState {
@@ -110,7 +136,7 @@ class LevelLedger implements Ledger {
             outcomes.push('added');
           } else outcomes.push(before === publicKey ? 'exists' : 'conflict');
         });
-        if (ops.length > 0) await this.#db.batch(ops, SYNCED);
+        if (ops.length > 0) await this.#gate.shared(() => this.#db.batch(ops, SYNCED));
         return outcomes;
       }),
     );
@@ -180,6 +206,7 @@ class LevelLedger implements Ledger {
     this.#closing ??= (async () => {
       this.#state = 'closing';
       if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+      await this.#atRest.close();
       try {
         await this.#db.close();
       } finally {
@@ -228,7 +255,7 @@ class LevelLedger implements Ledger {
         const h = heads.get(t) as ChainHead;
         ops.push({ type: 'put', sublevel: this.#heads, key: `${store}:${t}`, value: { seq: h.seq, hash: h.hash } });
       }
-      await this.#db.batch(ops, SYNCED);
+      await this.#gate.shared(() => this.#db.batch(ops, SYNCED));
     }
     return outcomes;
   }

@@ -9,6 +9,7 @@ import { idSchema } from '../protocol/ids.js';
 import { parsePublicKey } from '../protocol/keys.js';
 import { MAX_INGEST_BODY_BYTES, MAX_INGEST_ENROLLMENTS, MAX_INGEST_EVENTS } from '../protocol/ingest-api.js';
 import type { OptionSpecs } from '../lib/config.js';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 import { MAX_LEDGER_READ } from './ledger.js';
 
 export const DEFAULT_DATA_DIR = '.tillgate/cloud';
@@ -94,6 +95,8 @@ export const cloudOptionsSchema = z
     verifyThreads: z.number().int().min(0).max(64).default(DEFAULT_VERIFY_THREADS),
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_GRACE_MS),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    // Encryption at rest of the embedded LevelDB ledger (lib/at-rest/options.ts).
+    ...atRestOptionsShape,
   })
   .superRefine((o, ctx) => {
     if (o.dataDir !== undefined && o.databaseUrl !== undefined) {
@@ -142,4 +145,5 @@ export const cloudOptionSpecs: OptionSpecs = {
   verifyThreads: { type: 'number', doc: `Ed25519 verify worker threads, 0 = on the event loop (default ${DEFAULT_VERIFY_THREADS}: cores, at most 4)` },
   shutdownGraceMs: { type: 'number', doc: `time running requests get on shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
+  ...AT_REST_OPTION_SPECS,
 };

@@ -12,6 +12,7 @@ import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MQTT_PORT = 1883;
@@ -147,6 +148,8 @@ export const gatewayOptionsSchema = z
     ...deliveryOptionsShape,
     // The status page's options (basic auth, live updates): gateway/status-page/options.ts.
     ...statusPageOptionsShape,
+    // Encryption at rest of the event store (lib/at-rest/options.ts).
+    ...atRestOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -214,4 +217,5 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...DELIVERY_OPTION_SPECS,
   ...STATUS_PAGE_OPTION_SPECS,
+  ...AT_REST_OPTION_SPECS,
 };

@@ -10,6 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { ProvisioningKeys } from '../protocol/endorsement.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -119,7 +120,12 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   const closers: (() => Promise<void> | void)[] = [];
   let state: GatewayState = 'starting';
 
-  const { store, disk, integrity, lostEvents, witness } = await openGatewayStorage(options, { clock, logger, diskProbe: deps.diskProbe ?? statfsProbe });
+  const dataKeys = loadDataKeys(options, options.dataDir);
+  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
+  const { store, disk, integrity, lostEvents, witness } = await openGatewayStorage(
+    { ...options, keys: dataKeys.keys, atRest: { ...reencryptPace(options), logger } },
+    { clock, logger, diskProbe: deps.diskProbe ?? statfsProbe },
+  );
   closers.push(() => store.close());
   warnUnendorsedKeys(store, logger);
   try {
@@ -256,6 +262,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       connections,
       offlineQueues: offlineQueues.stats,
       healthStats: health.stats,
+      atRest: () => store.atRest.status(),
     };
     const app = createApp({
       adminToken: options.adminToken,
@@ -284,7 +291,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
 
     state = 'running';
     // Read every record once in the background: a damaged table is found before anything needs it.
-    const scrub = scrubStore(store.db, (where, err) => integrity.report(`corrupt:${where}`, corruptionProblem(where, err)), {
+    const scrub = scrubStore(Object.values(store.sections), (where, err) => integrity.report(`corrupt:${where}`, corruptionProblem(where, err)), {
       chunkRecords: DEFAULT_SCRUB_CHUNK_RECORDS,
       pauseMs: DEFAULT_SCRUB_PAUSE_MS,
       stopped: () => state !== 'running',

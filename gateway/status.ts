@@ -3,6 +3,7 @@
  * in one place so the status page can render the same data.
  */
 import type { Clock } from '../lib/clock.js';
+import type { AtRestStatus } from '../lib/at-rest/reencrypt.js';
 import type { WanState } from '../protocol/messages.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { OfflineQueueStats } from './broker/bounded-persistence.js';
@@ -44,6 +45,8 @@ export interface StatusSources {
   /** Messages for offline persistent sessions superseded or dropped (broker/bounded-persistence.ts). */
   readonly offlineQueues: Readonly<OfflineQueueStats>;
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
+  /** Encryption at rest: the current data key, the keys stored values still use, the re-seal pass. */
+  readonly atRest: () => AtRestStatus;
 }
 
 export interface TerminalSummary {
@@ -124,6 +127,7 @@ export function buildStatus(src: StatusSources) {
     connections: src.connections.stats(),
     offlineQueues: { ...src.offlineQueues },
     health: { ...src.healthStats },
+    atRest: src.atRest(),
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
     terminals: src.eventStore.terminalIds().map((t) => terminalSummary(src, t)),

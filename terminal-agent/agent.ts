@@ -21,6 +21,7 @@ import type { PublisherLimits } from './publisher-options.js';
 import { Recorder, type RecordOptions, type RecordResult } from './recorder.js';
 import { OUTBOX_DIR, readPassword, readTerminalFile } from './terminal-dir.js';
 import type { BackoffOptions } from './backoff.js';
+import { DEFAULT_AT_REST_CONFIG, loadDataKeys, reencryptPace, type AtRestConfig } from '../lib/at-rest/options.js';
 
 export interface AgentOptions {
   readonly store: string;
@@ -132,10 +133,12 @@ export async function startAgentFromDir(
   dir: string,
   mqttUrl: string,
   overrides: Omit<Partial<AgentOptions>, 'store' | 'terminal' | 'signer' | 'outbox' | 'mqttUrl' | 'password'> = {},
+  atRest: AtRestConfig = DEFAULT_AT_REST_CONFIG,
 ): Promise<Agent> {
   const file = await readTerminalFile(dir);
   const [signer, password] = await Promise.all([loadDeviceKey(dir), readPassword(dir)]);
-  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR));
+  // The outbox is sealed at rest with the terminal's data key (a key file in its directory by default).
+  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR), loadDataKeys(atRest, dir).keys, reencryptPace(atRest));
   await outbox.open();
   try {
     return await startAgent({ ...overrides, store: file.store, terminal: file.terminal, signer, outbox, mqttUrl, password });

@@ -1,5 +1,6 @@
 /** Options of `tillgate terminal init|run`, `tillgate enroll` and `tillgate simulate` (DESIGN §3.5). */
 import { z } from 'zod';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import { MAX_ENDORSEMENT_CHARS } from '../protocol/endorsement.js';
@@ -44,6 +45,7 @@ export const runSpecs: OptionSpecs = {
   maxOutboxEvents: { type: 'number', doc: `most events kept on the device (${DEFAULT_MAX_OUTBOX_EVENTS})` },
   idempotencyKeyTtlS: { type: 'number', doc: `seconds an Idempotency-Key answers retries (${DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS})` },
   maxIdempotencyKeys: { type: 'number', doc: `most idempotency keys kept; the oldest go first (${DEFAULT_IDEMPOTENCY.maxIdempotencyKeys})` },
+  ...AT_REST_OPTION_SPECS,
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
 export const runSchema = z.object({
@@ -59,6 +61,8 @@ export const runSchema = z.object({
   // At least a minute: a shorter TTL would expire keys before the app's retry arrives.
   idempotencyKeyTtlS: z.number().min(60).max(366 * 86_400).default(DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS),
   maxIdempotencyKeys: z.number().int().min(1).max(10_000_000).default(DEFAULT_IDEMPOTENCY.maxIdempotencyKeys),
+  // Encryption at rest of the outbox (lib/at-rest/options.ts).
+  ...atRestOptionsShape,
   logLevel,
 });
 

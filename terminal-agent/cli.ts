@@ -61,7 +61,7 @@ async function run(argv: string[]): Promise<number> {
       maxUnackedCount: o.maxUnackedCount,
       maxUnackedAgeS: o.maxUnackedAgeS,
     },
-  });
+  }, o);
   const app = createRecordApp(agent);
   // 127.0.0.1 only: the payment app runs on the same device; nothing else may record payments.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

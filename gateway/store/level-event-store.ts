@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../../lib/clock.js';
 import { chainHash, EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
 import type { CommitEntry, EventIdOwner, EventStore, StoreStats, StoreStatus } from './event-store.js';
+import { AtRestKeeper, SealCodec, type AtRestOptions, type KeyProvider } from '../../lib/at-rest/index.js';
 import { eventKey, pad } from './keys.js';
 import { LevelForwardQueue } from './level-forward-queue.js';
 import { addToMoney, classifyTransaction } from './money.js';
@@ -31,12 +32,18 @@ export interface LevelEventStoreOptions {
   readonly onDamage?: DamageReporter;
   /** Told when a write failed for lack of disk space, before the write's error goes on. */
   readonly onDiskFull?: () => Promise<void> | void;
+  /** Data keys for encryption at rest (lib/at-rest): every stored value is sealed. */
+  readonly keys: KeyProvider;
+  /** Pace of the background re-encryption after a key rotation or an upgrade from plain storage. */
+  readonly atRest?: AtRestOptions;
 }
 
 type StoredEventRecord = StoredEvent & { readonly amount: number; readonly currency: string };
 
 export class LevelEventStore implements EventStore {
   readonly queue: LevelForwardQueue;
+  /** Encryption at rest: keys in use and the background re-encryption (status page, metrics). */
+  readonly atRest: AtRestKeeper;
   readonly #db: Db;
   readonly #s: Sections;
   readonly #rejectsKeep: number;
@@ -49,7 +56,8 @@ export class LevelEventStore implements EventStore {
   /** Commits are applied one at a time: positions and heads are assigned from in-memory state. */
   #writeTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: Db, s: Sections, opts: LevelEventStoreOptions, loaded: Loaded) {
+  private constructor(db: Db, s: Sections, opts: LevelEventStoreOptions, loaded: Loaded, atRest: AtRestKeeper) {
+    this.atRest = atRest;
     this.#db = db;
     this.#s = s;
     this.#rejectsKeep = opts.rejectsKeep;
@@ -73,9 +81,12 @@ export class LevelEventStore implements EventStore {
     const db = openDb(opts.dataDir);
     await db.open();
     try {
-      const s = sectionsOf(db);
+      const codec = new SealCodec(opts.keys);
+      // Before anything is read or written: every key the stored values need is at hand.
+      const atRest = await AtRestKeeper.open(db, codec, db.gate, opts.atRest);
+      const s = sectionsOf(db, codec);
       const loaded = await load(s);
-      const store = new LevelEventStore(db, s, opts, loaded);
+      const store = new LevelEventStore(db, s, opts, loaded, atRest);
       await store.queue.init();
       if (store.queue.migratedFromLegacy) {
         // An earlier release pruned without saying how far: anything up to today's heads may be gone
@@ -83,6 +94,8 @@ export class LevelEventStore implements EventStore {
         const ops = [...loaded.heads].map(([t, h]) => put(s.pruned, t, h.seq));
         await writeBatch(db, ops, true);
       }
+      // Re-seal values of an older key (or of a release before encryption at rest) in the background.
+      void atRest.start();
       return store;
     } catch (err) {
       if (isStorageDamage(err)) opts.onDamage?.('store open', err);
@@ -252,6 +265,7 @@ export class LevelEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#status === 'closed' || this.#status === 'closing') return;
     this.#status = 'closing';
+    await this.atRest.close();
     await this.#writeTail;
     await this.queue.idle();
     await this.#db.close();

@@ -5,6 +5,7 @@
  * would otherwise lose more, and keep the witness from then on. Everything that finds a problem
  * reports to one StoreIntegrity (gateway/integrity.ts).
  */
+import type { AtRestOptions, KeyProvider } from '../../lib/at-rest/index.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { DiskMonitor, type DiskProbe } from '../disk-monitor.js';
@@ -18,6 +19,9 @@ import { headsOf, readWitness, WitnessKeeper } from './witness.js';
 export interface StorageOptions {
   readonly dataDir: string;
   readonly rejectsKeep: number;
+  /** Data keys for encryption at rest, and the pace of the background re-encryption. */
+  readonly keys: KeyProvider;
+  readonly atRest?: AtRestOptions;
   readonly diskHighWaterPct: number;
   readonly diskCheckIntervalMs: number;
   readonly diskReserveBytes: number;
@@ -48,6 +52,8 @@ export async function openGatewayStorage(options: StorageOptions, deps: { clock:
     store = await LevelEventStore.open({
       dataDir: options.dataDir,
       rejectsKeep: options.rejectsKeep,
+      keys: options.keys,
+      ...(options.atRest === undefined ? {} : { atRest: options.atRest }),
       clock,
       onDamage: (where, err) => integrity.report(`corrupt:${where}`, corruptionProblem(where, err)),
       onDiskFull: () => disk.diskFull(),

@@ -6,7 +6,7 @@
  * the disk and the event loop; block cache bypassed. The first damaged read is reported and ends the
  * scrub (the store is then `damaged` anyway).
  */
-import type { Db } from './sections.js';
+import type { Section } from './sections.js';
 import { isStorageDamage, type DamageReporter } from './storage-errors.js';
 
 export interface ScrubOptions {
@@ -18,6 +18,9 @@ export interface ScrubOptions {
   readonly stopped: () => boolean;
 }
 
+/** classic-level's `fillCache: false` (passed through by sublevels; not in their typings): a scrub reads once. */
+const READ_ONCE = { fillCache: false } as const;
+
 /** Records per scrub step: ~1 MB of reads, a few ms. */
 export const DEFAULT_SCRUB_CHUNK_RECORDS = 2_000;
 /** Pause between steps: a 1,000,000-record store is read in well under a minute, gently. */
@@ -25,23 +28,26 @@ export const DEFAULT_SCRUB_PAUSE_MS = 5;
 
 export type ScrubResult = { readonly kind: 'clean'; readonly records: number } | { readonly kind: 'damaged' } | { readonly kind: 'stopped' };
 
-export async function scrubStore(db: Db, report: DamageReporter, options: ScrubOptions): Promise<ScrubResult> {
+export async function scrubStore(sections: readonly Section[], report: DamageReporter, options: ScrubOptions): Promise<ScrubResult> {
   let records = 0;
-  let after: string | undefined;
   try {
-    for (;;) {
-      if (options.stopped()) return { kind: 'stopped' };
-      let read = 0;
-      // Keys and values both, values decoded: a flipped byte in an uncompressed block shows up as a
-      // value that is not the JSON we wrote.
-      for await (const [key] of db.iterator({ ...(after === undefined ? {} : { gt: after }), limit: options.chunkRecords, fillCache: false })) {
-        after = key;
-        read++;
+    for (const section of sections) {
+      let after: string | undefined;
+      for (;;) {
+        if (options.stopped()) return { kind: 'stopped' };
+        let read = 0;
+        // Keys and values both, values decoded (opened from their seal and parsed): a flipped byte in
+        // an uncompressed block shows up as a value that does not open or is not the JSON we wrote.
+        for await (const [key] of section.iterator({ ...(after === undefined ? {} : { gt: after }), limit: options.chunkRecords, ...READ_ONCE })) {
+          after = key;
+          read++;
+        }
+        records += read;
+        if (read < options.chunkRecords) break;
+        await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
       }
-      records += read;
-      if (read < options.chunkRecords) return { kind: 'clean', records };
-      await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
+    return { kind: 'clean', records };
   } catch (err) {
     if (options.stopped()) return { kind: 'stopped' };
     if (isStorageDamage(err)) {

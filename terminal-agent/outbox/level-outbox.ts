@@ -4,8 +4,10 @@
  * `i` their age index by seq (so pruning reads the oldest first, never scans). Every write is one
  * batch; appends (with their idempotency key), rejects and the reset base use `{ sync: true }`, so
  * they survive a power cut, not only a `kill -9` (TESTING.md). Writes are serialized.
+ * Every value is sealed at rest (AES-256-GCM, lib/at-rest) with the terminal's data key.
  */
 import { ClassicLevel } from 'classic-level';
+import { AtRestKeeper, SealCodec, sealedUtf8, WriteGate, type AtRestOptions, type AtRestStatus, type KeyProvider } from '../../lib/at-rest/index.js';
 import { z } from 'zod';
 import { EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
@@ -55,14 +57,27 @@ export class LevelOutbox implements Outbox {
   #rejectedCount = 0;
   /** Writes run one at a time, so each computes its meta from the one the previous write left. */
   #tail: Promise<unknown> = Promise.resolve();
+  readonly #codec: SealCodec;
+  readonly #gate = new WriteGate();
+  readonly #atRestOptions: AtRestOptions;
+  #atRest: AtRestKeeper | undefined;
 
-  constructor(readonly location: string) {
+  /** `keys`: the terminal's data keys for encryption at rest (a key file in its directory by default). */
+  constructor(readonly location: string, keys: KeyProvider, atRest: AtRestOptions = {}) {
+    this.#codec = new SealCodec(keys);
+    this.#atRestOptions = atRest;
     this.#db = new ClassicLevel<string, string>(location, { valueEncoding: 'utf8' });
-    this.#events = this.#db.sublevel<string, string>('e', { valueEncoding: 'utf8' });
-    this.#rejects = this.#db.sublevel<string, string>('r', { valueEncoding: 'utf8' });
-    this.#meta = this.#db.sublevel<string, string>('m', { valueEncoding: 'utf8' });
-    this.#keys = this.#db.sublevel<string, string>('k', { valueEncoding: 'utf8' });
-    this.#keyAges = this.#db.sublevel<string, string>('i', { valueEncoding: 'utf8' });
+    const sealed = sealedUtf8(this.#codec);
+    this.#events = this.#db.sublevel<string, string>('e', { valueEncoding: sealed });
+    this.#rejects = this.#db.sublevel<string, string>('r', { valueEncoding: sealed });
+    this.#meta = this.#db.sublevel<string, string>('m', { valueEncoding: sealed });
+    this.#keys = this.#db.sublevel<string, string>('k', { valueEncoding: sealed });
+    this.#keyAges = this.#db.sublevel<string, string>('i', { valueEncoding: sealed });
+  }
+
+  /** Encryption at rest: keys in use and the background re-encryption; undefined until open. */
+  atRestStatus(): AtRestStatus | undefined {
+    return this.#atRest?.status();
   }
 
   get state(): OutboxState {
@@ -74,6 +89,8 @@ export class LevelOutbox implements Outbox {
     this.#state = 'opening';
     try {
       await this.#db.open();
+      // Before anything is read: every key the stored values need is at hand.
+      this.#atRest = await AtRestKeeper.open(this.#db, this.#codec, this.#gate, this.#atRestOptions);
       const raw = await this.#meta.get(META_KEY);
       if (raw !== undefined) this.#m = metaSchema.parse(JSON.parse(raw));
       // One scan of what is still pending (bounded by maxOutboxEvents) rebuilds the exposure index.
@@ -87,14 +104,18 @@ export class LevelOutbox implements Outbox {
     } catch (cause) {
       this.#state = 'closed';
       await this.#db.close().catch(() => undefined);
+      if (cause instanceof TillgateError && cause.code.startsWith('AT_REST_')) throw cause;
       throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_IO, `cannot open outbox at ${this.location}`, { cause });
     }
     this.#state = 'open';
+    // Re-seal values of an older key (or of a release before encryption at rest) in the background.
+    void this.#atRest.start();
   }
 
   async close(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'closing';
+    await this.#atRest?.close();
     await this.#db.close();
     this.#state = 'closed';
   }
@@ -272,7 +293,7 @@ export class LevelOutbox implements Outbox {
     const batch = this.#db.batch();
     fill(batch);
     try {
-      await batch.write({ sync });
+      await this.#gate.shared(() => batch.write({ sync }));
     } catch (cause) {
       throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_IO, 'outbox write failed', { cause });
     }

@@ -5,6 +5,7 @@
  * acknowledged event would show up as a SEQ_GAP or a retained ack behind what it saw; after the
  * last graceful shutdown the LevelDB dir holds every event exactly once, contiguous, chain valid.
  */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type MqttClient } from 'mqtt';
 import { LevelEventStore } from '../../gateway/store/level-event-store.js';
@@ -138,7 +139,7 @@ describe('gateway crash safety', () => {
     expect(terminals.flatMap((t) => t.violations)).toEqual([]);
     expect(killedAt).toBeGreaterThan(KILLS * 100);
 
-    const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1_000 });
+    const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1_000, keys: defaultDataKeys(dataDir) });
     try {
       for (const t of terminals) {
         const stored = await store.queue.readTerminalEvents(t.name, 1, EVENTS_PER_TERMINAL + 10);

@@ -1,4 +1,5 @@
 /** Builders shared by the cloud-bridge tests: an in-process app on a real LevelDB ledger, bodies, snapshots. */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import type { Hono } from 'hono';
 import { KeyCache } from '../../protocol/keys.js';
 import type { KeyObjectSigner } from '../../protocol/signer.js';
@@ -37,7 +38,7 @@ export async function makeTestCloud(dataDir: string, overrides: Partial<CloudOpt
   const options = cloudOptionsSchema.parse({ dataDir, gateways: [GW1, GW2], adminToken: ADMIN, ...trust, ...overrides });
   const clock = new FakeClock();
   const logs: string[] = [];
-  const ledger = await openLevelLedger({ dataDir, clock });
+  const ledger = await openLevelLedger({ dataDir, clock, keys: defaultDataKeys(dataDir) });
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),

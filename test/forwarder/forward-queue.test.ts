@@ -3,6 +3,7 @@
  * queue (in a temp dir, on a fake clock) and the in-memory double the forwarder tests stand on.
  */
 import type { CommitEntry } from '../../gateway/store/event-store.js';
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { LevelEventStore } from '../../gateway/store/level-event-store.js';
 import type { TerminalKey, TerminalRecord } from '../../gateway/store/records.js';
 import { testSigner, type SignedChainEvent } from '../support/events.js';
@@ -30,7 +31,7 @@ function eventEntry(terminal: string, e: SignedChainEvent): CommitEntry {
 forwardQueueConformance('leveldb', {
   async create(clock) {
     const dir = await makeTempDir('tillgate-fq-');
-    const store = await LevelEventStore.open({ dataDir: dir, rejectsKeep: 1_000, clock });
+    const store = await LevelEventStore.open({ dataDir: dir, rejectsKeep: 1_000, clock, keys: defaultDataKeys(dir) });
     const registered = new Set<string>();
     const register = async (terminal: string, withQueueEntry: boolean) => {
       if (registered.has(terminal) && !withQueueEntry) return;

@@ -5,6 +5,7 @@
  * the key and in the forward queue; data of the previous release (keys without one) still opens,
  * forwards as it is and is called out on the status page.
  */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LevelEventStore } from '../../gateway/store/level-event-store.js';
 import type { TerminalRecord } from '../../gateway/store/records.js';
@@ -107,7 +108,7 @@ describe('gateway data of the previous release (keys without endorsements)', () 
   /** Writes what the previous release wrote: a terminal record and a queue entry with no endorsement. */
   async function oldReleaseData(): Promise<string> {
     const d = await makeTempDir('tillgate-old-');
-    const store = await LevelEventStore.open({ dataDir: d, rejectsKeep: 100 });
+    const store = await LevelEventStore.open({ dataDir: d, rejectsKeep: 100, keys: defaultDataKeys(d) });
     const signer = testSigner('t-old');
     const key = { kid: signer.kid, publicKey: signer.publicKeyRaw.toString('base64url'), at: '2026-11-01T09:00:00.000Z' };
     const record: TerminalRecord = {

@@ -1,15 +1,16 @@
 /** Runs the event store conformance suite against the LevelDB store in temp dirs, and opens data of the previous release. */
 import { describe, expect, it } from 'vitest';
 import { eventKey, pad } from '../../gateway/store/keys.js';
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { LevelEventStore } from '../../gateway/store/level-event-store.js';
-import { openDb, put, sectionsOf, writeBatch, type BatchOp } from '../../gateway/store/sections.js';
+import { openDb, put, writeBatch, type BatchOp, type Section } from '../../gateway/store/sections.js';
 import { signChain, testSigner } from '../support/events.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { eventStoreConformance } from './event-store.conformance.js';
 
 eventStoreConformance('leveldb', {
-  open: (dataDir) => LevelEventStore.open({ dataDir, rejectsKeep: 1_000 }),
+  open: (dataDir) => LevelEventStore.open({ dataDir, rejectsKeep: 1_000, keys: defaultDataKeys(dataDir) }),
   newPlace: () => makeTempDir('tillgate-store-'),
   dispose: (dir) => removeDir(dir),
 });
@@ -20,10 +21,11 @@ describe('leveldb event store - data of the previous release', () => {
     try {
       const chain = await signChain(testSigner('t-1'), 's-1', 't-1', 4);
       const key = { kid: testSigner('t-1').kid, publicKey: testSigner('t-1').publicKeyRaw.toString('base64url'), at: '2026-11-22T09:00:00.000Z' };
-      // Exactly what the previous release wrote: no id, no class, one money sum per currency.
+      // Exactly what the previous release wrote: plain JSON, no id, no class, one money sum per currency.
       const db = openDb(dir);
       await db.open();
-      const s = sectionsOf(db);
+      const plain = (name: string): Section => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
+      const s = { terminals: plain('terminals'), heads: plain('heads'), meta: plain('meta'), events: plain('events'), queue: plain('queue') };
       const T0 = Date.UTC(2026, 10, 22, 9);
       const ops: BatchOp[] = [
         put(s.terminals, 't-1', { terminal: 't-1', keys: [key], enrolledAt: key.at, updatedAt: key.at, password: { algo: 'scrypt', n: 16384, r: 8, p: 1, salt: 'c2FsdA', hash: 'aGFzaA' } }),
@@ -39,7 +41,7 @@ describe('leveldb event store - data of the previous release', () => {
       await db.close();
 
       const clock = new FakeClock(T0 + 40 * 86_400_000);
-      const store = await LevelEventStore.open({ dataDir: dir, rejectsKeep: 1_000, clock });
+      const store = await LevelEventStore.open({ dataDir: dir, rejectsKeep: 1_000, clock, keys: defaultDataKeys(dir) });
       try {
         const backlog = store.queue.backlog();
         expect(backlog.events).toBe(2);

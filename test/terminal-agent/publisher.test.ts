@@ -3,6 +3,7 @@
  * (support/mini-gateway.ts) and real MQTT.js clients: order, acks, SEQ_GAP, rejects, STORE_FULL,
  * reconnects, reset from the retained ack, WAN status, health samples.
  */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chainHash } from '../../protocol/chain.js';
@@ -44,7 +45,7 @@ async function gateway(port = 0): Promise<MiniGateway> {
 async function outbox(): Promise<{ outbox: Outbox; dir: string }> {
   const dir = await makeTempDir('tillgate-pub-');
   dirs.push(dir);
-  return { outbox: new LevelOutbox(join(dir, 'outbox')), dir };
+  return { outbox: new LevelOutbox(join(dir, 'outbox'), defaultDataKeys(dir)), dir };
 }
 
 async function agent(url: string, o: Outbox, extra: Parameters<typeof startAgent>[0] extends infer A ? Partial<A> : never = {}): Promise<Agent> {

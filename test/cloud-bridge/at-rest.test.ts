@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
+import { openLevelLedger } from '../../cloud-bridge/level-ledger.js';
+import { signChain, testSigner } from '../support/events.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { makeTempDir, removeDir } from '../support/temp.js';
+
+function rawFiles(dir: string): Buffer {
+  return Buffer.concat(
+    readdirSync(dir)
+      .filter((f) => f !== 'data-key.json' && statSync(join(dir, f)).isFile())
+      .map((f) => readFileSync(join(dir, f))),
+  );
+}
+
+describe('cloud ledger encryption at rest', () => {
+  let dir = '';
+  afterEach(async () => {
+    await removeDir(dir);
+  });
+
+  it('cloud at rest - the LevelDB ledger files hold no JWS of the events it stored, and the events read back after reopening', async () => {
+    dir = await makeTempDir('tillgate-cloud-at-rest-');
+    const chain = await signChain(testSigner('t-1'), 's-1', 't-1', 50);
+    const ledger = await openLevelLedger({ dataDir: dir, clock: new FakeClock(), keys: defaultDataKeys(dir) });
+    const outcomes = await ledger.append('s-1', chain.map((e) => ({ terminal: 't-1', seq: e.seq, prev: e.payload.prev, jws: e.jws, event: fieldsOf(e.payload) })));
+    expect(outcomes.every((o) => o.status === 'accepted')).toBe(true);
+    await ledger.close();
+
+    const raw = rawFiles(dir);
+    expect(raw.length).toBeGreaterThan(4_000);
+    for (const e of chain) expect(raw.includes(Buffer.from((e.jws.split('.')[1] as string).slice(0, 32)))).toBe(false);
+
+    const again = await openLevelLedger({ dataDir: dir, clock: new FakeClock(), keys: defaultDataKeys(dir) });
+    expect((await again.readEvents('s-1', 't-1', 0, 100)).map((e) => e.jws)).toEqual(chain.map((e) => e.jws));
+    await again.close();
+  });
+});
+
+/** The decoded fields the ledger stores beside the JWS (the ledger feed). */
+function fieldsOf(p: { id: string; type: string; at: string; amount: number; currency: string; outcome: string; mode: string }) {
+  return { id: p.id, type: p.type, at: p.at, amount: p.amount, currency: p.currency, outcome: p.outcome, mode: p.mode };
+}
