@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { camelToKebab, envName, type OptionSpecs } from '../lib/config.js';
 import { cloudOptionSpecs } from '../cloud-bridge/options.js';
 import { GATEWAY_OPTION_SPECS } from '../gateway/config.js';
-import { enrollSpecs, initSpecs, runSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
+import { enrollSpecs, initSpecs, runSpecs, setAsideSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
 import { provisionEndorseSpecs, provisionInitSpecs } from '../provision/options.js';
 import { START_OPTION_SPECS } from './start-options.js';
 
@@ -20,6 +20,7 @@ const COMMANDS: readonly (readonly [string, OptionSpecs])[] = [
   ['tillgate cloud', cloudOptionSpecs],
   ['tillgate terminal init', initSpecs],
   ['tillgate terminal run', runSpecs],
+  ['tillgate terminal set-aside', setAsideSpecs],
   ['tillgate enroll', enrollSpecs],
   ['tillgate simulate', simulateSpecs],
   ['tillgate provision init', provisionInitSpecs],

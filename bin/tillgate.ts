@@ -10,7 +10,7 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   start       the whole system on this machine: cloud-bridge, gateway and simulated terminals
   gateway     the store gateway: MQTT broker, durable ingest, forwarder, status page
   cloud       the cloud-bridge: ingest API and exactly-once ledger
-  terminal    init | run: create a device key; run the terminal agent against a gateway
+  terminal    init | run | set-aside: create a device key; run the terminal agent; export refused events
   simulate    many simulated terminals with a rate, a duration and fault patterns
   enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
   provision   init | endorse: create the operator's provisioning key; endorse a terminal key

@@ -15,10 +15,13 @@ import { linuxHostReadings, type HostReadings } from './host-readings.js';
 import { DEFAULT_IDEMPOTENCY, startIdempotencyPruner, type IdempotencyOptions } from './idempotency.js';
 import { DEFAULT_OFFLINE_LIMITS, type OfflineLimits } from './limits.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
-import type { Outbox, OutboxStats } from './outbox/outbox.js';
+import type { Outbox, OutboxStats, SetAsidePage } from './outbox/outbox.js';
+import type { ChainState } from './chain-state.js';
 import { Publisher, type Connector } from './publisher.js';
 import type { PublisherLimits } from './publisher-options.js';
 import { Recorder, type RecordOptions, type RecordResult } from './recorder.js';
+import { Resequencer } from './resequence.js';
+import { SerialQueue } from './serial-queue.js';
 import { OUTBOX_DIR, readPassword, readTerminalFile } from './terminal-dir.js';
 import type { BackoffOptions } from './backoff.js';
 import { DEFAULT_AT_REST_CONFIG, loadDataKeys, reencryptPace, type AtRestConfig } from '../lib/at-rest/options.js';
@@ -54,6 +57,9 @@ export interface AgentStats extends OutboxStats {
   readonly ackedSeq: number;
   readonly offline: boolean;
   readonly link: Publisher['link']['kind'];
+  /** Where the chain stands against the gateway's (chain-state.ts). */
+  readonly chain: ChainState;
+  /** The event and code holding or moving the chain, if any. */
   readonly blocked: Publisher['blocked'];
 }
 
@@ -65,6 +71,8 @@ export interface Agent {
   record(tx: unknown, options?: RecordOptions): Promise<RecordResult>;
   isOffline(): boolean;
   stats(): AgentStats;
+  /** The events the gateway refused for good, kept aside (outbox.listSetAside). */
+  listSetAside(limit: number, after?: string): Promise<SetAsidePage>;
   /** Stops sending and closes the outbox; what was recorded stays on disk. */
   stop(): Promise<void>;
 }
@@ -73,8 +81,11 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const clock = o.clock ?? systemClock;
   const logger = (o.logger ?? silentLogger).child({ terminal: o.terminal });
   if (o.outbox.state !== 'open') await o.outbox.open();
+  // One queue for record() and re-sequencing: a record never reads a head a re-sequence is replacing.
+  const queue = new SerialQueue();
+  const resequencer = new Resequencer({ outbox: o.outbox, signer: o.signer, queue, clock, logger });
   const publisher = new Publisher({
-    url: o.mqttUrl, store: o.store, terminal: o.terminal, password: o.password, outbox: o.outbox, clock,
+    url: o.mqttUrl, store: o.store, terminal: o.terminal, password: o.password, outbox: o.outbox, resequencer, clock,
     random: o.random ?? Math.random, logger,
     ...(o.publisherLimits === undefined ? {} : { limits: o.publisherLimits }),
     ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
@@ -84,6 +95,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     store: o.store, terminal: o.terminal, signer: o.signer, outbox: o.outbox, clock,
     limits: { ...DEFAULT_OFFLINE_LIMITS, ...o.limits },
     isOffline: () => publisher.isOffline(),
+    chain: () => publisher.chain,
+    queue,
     ...(o.maxOutboxEvents === undefined ? {} : { maxOutboxEvents: o.maxOutboxEvents }),
     ...(o.randomBytes === undefined ? {} : { random: o.randomBytes }),
   });
@@ -113,9 +126,11 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         ackedSeq: o.outbox.acked().seq,
         offline: publisher.isOffline(),
         link: publisher.link.kind,
+        chain: publisher.chain,
         blocked: publisher.blocked,
       };
     },
+    listSetAside: (limit, after) => o.outbox.listSetAside(limit, after),
     async stop() {
       if (state !== 'running') return;
       state = 'stopping';

@@ -8,6 +8,7 @@ import { idSchema, terminalIdSchema } from '../protocol/ids.js';
 import { DEFAULT_HEALTH_INTERVAL_S } from './health.js';
 import { DEFAULT_IDEMPOTENCY } from './idempotency.js';
 import { DEFAULT_OFFLINE_LIMITS } from './limits.js';
+import { DEFAULT_PUBLISHER_LIMITS } from './publisher-options.js';
 import { DEFAULT_MAX_OUTBOX_EVENTS } from './recorder.js';
 import { DEFAULT_SIMULATOR } from './sim/simulator.js';
 
@@ -45,6 +46,8 @@ export const runSpecs: OptionSpecs = {
   maxOutboxEvents: { type: 'number', doc: `most events kept on the device (${DEFAULT_MAX_OUTBOX_EVENTS})` },
   idempotencyKeyTtlS: { type: 'number', doc: `seconds an Idempotency-Key answers retries (${DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS})` },
   maxIdempotencyKeys: { type: 'number', doc: `most idempotency keys kept; the oldest go first (${DEFAULT_IDEMPOTENCY.maxIdempotencyKeys})` },
+  maxConsecutiveSetAside: { type: 'number', doc: `events refused for good in a row before the agent holds and refuses payments (${DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside})` },
+  heldRetryS: { type: 'number', doc: `while held, seconds between tries of the held event (${DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000})` },
   ...AT_REST_OPTION_SPECS,
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
@@ -61,10 +64,23 @@ export const runSchema = z.object({
   // At least a minute: a shorter TTL would expire keys before the app's retry arrives.
   idempotencyKeyTtlS: z.number().min(60).max(366 * 86_400).default(DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS),
   maxIdempotencyKeys: z.number().int().min(1).max(10_000_000).default(DEFAULT_IDEMPOTENCY.maxIdempotencyKeys),
+  // At least one: with 0 the first refused event would hold the chain (a card number in one note
+  // would stop the terminal); at most 100: beyond that a systematic refusal is obvious long before.
+  maxConsecutiveSetAside: z.number().int().min(1).max(100).default(DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside),
+  heldRetryS: z.number().min(1).max(86_400).default(DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000),
   // Encryption at rest of the outbox (lib/at-rest/options.ts).
   ...atRestOptionsShape,
   logLevel,
 });
+
+export const setAsideSpecs: OptionSpecs = {
+  dir: { type: 'string', doc: 'terminal directory; its outbox is read when the agent is stopped' },
+  apiUrl: { type: 'string', doc: 'the running agent\'s local API, e.g. http://127.0.0.1:8470 (read instead of --dir)' },
+  dataKeyFile: { type: 'string', doc: 'with --dir: the data key file the outbox is sealed with (default: as `terminal run` finds it; never created)' },
+};
+export const setAsideSchema = z
+  .object({ dir: z.string().min(1).optional(), apiUrl: url(['http:']).optional(), dataKeyFile: atRestOptionsShape.dataKeyFile })
+  .refine((o) => o.dir !== undefined || o.apiUrl !== undefined, { path: ['dir'], message: 'give --dir (agent stopped) or --api-url (agent running)' });
 
 export const enrollSpecs: OptionSpecs = {
   gatewayUrl: { type: 'string', doc: 'gateway HTTP URL, e.g. http://192.168.1.2:8080' },

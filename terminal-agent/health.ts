@@ -21,7 +21,9 @@ export async function healthSample(deps: { clock: Clock; outbox: Outbox; publish
     errors: publisher.counters.errors,
     rssiDbm: await host.rssiDbm(),
     batteryPct: await host.batteryPct(),
+    // The event holding (or being moved past) the chain, and how many are set aside for an operator.
     ...(publisher.blocked === undefined ? {} : { blockedSeq: publisher.blocked.seq, blockedCode: publisher.blocked.code }),
+    ...(stats === undefined || stats.rejected === 0 ? {} : { setAside: stats.rejected }),
   };
 }
 

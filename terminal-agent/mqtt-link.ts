@@ -63,6 +63,14 @@ export class MqttLink extends EventEmitter {
     this.#connect();
   }
 
+  /**
+   * Subscribes to the terminal's `ack` topic again: the broker re-sends the retained ack, i.e. the
+   * gateway's current head ([MQTT-3.8.4-3]: a repeated SUBSCRIBE re-sends matching retained messages).
+   */
+  async refreshAck(client: MqttClient): Promise<void> {
+    await withTimeout(client.subscribeAsync({ [topics.ack(this.#o.store, this.#o.terminal)]: { qos: 1 } }), this.#o.limits.connectTimeoutMs);
+  }
+
   /** Cuts the current connection (e.g. no PUBACK in time); the link reconnects with backoff. */
   drop(client: MqttClient): void {
     if (client === this.#client) client.end(true);
