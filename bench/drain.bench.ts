@@ -37,7 +37,7 @@ const CLOUD_TOKEN = 'bench-cloud-token';
 const BUILD_COMMIT_RECORDS = 1000;
 const POLL_MS = 100;
 
-interface Child {
+export interface Child {
   readonly child: ChildProcess;
   readonly ready: Record<string, unknown>;
   readonly exited: Promise<unknown>;
@@ -51,7 +51,7 @@ function envInt(name: string, fallback: number): number {
 /** Extra node flags for a child from the environment, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const nodeFlags = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((a) => a !== '');
 
-async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<Child> {
+export async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<Child> {
   const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-10_000)));
@@ -63,13 +63,13 @@ async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<Chil
   return { child, ready: JSON.parse(line) as Record<string, unknown>, exited };
 }
 
-async function stop(c: Child): Promise<void> {
+export async function stop(c: Child): Promise<void> {
   if (c.child.exitCode !== null) return;
   c.child.kill('SIGTERM');
   await c.exited;
 }
 
-function signer(terminal: string): KeyObjectSigner {
+export function signer(terminal: string): KeyObjectSigner {
   return KeyObjectSigner.fromSeed(createHash('sha256').update(`tillgate-bench-key:${terminal}`).digest());
 }
 
@@ -79,7 +79,7 @@ function procKb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): 
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat. */
-function cpuS(pid: number): number {
+export function cpuS(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of proc(5) (utime, stime), counted after the "(comm)" field; clock ticks of 1/100 s.
@@ -100,7 +100,7 @@ function topMappings(pid: number): string {
 }
 
 /** Writes `total` signed events round-robin over the terminals through the store's commit API. */
-async function buildBacklog(dataDir: string, terminals: string[], total: number): Promise<number> {
+export async function buildBacklog(dataDir: string, terminals: string[], total: number): Promise<number> {
   const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1000, keys: defaultDataKeys(dataDir) });
   const started = performance.now();
   const signers = new Map(terminals.map((t) => [t, signer(t)]));

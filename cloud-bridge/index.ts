@@ -15,6 +15,7 @@ import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
+import { openPgLedger } from './pg/pg-ledger.js';
 import type { Ledger } from './ledger.js';
 import { enrollmentTrustOf, TRUST_GATEWAY_WARNING } from './enrollment-trust.js';
 import { CloudMetrics } from './metrics.js';
@@ -22,9 +23,13 @@ import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
 
 export * from './options.js';
-export type { Ledger, AppendItem, AppendOutcome, KeyRecord, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
+export type { Ledger, AppendItem, AppendOutcome, KeyRecord, KeyView, KeyState, KeyRef, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
+export type { LedgerFeed, FeedEntry, FeedEventFields } from './feed.js';
 export { LEDGER_ERROR_CODES } from './ledger.js';
 export { openLevelLedger } from './level-ledger.js';
+export { openPgLedger, PgLedger } from './pg/pg-ledger.js';
+export { CLOUD_MIGRATIONS } from './pg/migrations/index.js';
+export { migrate, type Migration } from './pg/migrate.js';
 export { createCloudApp } from './http/app.js';
 export { enrollmentTrustOf, judgeEnrollment, ENROLLMENT_REFUSAL_CODES, TRUST_GATEWAY_WARNING, type EnrollmentTrust } from './enrollment-trust.js';
 export { inlineVerifier, workerVerifier, type Verifier } from '../lib/verify-pool.js';
@@ -62,7 +67,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const metrics = new CloudMetrics();
   metrics.trustGatewayEnrollments.set(trust.mode === 'gateway' ? 1 : 0);
   metrics.provisioningKeys.set(trust.mode === 'gateway' ? 0 : trust.keys.size);
-  const ledger = await openLedger(options, clock, logger);
+  const ledger = await openLedger(options, clock, logger, metrics);
   const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
@@ -118,10 +123,24 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   };
 }
 
-async function openLedger(options: CloudOptions, clock: Clock, logger: Logger): Promise<Ledger> {
+/**
+ * PostgreSQL with --database-url (many replicas, one database; encryption at rest is the
+ * database's own, see docs/cloud-postgres.md), else the embedded LevelDB, sealed with the cloud's
+ * data key.
+ */
+async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics): Promise<Ledger> {
   if (options.databaseUrl !== undefined) {
-    // The PostgreSQL ledger comes with its own issue; the Ledger interface is shaped for it.
-    throw new TillgateError('CONFIG_INVALID', 'invalid option --database-url: the PostgreSQL ledger is not implemented yet; use --data-dir');
+    return openPgLedger({
+      databaseUrl: options.databaseUrl,
+      poolMax: options.dbPoolMax,
+      statementTimeoutMs: options.dbStatementTimeoutMs,
+      connectTimeoutMs: options.dbConnectTimeoutMs,
+      idleTimeoutMs: options.dbIdleTimeoutMs,
+      retryMax: options.dbRetryMax,
+      migrationLockTimeoutMs: options.dbMigrationLockTimeoutMs,
+      logger: logger.child({ component: 'pg-ledger' }),
+      onRetry: (sqlState) => metrics.ledgerRetries.inc({ sqlstate: sqlState }),
+    });
   }
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   // The embedded ledger is sealed at rest with the cloud's data key (a key file in its directory by default).

@@ -64,4 +64,21 @@ export class CloudMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  readonly ledgerRetries = new Counter({
+    name: 'tillgate_cloud_ledger_retries_total',
+    help: 'Ledger transactions run again after losing a race, by SQLSTATE (40001 serialization, 40P01 deadlock, 23505 unique)',
+    labelNames: ['sqlstate'] as const,
+    registers: [this.registry],
+  });
+  readonly ledgerCorrupt = new Counter({
+    name: 'tillgate_cloud_ledger_corrupt_total',
+    help: 'Requests refused because a stored record failed its read-back check (LEDGER_CORRUPT): an alarm',
+    registers: [this.registry],
+  });
+  readonly keyRevocations = new Counter({
+    name: 'tillgate_cloud_key_revocations_total',
+    help: 'Admin key revocations by result (revoked, unchanged, unknown)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
 }

@@ -34,6 +34,33 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_VERIFY_THREADS = Math.min(4, availableParallelism());
 /** How long close() lets running requests finish before it cuts their connections. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * PostgreSQL connections per replica. An append holds one connection for its transaction, so this
+ * bounds the appends a replica runs at once; 10 replicas x 10 stay well under PostgreSQL's default
+ * max_connections of 100.
+ */
+export const DEFAULT_DB_POOL_MAX = 10;
+/**
+ * Longest a single SQL statement may run before PostgreSQL cancels it: a full 1,000-event append
+ * takes milliseconds, so 10 s only ends statements stuck behind a lock or a sick disk (the gateway
+ * gets a 503 and retries).
+ */
+export const DEFAULT_DB_STATEMENT_TIMEOUT_MS = 10_000;
+/** Longest wait for a new connection (the pool's and the TCP handshake), then 503. */
+export const DEFAULT_DB_CONNECT_TIMEOUT_MS = 5_000;
+/** An idle pooled connection is closed after this, so a quiet replica holds few server processes. */
+export const DEFAULT_DB_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * Times one transaction is retried inside the ledger on a serialization failure (40001), a
+ * deadlock (40P01) or a lost race on a unique key (23505) before the answer is a retryable 503.
+ * Each retry re-reads the heads, so it can only converge; 5 is far above what races produce.
+ */
+export const DEFAULT_DB_RETRY_MAX = 5;
+/**
+ * Longest a starting replica waits for another one to finish migrating (pg_advisory_lock), then it
+ * fails to start and its supervisor restarts it.
+ */
+export const DEFAULT_DB_MIGRATION_LOCK_TIMEOUT_MS = 60_000;
 
 /** One gateway allowed to ingest: its id, its store, its bearer token. */
 export interface GatewayCredential {
@@ -94,6 +121,12 @@ export const cloudOptionsSchema = z
     requestTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
     verifyThreads: z.number().int().min(0).max(64).default(DEFAULT_VERIFY_THREADS),
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_GRACE_MS),
+    dbPoolMax: z.number().int().min(1).max(1_000).default(DEFAULT_DB_POOL_MAX),
+    dbStatementTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_DB_STATEMENT_TIMEOUT_MS),
+    dbConnectTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_DB_CONNECT_TIMEOUT_MS),
+    dbIdleTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(DEFAULT_DB_IDLE_TIMEOUT_MS),
+    dbRetryMax: z.number().int().min(0).max(100).default(DEFAULT_DB_RETRY_MAX),
+    dbMigrationLockTimeoutMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_DB_MIGRATION_LOCK_TIMEOUT_MS),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     // Encryption at rest of the embedded LevelDB ledger (lib/at-rest/options.ts).
     ...atRestOptionsShape,
@@ -129,7 +162,7 @@ export type CloudOptions = z.output<typeof cloudOptionsSchema>;
 /** Flag/env/config-file names and docs for `loadConfig` and `--help`. */
 export const cloudOptionSpecs: OptionSpecs = {
   dataDir: { type: 'string', doc: `LevelDB ledger directory (default ${DEFAULT_DATA_DIR}); one process per directory` },
-  databaseUrl: { type: 'string', doc: 'postgres://… ledger shared by many replicas (not implemented yet)' },
+  databaseUrl: { type: 'string', doc: 'postgres://user:password@host:port/db: a PostgreSQL ledger shared by many replicas (instead of --data-dir)' },
   host: { type: 'string', doc: `address to listen on (default ${DEFAULT_HOST})` },
   httpPort: { type: 'number', doc: `HTTP port (default ${DEFAULT_HTTP_PORT}; 0 = any free port)` },
   adminToken: { type: 'string', doc: 'bearer token of the read API (/v1/stores/…); without it the read API is closed' },
@@ -144,6 +177,12 @@ export const cloudOptionSpecs: OptionSpecs = {
   requestTimeoutMs: { type: 'number', doc: `time a client has to send a whole request (default ${DEFAULT_REQUEST_TIMEOUT_MS})` },
   verifyThreads: { type: 'number', doc: `Ed25519 verify worker threads, 0 = on the event loop (default ${DEFAULT_VERIFY_THREADS}: cores, at most 4)` },
   shutdownGraceMs: { type: 'number', doc: `time running requests get on shutdown (default ${DEFAULT_SHUTDOWN_GRACE_MS})` },
+  dbPoolMax: { type: 'number', doc: `PostgreSQL connections per replica (default ${DEFAULT_DB_POOL_MAX})` },
+  dbStatementTimeoutMs: { type: 'number', doc: `PostgreSQL statement timeout (default ${DEFAULT_DB_STATEMENT_TIMEOUT_MS})` },
+  dbConnectTimeoutMs: { type: 'number', doc: `wait for a PostgreSQL connection, then 503 (default ${DEFAULT_DB_CONNECT_TIMEOUT_MS})` },
+  dbIdleTimeoutMs: { type: 'number', doc: `idle PostgreSQL connections are closed after this (default ${DEFAULT_DB_IDLE_TIMEOUT_MS})` },
+  dbRetryMax: { type: 'number', doc: `retries of a transaction on serialization failure or deadlock, then 503 (default ${DEFAULT_DB_RETRY_MAX})` },
+  dbMigrationLockTimeoutMs: { type: 'number', doc: `wait for another replica's schema migration at start (default ${DEFAULT_DB_MIGRATION_LOCK_TIMEOUT_MS})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...AT_REST_OPTION_SPECS,
 };

@@ -14,6 +14,7 @@ export const HTTP_ERROR_CODES = {
   tooManyEnrollments: 'TOO_MANY_ENROLLMENTS',
   busy: 'BUSY',
   unavailable: 'LEDGER_UNAVAILABLE',
+  corrupt: 'LEDGER_CORRUPT',
   internal: 'INTERNAL',
 } as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[keyof typeof HTTP_ERROR_CODES];

@@ -1,5 +1,6 @@
 /**
- * The cloud-bridge's Hono app: ingest, read side, health and metrics, behind security headers.
+ * The cloud-bridge's Hono app: ingest, read side, key administration, the feed, health and
+ * metrics, behind security headers.
  * Built from handed-in parts (ledger, directory, metrics, clock, logger) so tests can call
  * `app.request()` without a socket.
  */
@@ -12,9 +13,12 @@ import type { Ledger } from '../ledger.js';
 import { TRUST_GATEWAY_WARNING, type EnrollmentTrust } from '../enrollment-trust.js';
 import type { CloudMetrics } from '../metrics.js';
 import type { Verifier } from '../../lib/verify-pool.js';
+import { TillgateError } from '../../protocol/errors.js';
 import { errorResponse } from './answers.js';
 import { mountIngestRoute, type IngestLimits } from './ingest-route.js';
 import { mountReadRoutes, type ReadLimits } from './read-routes.js';
+import { mountKeyRoutes } from './key-routes.js';
+import { mountFeedRoute } from './feed-route.js';
 
 export interface CloudAppParts {
   readonly ledger: Ledger;
@@ -58,9 +62,16 @@ export function createCloudApp(parts: CloudAppParts): Hono {
 
   mountIngestRoute(app, { ledger, verifier: parts.verifier, clock: parts.clock, logger, metrics, trust: parts.trust }, directory, parts.limits);
   mountReadRoutes(app, ledger, directory, parts.limits);
+  mountKeyRoutes(app, ledger, metrics, logger);
+  mountFeedRoute(app, ledger, directory, parts.limits);
 
   app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', 'no such route'));
   app.onError((err, c) => {
+    if (err instanceof TillgateError && err.code === 'LEDGER_CORRUPT') {
+      metrics.ledgerCorrupt.inc();
+      logger.error('LEDGER_CORRUPT: a stored record failed its read-back check', { err, path: c.req.path });
+      return errorResponse(c, 500, 'LEDGER_CORRUPT', 'a stored ledger record is corrupt; the operator has been alerted');
+    }
     logger.error('unhandled error in a request', { err, path: c.req.path });
     return errorResponse(c, 500, 'INTERNAL', 'internal error');
   });

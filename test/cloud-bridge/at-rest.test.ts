@@ -25,7 +25,8 @@ describe('cloud ledger encryption at rest', () => {
     dir = await makeTempDir('tillgate-cloud-at-rest-');
     const chain = await signChain(testSigner('t-1'), 's-1', 't-1', 50);
     const ledger = await openLevelLedger({ dataDir: dir, clock: new FakeClock(), keys: defaultDataKeys(dir) });
-    const outcomes = await ledger.append('s-1', chain.map((e) => ({ terminal: 't-1', seq: e.seq, prev: e.payload.prev, jws: e.jws, event: fieldsOf(e.payload) })));
+    const kid = testSigner('t-1').kid;
+    const outcomes = await ledger.append('s-1', chain.map((e) => ({ terminal: 't-1', seq: e.seq, prev: e.payload.prev, jws: e.jws, kid, event: fieldsOf(e.payload) })));
     expect(outcomes.every((o) => o.status === 'accepted')).toBe(true);
     await ledger.close();
 

@@ -1,4 +1,8 @@
-/** Builders shared by the cloud-bridge tests: an in-process app on a real LevelDB ledger, bodies, snapshots. */
+/**
+ * Builders shared by the cloud-bridge tests: an in-process app on a real ledger (LevelDB in a temp
+ * dir, sealed with a data key file there, or PostgreSQL in a fresh database of the run's server),
+ * bodies, snapshots.
+ */
 import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import type { Hono } from 'hono';
 import { KeyCache } from '../../protocol/keys.js';
@@ -13,6 +17,10 @@ import { CloudMetrics } from '../../cloud-bridge/metrics.js';
 import { inlineVerifier } from '../../lib/verify-pool.js';
 import { cloudOptionsSchema, type CloudOptionsInput } from '../../cloud-bridge/options.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { makeTempDir, removeDir } from '../support/temp.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres/test-database.js';
+import { openPgLedger } from '../../cloud-bridge/pg/pg-ledger.js';
+import { silentLogger } from '../../lib/logger.js';
 import { testUuid } from '../support/events.js';
 import { endorse, TEST_PROVISIONING_PUBLIC_KEY } from '../support/provisioning.js';
 import { enrollmentTrustOf } from '../../cloud-bridge/enrollment-trust.js';
@@ -26,23 +34,60 @@ export interface TestCloud {
   readonly ledger: Ledger;
   readonly clock: FakeClock;
   readonly logs: string[];
+  readonly metrics: CloudMetrics;
 }
 
+/** Options of a PostgreSQL ledger in tests: small pool, the production timeouts' shape. */
+export function pgLedgerOptions(databaseUrl: string) {
+  return {
+    databaseUrl,
+    poolMax: 4,
+    statementTimeoutMs: 10_000,
+    connectTimeoutMs: 5_000,
+    idleTimeoutMs: 10_000,
+    retryMax: 5,
+    migrationLockTimeoutMs: 10_000,
+    logger: silentLogger,
+  };
+}
+
+/** Where a test cloud keeps its ledger; `open` may be called again after the ledger closed. */
+export interface TestStorage {
+  readonly kind: 'LevelDB' | 'PostgreSQL';
+  open(clock: FakeClock): Promise<Ledger>;
+  destroy(): Promise<void>;
+  /** The PostgreSQL database, for tests that look at or damage rows directly. */
+  readonly db?: TestDatabase;
+}
+
+export async function levelStorage(): Promise<TestStorage> {
+  const dir = await makeTempDir('tillgate-cloud-');
+  return { kind: 'LevelDB', open: (clock) => openLevelLedger({ dataDir: dir, clock, keys: defaultDataKeys(dir) }), destroy: () => removeDir(dir) };
+}
+
+export async function pgStorage(): Promise<TestStorage> {
+  const db = await freshDatabase();
+  return { kind: 'PostgreSQL', open: () => openPgLedger(pgLedgerOptions(db.url)), destroy: () => db.drop(), db };
+}
+
+export const STORAGES = { LevelDB: levelStorage, PostgreSQL: pgStorage } as const;
+
 /**
- * An in-process cloud app on a real LevelDB ledger. It trusts the test provisioning key
- * (test/support/provisioning.ts) unless `overrides` says otherwise (other keys, or
- * `trustGatewayEnrollments: true`).
+ * An in-process cloud app on a real ledger (a LevelDB directory, or a TestStorage). It trusts the
+ * test provisioning key (test/support/provisioning.ts) unless `overrides` says otherwise (other
+ * keys, or `trustGatewayEnrollments: true`).
  */
-export async function makeTestCloud(dataDir: string, overrides: Partial<CloudOptionsInput> = {}): Promise<TestCloud> {
+export async function makeTestCloud(storage: string | TestStorage, overrides: Partial<CloudOptionsInput> = {}): Promise<TestCloud> {
   const trust = overrides.trustGatewayEnrollments === true ? {} : { provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY] };
-  const options = cloudOptionsSchema.parse({ dataDir, gateways: [GW1, GW2], adminToken: ADMIN, ...trust, ...overrides });
+  const options = cloudOptionsSchema.parse({ gateways: [GW1, GW2], adminToken: ADMIN, ...trust, ...overrides });
   const clock = new FakeClock();
   const logs: string[] = [];
-  const ledger = await openLevelLedger({ dataDir, clock, keys: defaultDataKeys(dataDir) });
+  const ledger = typeof storage === 'string' ? await openLevelLedger({ dataDir: storage, clock, keys: defaultDataKeys(storage) }) : await storage.open(clock);
+  const metrics = new CloudMetrics();
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
-    metrics: new CloudMetrics(),
+    metrics,
     verifier: inlineVerifier(new KeyCache()),
     clock,
     logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
@@ -50,7 +95,7 @@ export async function makeTestCloud(dataDir: string, overrides: Partial<CloudOpt
     isReady: () => true,
     trust: enrollmentTrustOf(options),
   });
-  return { app, ledger, clock, logs };
+  return { app, ledger, clock, logs, metrics };
 }
 
 /** An enrollment of `signer`'s key as `terminal` of `store`, endorsed by the test provisioning key. */

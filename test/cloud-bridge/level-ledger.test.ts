@@ -10,6 +10,9 @@ describeLedgerConformance('LevelDB', async () => {
   const dir = await makeTempDir('tillgate-ledger-');
   return {
     open: (clock) => openLevelLedger({ dataDir: dir, clock, keys: defaultDataKeys(dir) }),
+    // One process per directory: a "replica" is the same ledger, so the races run on one instance.
+    openReplica: async (_clock, first) => first,
+    receivedAtFrom: 'clock',
     destroy: () => removeDir(dir),
   };
 });
@@ -36,6 +39,8 @@ describe('LevelDB ledger', () => {
     cleanups.push(() => ledger.close());
     expect(() => ledger.head('Bad Store', 't-1')).toThrow(TypeError);
     expect(() => ledger.readEvents('s-1', 't-1', 0, 0)).toThrow(TypeError);
-    expect(() => ledger.append('s-1', [{ terminal: 't-1', seq: 0, prev: '', jws: 'x' }])).toThrow(TypeError);
+    const event = { id: '0190a0b0-0000-7000-8000-000000000001', type: 'payment', at: '2026-11-22T09:00:00Z', amount: 1, currency: 'EUR', outcome: 'approved', mode: 'online' };
+    expect(() => ledger.append('s-1', [{ terminal: 't-1', seq: 0, prev: '', jws: 'x', kid: 'k'.repeat(43), event }])).toThrow(TypeError);
+    expect(() => ledger.readFeed(0, 0)).toThrow(TypeError);
   });
 });
