@@ -117,7 +117,7 @@ export async function buildBacklog(dataDir: string, terminals: string[], total: 
         const payload = { v: 1 as const, store: STORE, terminal, seq, prev: head.hash, id: uuidv7(at + written), type: 'payment', at: new Date(at).toISOString(), amount, currency: 'EUR', outcome: 'approved' as const, mode: 'offline' as const, card: { brand: 'visa', last4: '4242' } };
         const jws = await signEvent(payload, signers.get(terminal) as KeyObjectSigner);
         const hash = chainHash(jws);
-        entries.push({ kind: 'event', terminal, seq, prev: head.hash, jws, hash, amount, currency: 'EUR' });
+        entries.push({ kind: 'event', terminal, seq, prev: head.hash, jws, hash, id: payload.id, type: payload.type, outcome: payload.outcome, amount, currency: 'EUR' });
         heads.set(terminal, { seq, hash });
       }
       await store.commit(entries, Date.now());

@@ -6,10 +6,13 @@ import type { Clock } from '../lib/clock.js';
 import type { AtRestStatus } from '../lib/at-rest/reencrypt.js';
 import type { WanState } from '../protocol/messages.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { OfflineQueueStats } from './broker/bounded-persistence.js';
+import type { ConnectionGate } from './broker/connection-gate.js';
 import type { AclCounters } from './broker/hooks.js';
 import type { DiskMonitor } from './disk-monitor.js';
 import type { ForwardQueue } from './forward-queue.js';
 import type { HealthEntry, HealthLog } from './health-log.js';
+import type { StoreIntegrity } from './integrity.js';
 import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
 import type { Presence } from './presence.js';
@@ -25,6 +28,10 @@ export interface StatusSources {
   readonly eventStore: EventStore;
   readonly queue: ForwardQueue;
   readonly disk: DiskMonitor;
+  /** Whether the gateway takes events now (disk below its mark and storage not damaged). */
+  readonly accepting: () => boolean;
+  /** Storage integrity: problems found at start or while running (gateway/integrity.ts). */
+  readonly integrity: StoreIntegrity;
   /** The WAN state and whether a monitor reports it yet ("unknown" until one does). */
   readonly wan: () => { readonly state: WanState; readonly source: 'unknown' | 'monitor' };
   readonly presence: Presence;
@@ -33,6 +40,10 @@ export interface StatusSources {
   readonly pipeline: IngestPipeline;
   readonly committer: GroupCommitter;
   readonly acl: AclCounters;
+  /** MQTT sockets: pending (not authenticated yet) and sessions, and how many were closed for room. */
+  readonly connections: Pick<ConnectionGate, 'stats'>;
+  /** Messages for offline persistent sessions superseded or dropped (broker/bounded-persistence.ts). */
+  readonly offlineQueues: Readonly<OfflineQueueStats>;
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
   /** Encryption at rest: the current data key, the keys stored values still use, the re-seal pass. */
   readonly atRest: () => AtRestStatus;
@@ -92,16 +103,20 @@ export function buildStatus(src: StatusSources) {
     at: new Date(now).toISOString(),
     wan: wan.state,
     wanSource: wan.source,
-    accepting: src.disk.accepting(),
+    accepting: src.accepting(),
+    integrity: { state: src.integrity.state, problems: src.integrity.problems().map((p) => ({ ...p, at: new Date(p.atMs).toISOString() })), more: src.integrity.uncounted },
     eventsStored: stats.eventsStored,
     rejects: { total: rejectsTotal, byCode: stats.rejectsByCode },
     diskFreeBytes: disk?.freeBytes ?? null,
     diskTotalBytes: disk?.totalBytes ?? null,
     diskHighWaterPct: src.diskHighWaterPct,
+    diskReserve: src.disk.reserve,
     backlog: {
       events: backlog.events,
       oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((now - backlog.oldestStoredAtMs) / 1000)),
+      /** Takings waiting: approved payments only (refunds, voids, declined: see `money`). */
       amountByCurrency: backlog.amountByCurrency,
+      money: backlog.money,
       queueHead: src.queue.head(),
       cursor: src.queue.cursor(),
       deadLetters: src.queue.deadLetterCount(),
@@ -109,6 +124,8 @@ export function buildStatus(src: StatusSources) {
     ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats, ...src.committer.commitDurations() } },
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
+    connections: src.connections.stats(),
+    offlineQueues: { ...src.offlineQueues },
     health: { ...src.healthStats },
     atRest: src.atRest(),
     terminalsEnrolled: stats.terminals,

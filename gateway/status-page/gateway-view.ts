@@ -42,7 +42,7 @@ export interface GatewayViewLimits {
 export const DEFAULT_GATEWAY_VIEW_LIMITS: GatewayViewLimits = Object.freeze({ recentRejects: 500, deadLetters: 20, alarms: 20 });
 
 /** Reject codes that are an alarm rather than a warning (possible tampering; DESIGN §3.3). */
-const ALARM_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
+const ALARM_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN', 'DUPLICATE_ID']);
 /** Routine resyncs: counted per terminal, not listed as alarms. */
 const QUIET_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP']);
 
@@ -56,7 +56,12 @@ const msOf = (iso: string | null): number | null => {
 export async function readGatewayView(src: GatewayViewSources, limits: GatewayViewLimits = DEFAULT_GATEWAY_VIEW_LIMITS): Promise<StatusView> {
   const s = src.status;
   const nowMs = s.clock.now();
-  const [rejects, deadLetters] = await Promise.all([s.eventStore.recentRejects(limits.recentRejects), s.queue.listDeadLetters(limits.deadLetters)]);
+  // Storage reads may fail on a damaged store: the page still answers, and says what it could not read.
+  const unreadable: string[] = [];
+  const [rejects, deadLetters] = await Promise.all([
+    s.eventStore.recentRejects(limits.recentRejects).catch(() => (unreadable.push('reject records'), [])),
+    s.queue.listDeadLetters(limits.deadLetters).catch(() => (unreadable.push('refused payments'), [])),
+  ]);
   const backlog = s.queue.backlog();
   const fwd = src.forwarder?.() ?? null;
 
@@ -96,6 +101,12 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     const why = d.code === 'UNKNOWN_KEY' ? ' — the cloud does not trust the key that signed it (no valid endorsement from the operator)' : '';
     alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: `${d.message}${why}`, terminal: d.terminal });
   }
+  for (const p of s.integrity.problems().slice(0, limits.alarms)) {
+    alarms.push({ atMs: p.atMs, level: 'alarm', code: p.code, message: p.message, ...(p.terminal === undefined ? {} : { terminal: p.terminal }) });
+  }
+  if (unreadable.length > 0) {
+    alarms.push({ atMs: nowMs, level: 'alarm', code: 'STORE_UNREADABLE', message: `could not read the ${unreadable.join(' and ')} from storage` });
+  }
   const lastErrorMs = msOf(fwd?.lastError?.at ?? null);
   if (fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs) {
     alarms.push({ atMs: lastErrorMs, level: 'warn', code: fwd.lastError.code, message: 'sending to the cloud failed; retrying with backoff' });
@@ -114,6 +125,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     backlogEvents: backlog.events,
     oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((nowMs - backlog.oldestStoredAtMs) / 1000)),
     amountByCurrency: backlog.amountByCurrency,
+    money: backlog.money,
     ratePerS: fwd?.ratePerS ?? null,
     lastSuccessAtMs: msOf(fwd?.lastSuccessAt ?? null),
     lastErrorCode: fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs ? fwd.lastError.code : null,
@@ -132,7 +144,9 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       diskFreeBytes: s.disk.usage()?.freeBytes ?? null,
       diskTotalBytes: s.disk.usage()?.totalBytes ?? null,
       diskHighWaterPct: s.diskHighWaterPct,
-      accepting: s.disk.accepting(),
+      accepting: s.accepting(),
+      integrity: { state: s.integrity.state, problems: s.integrity.problems() },
+      reserve: s.disk.reserve,
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),

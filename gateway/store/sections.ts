@@ -39,6 +39,15 @@ export interface Sections {
   readonly rejects: Section;
   /** `pos` → DeadLetter (events the cloud rejected). */
   readonly dead: Section;
+  /** `n` → AcceptanceRecord: which positions the cloud took, and when (retention counts from it). */
+  readonly accepted: Section;
+  /** event `id` → `{terminal, seq}`: the idempotency key is unique in the store (DUPLICATE_ID). */
+  readonly ids: Section;
+  /**
+   * `terminal` → highest seq retention may have deleted: a missing event above it was lost, not
+   * pruned (the start-up check tells the two apart).
+   */
+  readonly pruned: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
   /** `ingest` → IngestMeta, `forward` → ForwardMeta. */
@@ -91,6 +100,9 @@ export function sectionsOf(db: Db, codec: SealCodec): Sections {
     heads: sealed('heads'),
     rejects: sealed('rejects'),
     dead: sealed('dead'),
+    accepted: sealed('accepted'),
+    ids: sealed('ids'),
+    pruned: sealed('pruned'),
     health: sealed('health'),
     meta: sealed('meta'),
   };
