@@ -21,6 +21,8 @@ import { enrollmentTrustOf, TRUST_GATEWAY_WARNING } from './enrollment-trust.js'
 import { CloudMetrics } from './metrics.js';
 import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
+import type { Lifecycle } from './lifecycle/lifecycle.js';
+import { lifecycleOptionsOf, openLifecycle, type LifecycleHandle } from './lifecycle/wire.js';
 
 export * from './options.js';
 export type { Ledger, AppendItem, AppendOutcome, KeyRecord, KeyView, KeyState, KeyRef, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
@@ -43,6 +45,8 @@ export interface CloudHandle {
   readonly app: Hono;
   readonly ledger: Ledger;
   readonly options: Readonly<CloudOptions>;
+  /** The payment lifecycle (DESIGN §3.6), following the ledger's feed. */
+  readonly lifecycle: Lifecycle;
   readonly state: CloudState;
   /** Stops accepting, lets running requests finish (bounded), closes the ledger. Idempotent. */
   close(): Promise<void>;
@@ -68,12 +72,20 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   metrics.trustGatewayEnrollments.set(trust.mode === 'gateway' ? 1 : 0);
   metrics.provisioningKeys.set(trust.mode === 'gateway' ? 0 : trust.keys.size);
   const ledger = await openLedger(options, clock, logger, metrics);
+  let lifecycle: LifecycleHandle;
+  try {
+    lifecycle = await openLifecycle({ ledger, dataDir: options.dataDir ?? DEFAULT_DATA_DIR, dbRetryMax: options.dbRetryMax, options: lifecycleOptionsOf(options), clock, logger, registry: metrics.registry });
+  } catch (err) {
+    await ledger.close();
+    throw err;
+  }
   const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
     metrics,
+    lifecycle: lifecycle.lifecycle,
     verifier,
     trust,
     clock,
@@ -87,6 +99,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     ({ server, info } = await listen(app, options));
   } catch (cause) {
     await verifier.close();
+    await lifecycle.close();
     await ledger.close();
     throw new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
   }
@@ -96,6 +109,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   if (options.gateways.length === 0) logger.warn('no gateways configured: every ingest is 401');
   if (trust.mode === 'gateway') logger.warn(`${TRUST_GATEWAY_WARNING.code}: ${TRUST_GATEWAY_WARNING.message}`, { warning: TRUST_GATEWAY_WARNING.code });
   else logger.info('enrollments need an endorsement by a provisioning key', { provisioningKeys: trust.keys.kids() });
+  lifecycle.lifecycle.start();
   state = 'running';
   logger.info('cloud-bridge listening', { url, gateways: options.gateways.map((g) => `${g.id}:${g.store}`) });
 
@@ -106,6 +120,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     app,
     ledger,
     options,
+    lifecycle: lifecycle.lifecycle,
     get state() {
       return state;
     },
@@ -114,6 +129,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
         state = 'closing';
         await stopServer(server, options.shutdownGraceMs);
         await verifier.close();
+        await lifecycle.close();
         await ledger.close();
         state = 'closed';
         logger.info('cloud-bridge closed');

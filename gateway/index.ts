@@ -23,6 +23,7 @@ import { statfsProbe, type DiskProbe } from './disk-monitor.js';
 import { Enrollment } from './enrollment.js';
 import { wireDelivery } from './forwarder/wire.js';
 import { wireStatusPage } from './status-page/wire.js';
+import { wireUpdates } from './updates/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
 import { LevelHealthLog, type HealthLog } from './health-log.js';
 import { createApp, type Readiness } from './http/app.js';
@@ -108,6 +109,8 @@ export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   const delivery = wireDelivery(ctx);
   // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
   wireStatusPage(ctx, delivery);
+  // Payment updates from the cloud to the terminals (gateway/updates/wire.ts).
+  await wireUpdates(ctx);
 }
 
 /** Starts the gateway: store, broker, sockets and HTTP. Resolves when it is ready to serve. */
