@@ -12,6 +12,7 @@ import { KeyCache } from '../protocol/keys.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
+import type { EmbeddedAtRest } from './lifecycle/wire.js';
 import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
@@ -71,10 +72,11 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const metrics = new CloudMetrics();
   metrics.trustGatewayEnrollments.set(trust.mode === 'gateway' ? 1 : 0);
   metrics.provisioningKeys.set(trust.mode === 'gateway' ? 0 : trust.keys.size);
-  const ledger = await openLedger(options, clock, logger, metrics);
+  const atRest = embeddedAtRest(options, logger);
+  const ledger = await openLedger(options, clock, logger, metrics, atRest);
   let lifecycle: LifecycleHandle;
   try {
-    lifecycle = await openLifecycle({ ledger, dataDir: options.dataDir ?? DEFAULT_DATA_DIR, dbRetryMax: options.dbRetryMax, options: lifecycleOptionsOf(options), clock, logger, registry: metrics.registry });
+    lifecycle = await openLifecycle({ ledger, dataDir: options.dataDir ?? DEFAULT_DATA_DIR, dbRetryMax: options.dbRetryMax, options: lifecycleOptionsOf(options), clock, logger, registry: metrics.registry, ...(atRest === undefined ? {} : { atRest }) });
   } catch (err) {
     await ledger.close();
     throw err;
@@ -144,7 +146,20 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
  * database's own, see docs/cloud-postgres.md), else the embedded LevelDB, sealed with the cloud's
  * data key.
  */
-async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics): Promise<Ledger> {
+/**
+ * The embedded (LevelDB) cloud seals its ledger and lifecycle store at rest with one data key (a key
+ * file in its data directory by default); on PostgreSQL the database's own protection applies.
+ */
+function embeddedAtRest(options: CloudOptions, logger: Logger): EmbeddedAtRest | undefined {
+  if (options.databaseUrl !== undefined) return undefined;
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  mkdirSync(dataDir, { recursive: true });
+  const dataKeys = loadDataKeys(options, dataDir);
+  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
+  return { keys: dataKeys.keys, pace: { ...reencryptPace(options), logger } };
+}
+
+async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics, atRest: EmbeddedAtRest | undefined): Promise<Ledger> {
   if (options.databaseUrl !== undefined) {
     return openPgLedger({
       databaseUrl: options.databaseUrl,
@@ -158,12 +173,8 @@ async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, m
       onRetry: (sqlState) => metrics.ledgerRetries.inc({ sqlstate: sqlState }),
     });
   }
-  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
-  // The embedded ledger is sealed at rest with the cloud's data key (a key file in its directory by default).
-  mkdirSync(dataDir, { recursive: true });
-  const dataKeys = loadDataKeys(options, dataDir);
-  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
-  return openLevelLedger({ dataDir, clock, keys: dataKeys.keys, atRest: { ...reencryptPace(options), logger } });
+  if (atRest === undefined) throw new TypeError('the embedded ledger needs its data keys');
+  return openLevelLedger({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, clock, keys: atRest.keys, atRest: atRest.pace });
 }
 
 function listen(app: Hono, options: CloudOptions): Promise<{ server: Server; info: AddressInfo }> {

@@ -15,9 +15,11 @@
  * `c!capturedAt!id` (state captured), `lc!chargedAt!id` and `la!authorisedAt!id` (latency samples).
  * Cursors, counters, update sequences and the inbox head are small and read once at open.
  */
+import { createHash } from 'node:crypto';
 import { ClassicLevel, type BatchOptions } from 'classic-level';
 import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
 import { z } from 'zod';
+import { AtRestKeeper, SealCodec, sealedJson, WriteGate, type AtRestOptions, type AtRestStatus, type KeyProvider } from '../../lib/at-rest/index.js';
 import { TillgateError, hasCode } from '../../protocol/errors.js';
 import { UUID_PATTERN } from '../../protocol/ids.js';
 import { notificationRequestItemSchema, type NotificationRequestItem } from '../../protocol/adyen.js';
@@ -72,6 +74,10 @@ export interface LevelLifecycleOptions {
   /** Directory of the lifecycle's LevelDB; created if missing. One process per directory. */
   readonly dataDir: string;
   readonly updatesKeepPerStore?: number;
+  /** Data keys for encryption at rest: every value is sealed (lib/at-rest), like the ledger's. */
+  readonly keys: KeyProvider;
+  /** Pace of the background re-encryption after a key rotation. */
+  readonly atRest?: AtRestOptions;
 }
 
 /** Opens (creating if needed) the lifecycle database. LIFECYCLE_LOCKED when another process has it. */
@@ -85,8 +91,13 @@ export async function openLevelLifecycleStore(options: LevelLifecycleOptions): P
     throw new TillgateError(E.io, `cannot open the lifecycle store in ${options.dataDir}`, { cause });
   }
   try {
-    const store = new LevelLifecycleStore(db, options.updatesKeepPerStore ?? DEFAULT_UPDATES_KEEP_PER_STORE);
+    const codec = new SealCodec(options.keys);
+    const gate = new WriteGate();
+    // Before anything is read: every key the stored values need is at hand.
+    const atRest = await AtRestKeeper.open(db, codec, gate, options.atRest);
+    const store = new LevelLifecycleStore(db, options.updatesKeepPerStore ?? DEFAULT_UPDATES_KEEP_PER_STORE, codec, gate, atRest);
     await store.load();
+    void atRest.start();
     return store;
   } catch (err) {
     await db.close();
@@ -134,10 +145,16 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
   readonly #accepts: PendingAccept[] = [];
   #writingAccepts = false;
 
-  constructor(db: Db, keepPerStore: number) {
+  readonly #gate: WriteGate;
+  readonly #atRest: AtRestKeeper;
+
+  constructor(db: Db, keepPerStore: number, codec: SealCodec, gate: WriteGate, atRest: AtRestKeeper) {
     this.#db = db;
     this.#keep = keepPerStore;
-    const sub = (name: string) => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
+    this.#gate = gate;
+    this.#atRest = atRest;
+    const sealed = sealedJson(codec);
+    const sub = (name: string) => db.sublevel<string, unknown>(name, { valueEncoding: sealed });
     this.#pay = sub('pay');
     this.#idx = sub('idx');
     this.#upd = sub('upd');
@@ -148,6 +165,11 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
 
   get state(): LifecycleStoreState {
     return this.#state;
+  }
+
+  /** Encryption at rest: keys in use and the background re-encryption. */
+  atRestStatus(): AtRestStatus {
+    return this.#atRest.status();
   }
 
   /** Reads the small keyspaces into memory (no scan of payments or the inbox). */
@@ -286,7 +308,7 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
 
   async #acceptGroup(group: readonly PendingAccept[]): Promise<AcceptOutcome[][]> {
     const keys = group.flatMap((g) => g.items.map(inboxKey));
-    const stored = await this.#inboxKeys.getMany(keys);
+    const stored = await this.#inboxKeys.getMany(keys.map(hiddenKey));
     const seen = new Set<string>();
     const ops: Op[] = [];
     let head = this.#inboxHead;
@@ -298,10 +320,10 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
       seen.add(key);
       const entry: InboxEntry = { position: ++head, key, receivedAtMs: g.receivedAtMs, live: g.live, item };
       ops.push({ type: 'put', sublevel: this.#inbox, key: pad(entry.position), value: entry });
-      ops.push({ type: 'put', sublevel: this.#inboxKeys, key, value: entry.position });
+      ops.push({ type: 'put', sublevel: this.#inboxKeys, key: hiddenKey(key), value: entry.position });
       return 'stored';
     }));
-    if (ops.length > 0) await this.#db.batch(ops, SYNCED);
+    if (ops.length > 0) await this.#gate.shared(() => this.#db.batch(ops, SYNCED));
     this.#inboxHead = head;
     return outcomes;
   }
@@ -328,6 +350,7 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
     this.#closing ??= (async () => {
       this.#state = 'closing';
       if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+      await this.#atRest.close();
       try {
         await this.#db.close();
       } finally {
@@ -385,7 +408,7 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
     for (const [store, counts] of counters) ops.push({ type: 'put', sublevel: this.#meta, key: `counters!${store}`, value: counts });
     for (const [store, seq] of updSeq) ops.push({ type: 'put', sublevel: this.#meta, key: `updseq!${store}`, value: seq });
     if (c !== undefined) ops.push({ type: 'put', sublevel: this.#meta, key: `cursor!${c.name}`, value: c.to });
-    if (ops.length > 0) await this.#db.batch(ops, SYNCED);
+    if (ops.length > 0) await this.#gate.shared(() => this.#db.batch(ops, SYNCED));
     // Memory follows the disk only once the batch is durable.
     for (const [store, counts] of counters) this.#counters.set(store, counts);
     for (const [store, seq] of updSeq) this.#updSeq.set(store, seq);
@@ -495,4 +518,13 @@ function checkPayment(v: unknown, id: string): Payment {
   const parsed = storedPaymentSchema.safeParse(v);
   if (!parsed.success || parsed.data.id !== id) throw new TillgateError(E.corrupt, `stored payment ${id} is malformed`);
   return parsed.data;
+}
+
+/**
+ * The dedup index is keyed by a SHA-256 of `(pspReference, eventCode, success)`: LevelDB keys are
+ * not sealed at rest, and the index only answers "seen before?" by exact match. The readable key
+ * stays inside the sealed inbox entry.
+ */
+function hiddenKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('base64url');
 }

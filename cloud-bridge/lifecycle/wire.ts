@@ -10,6 +10,7 @@ import type { LedgerFeed } from '../feed.js';
 import type { Ledger } from '../ledger.js';
 import { PgLedger } from '../pg/pg-ledger.js';
 import { openLevelLifecycleStore } from './level-lifecycle-store.js';
+import type { AtRestOptions, KeyProvider } from '../../lib/at-rest/index.js';
 import { PgLifecycleStore } from './pg-lifecycle-store.js';
 import { Lifecycle } from './lifecycle.js';
 import { lifecycleOptionsSchema, lifecycleOptionsShape, type LifecycleOptions } from './options.js';
@@ -40,17 +41,30 @@ export interface OpenLifecycleInput {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** Data keys and re-seal pace of the embedded (LevelDB) cloud: its lifecycle store is sealed too. */
+  readonly atRest?: EmbeddedAtRest;
+}
+
+/** Encryption at rest of the embedded cloud's stores (lib/at-rest). */
+export interface EmbeddedAtRest {
+  readonly keys: KeyProvider;
+  readonly pace: AtRestOptions;
 }
 
 /**
  * The ledger is the feed the lifecycle follows (DESIGN §5.4). On PostgreSQL the lifecycle's tables
  * live in the ledger's database, on its pool; on LevelDB in `<data-dir>/lifecycle`.
  */
+function requireKeys(input: OpenLifecycleInput): KeyProvider {
+  if (input.atRest === undefined) throw new TypeError('the embedded lifecycle store needs the data keys');
+  return input.atRest.keys;
+}
+
 export async function openLifecycle(input: OpenLifecycleInput): Promise<LifecycleHandle> {
   const o = input.options;
   const store = input.ledger instanceof PgLedger
     ? new PgLifecycleStore(input.ledger.pool, { retryMax: input.dbRetryMax, random: Math.random }, { updatesKeepPerStore: o.updatesKeepPerStore })
-    : await openLevelLifecycleStore({ dataDir: join(input.dataDir, LIFECYCLE_SUBDIR), updatesKeepPerStore: o.updatesKeepPerStore });
+    : await openLevelLifecycleStore({ dataDir: join(input.dataDir, LIFECYCLE_SUBDIR), updatesKeepPerStore: o.updatesKeepPerStore, keys: requireKeys(input), atRest: input.atRest?.pace ?? {} });
   const feed: LedgerFeed = input.ledger;
   const psp = o.pspUrl === undefined ? null : new HttpPspClient({ baseUrl: o.pspUrl, timeoutMs: o.pspTimeoutMs });
   const lifecycle = new Lifecycle({ feed, payments: store, inbox: store, psp, clock: input.clock, logger: input.logger.child({ component: 'lifecycle' }), registry: input.registry }, o);

@@ -1,3 +1,4 @@
+import { defaultDataKeys } from '../../../lib/at-rest/options.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLevelLifecycleStore } from '../../../cloud-bridge/lifecycle/level-lifecycle-store.js';
 import { makeTempDir, removeDir } from '../../support/temp.js';
@@ -9,7 +10,7 @@ import { adyenItem, eventSignal, paymentAfter, paymentId } from './support.js';
 describePaymentStoreConformance('LevelDB', async () => {
   const dir = await makeTempDir('tillgate-lifecycle-');
   return {
-    open: (options) => openLevelLifecycleStore({ dataDir: dir, ...options }),
+    open: (options) => openLevelLifecycleStore({ dataDir: dir, keys: defaultDataKeys(dir), ...options }),
     destroy: () => removeDir(dir),
   };
 });
@@ -17,7 +18,7 @@ describePaymentStoreConformance('LevelDB', async () => {
 describeWebhookInboxConformance('LevelDB', async () => {
   const dir = await makeTempDir('tillgate-inbox-');
   return {
-    open: () => openLevelLifecycleStore({ dataDir: dir }),
+    open: () => openLevelLifecycleStore({ dataDir: dir, keys: defaultDataKeys(dir) }),
     destroy: () => removeDir(dir),
   };
 });
@@ -31,20 +32,20 @@ describe('LevelDB lifecycle store', () => {
   it('level lifecycle - a second open of the same directory fails with LIFECYCLE_LOCKED', async () => {
     const dir = await makeTempDir('tillgate-lifecycle-');
     cleanups.push(() => removeDir(dir));
-    const first = await openLevelLifecycleStore({ dataDir: dir });
+    const first = await openLevelLifecycleStore({ dataDir: dir, keys: defaultDataKeys(dir) });
     cleanups.push(() => first.close());
-    expect(await codeOfAsync(openLevelLifecycleStore({ dataDir: dir }))).toBe('LIFECYCLE_LOCKED');
+    expect(await codeOfAsync(openLevelLifecycleStore({ dataDir: dir, keys: defaultDataKeys(dir) }))).toBe('LIFECYCLE_LOCKED');
   });
 
   it('level lifecycle - the inbox cursor and the payments it changed are one write', async () => {
     const dir = await makeTempDir('tillgate-lifecycle-');
     cleanups.push(() => removeDir(dir));
-    const store = await openLevelLifecycleStore({ dataDir: dir });
+    const store = await openLevelLifecycleStore({ dataDir: dir, keys: defaultDataKeys(dir) });
     await store.accept([adyenItem({ merchantReference: paymentId(1) })], false, 1);
     const p = paymentAfter(paymentId(1), [eventSignal()]);
     await store.apply({ ids: [p.id], cursor: { name: 'inbox', from: 0, to: 1 } }, () => [p]);
     await store.close();
-    const again = await openLevelLifecycleStore({ dataDir: dir });
+    const again = await openLevelLifecycleStore({ dataDir: dir, keys: defaultDataKeys(dir) });
     cleanups.push(() => again.close());
     expect([await again.cursor('inbox'), await again.head(), (await again.get(p.id))?.state]).toEqual([1, 1, 'captured']);
   });

@@ -21,6 +21,7 @@ import { PgLifecycleStore } from '../../../cloud-bridge/lifecycle/pg-lifecycle-s
 import { CloudMetrics } from '../../../cloud-bridge/metrics.js';
 import { cloudOptionsSchema } from '../../../cloud-bridge/options.js';
 import { Lifecycle } from '../../../cloud-bridge/lifecycle/lifecycle.js';
+import { defaultDataKeys } from '../../../lib/at-rest/options.js';
 import { openLevelLifecycleStore } from '../../../cloud-bridge/lifecycle/level-lifecycle-store.js';
 import { lifecycleOptionsOf } from '../../../cloud-bridge/lifecycle/wire.js';
 import type { PaymentStore } from '../../../cloud-bridge/lifecycle/payment-store.js';
@@ -109,7 +110,7 @@ export async function lifecycleHarness(kind: keyof typeof STORAGES): Promise<Lif
       const ledger = await storage.open(o.clock);
       const store = ledger instanceof PgLedger
         ? new PgLifecycleStore(ledger.pool, { retryMax: 8, random: Math.random })
-        : await openLevelLifecycleStore({ dataDir: `${dir}/lifecycle` });
+        : await openLevelLifecycleStore({ dataDir: `${dir}/lifecycle`, keys: defaultDataKeys(dir) });
       return buildLifecycleCloud(ledger, store, store, o, async () => {
         await store.close();
         await ledger.close();
