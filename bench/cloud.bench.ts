@@ -16,6 +16,7 @@ import { signEvent } from '../protocol/jws.js';
 import { publicKeyFromRaw } from '../protocol/keys.js';
 import { KeyObjectSigner } from '../protocol/signer.js';
 import { uuidv7 } from '../protocol/uuid.js';
+import { BENCH_PROVISIONING_PUBLIC_KEY, benchEndorsement } from './provisioning.js';
 import { percentile, type Bench, type BenchReport } from './report.js';
 
 const TERMINALS = 20;
@@ -32,11 +33,16 @@ export const bench: Bench = {
     const dir = mkdtempSync(join(tmpdir(), 'tillgate-bench-cloud-'));
     const here = dirname(fileURLToPath(import.meta.url));
     const child = spawn(process.execPath, [join(here, '..', 'bin', 'tillgate.js'), 'cloud', '--data-dir', dir, '--host', '127.0.0.1',
-      '--http-port', '0', '--gateways', `g-1:s-1:${TOKEN}`, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--http-port', '0', '--gateways', `g-1:s-1:${TOKEN}`, '--provisioning-keys', BENCH_PROVISIONING_PUBLIC_KEY, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
       const { url } = JSON.parse(line) as { url: string };
-      const enrollments = Array.from({ length: TERMINALS }, (_, i) => ({ terminal: `t-${i}`, kid: signer.kid, publicKey: signer.publicKeyRaw.toString('base64url'), at: new Date().toISOString() }));
+      // Every batch carries the 20 enrollments, endorsed: the cloud checks each endorsement every
+      // time (a worst case; the forwarder sends a terminal's keys only when the cloud may lack them).
+      const enrollments = await Promise.all(Array.from({ length: TERMINALS }, async (_, i) => ({
+        terminal: `t-${i}`, kid: signer.kid, publicKey: signer.publicKeyRaw.toString('base64url'), at: new Date().toISOString(),
+        endorsement: await benchEndorsement('s-1', `t-${i}`, signer),
+      })));
       const latenciesMs: number[] = [];
       const started = performance.now();
       for (const events of batches) {

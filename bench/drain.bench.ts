@@ -11,6 +11,7 @@
  * the gateway's default), TILLGATE_BENCH_GATEWAY_NODE_ARGS / TILLGATE_BENCH_CLOUD_NODE_ARGS (extra
  * node flags for a child, e.g. heap limits or --cpu-prof).
  */
+import { defaultDataKeys } from '../lib/at-rest/options.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { KeyObjectSigner } from '../protocol/signer.js';
 import { uuidv7 } from '../protocol/uuid.js';
 import { LevelEventStore } from '../gateway/store/level-event-store.js';
 import type { CommitEntry } from '../gateway/store/event-store.js';
+import { BENCH_PROVISIONING_PUBLIC_KEY, benchEndorsement } from './provisioning.js';
 import type { Bench, BenchReport } from './report.js';
 
 const BIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'bin', 'tillgate.js');
@@ -35,7 +37,7 @@ const CLOUD_TOKEN = 'bench-cloud-token';
 const BUILD_COMMIT_RECORDS = 1000;
 const POLL_MS = 100;
 
-interface Child {
+export interface Child {
   readonly child: ChildProcess;
   readonly ready: Record<string, unknown>;
   readonly exited: Promise<unknown>;
@@ -49,7 +51,7 @@ function envInt(name: string, fallback: number): number {
 /** Extra node flags for a child from the environment, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const nodeFlags = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((a) => a !== '');
 
-async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<Child> {
+export async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<Child> {
   const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-10_000)));
@@ -61,13 +63,13 @@ async function spawnReady(args: string[], nodeArgs: string[] = []): Promise<Chil
   return { child, ready: JSON.parse(line) as Record<string, unknown>, exited };
 }
 
-async function stop(c: Child): Promise<void> {
+export async function stop(c: Child): Promise<void> {
   if (c.child.exitCode !== null) return;
   c.child.kill('SIGTERM');
   await c.exited;
 }
 
-function signer(terminal: string): KeyObjectSigner {
+export function signer(terminal: string): KeyObjectSigner {
   return KeyObjectSigner.fromSeed(createHash('sha256').update(`tillgate-bench-key:${terminal}`).digest());
 }
 
@@ -77,7 +79,7 @@ function procKb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): 
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat. */
-function cpuS(pid: number): number {
+export function cpuS(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of proc(5) (utime, stime), counted after the "(comm)" field; clock ticks of 1/100 s.
@@ -98,8 +100,8 @@ function topMappings(pid: number): string {
 }
 
 /** Writes `total` signed events round-robin over the terminals through the store's commit API. */
-async function buildBacklog(dataDir: string, terminals: string[], total: number): Promise<number> {
-  const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1000 });
+export async function buildBacklog(dataDir: string, terminals: string[], total: number): Promise<number> {
+  const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1000, keys: defaultDataKeys(dataDir) });
   const started = performance.now();
   const signers = new Map(terminals.map((t) => [t, signer(t)]));
   const heads = new Map(terminals.map((t) => [t, { seq: 0, hash: '' }]));
@@ -115,7 +117,7 @@ async function buildBacklog(dataDir: string, terminals: string[], total: number)
         const payload = { v: 1 as const, store: STORE, terminal, seq, prev: head.hash, id: uuidv7(at + written), type: 'payment', at: new Date(at).toISOString(), amount, currency: 'EUR', outcome: 'approved' as const, mode: 'offline' as const, card: { brand: 'visa', last4: '4242' } };
         const jws = await signEvent(payload, signers.get(terminal) as KeyObjectSigner);
         const hash = chainHash(jws);
-        entries.push({ kind: 'event', terminal, seq, prev: head.hash, jws, hash, amount, currency: 'EUR' });
+        entries.push({ kind: 'event', terminal, seq, prev: head.hash, jws, hash, id: payload.id, type: payload.type, outcome: payload.outcome, amount, currency: 'EUR' });
         heads.set(terminal, { seq, hash });
       }
       await store.commit(entries, Date.now());
@@ -161,7 +163,7 @@ async function run(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'tillgate-drain-'));
   const children: Child[] = [];
   try {
-    const cloud = await spawnReady(['cloud', '--data-dir', join(dir, 'cloud'), '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--gateways', `${GATEWAY}:${STORE}:${CLOUD_TOKEN}`, '--log-level', 'warn'], nodeFlags('TILLGATE_BENCH_CLOUD_NODE_ARGS'));
+    const cloud = await spawnReady(['cloud', '--data-dir', join(dir, 'cloud'), '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN, '--gateways', `${GATEWAY}:${STORE}:${CLOUD_TOKEN}`, '--provisioning-keys', BENCH_PROVISIONING_PUBLIC_KEY, '--log-level', 'warn'], nodeFlags('TILLGATE_BENCH_CLOUD_NODE_ARGS'));
     children.push(cloud);
     const cloudUrl = String(cloud.ready.url);
     const gatewayArgs = [
@@ -176,7 +178,7 @@ async function run(): Promise<BenchReport> {
       const res = await fetch(`${String(enrolling.ready.httpUrl)}/api/terminals`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ terminal: t, publicKey: signer(t).publicKeyRaw.toString('base64url') }),
+        body: JSON.stringify({ terminal: t, publicKey: signer(t).publicKeyRaw.toString('base64url'), endorsement: await benchEndorsement(STORE, t, signer(t)) }),
       });
       if (res.status !== 201) throw new Error(`enroll ${t}: ${res.status}`);
     }

@@ -20,6 +20,7 @@ import { decodeEvent, signEvent, verifyEventSignature } from '../protocol/jws.js
 import { KeyCache } from '../protocol/keys.js';
 import { KeyObjectSigner } from '../protocol/signer.js';
 import { topics } from '../protocol/topics.js';
+import { benchEndorsement } from './provisioning.js';
 import { percentile, type Bench, type BenchReport, type Figure } from './report.js';
 
 const STORE = 's-bench';
@@ -97,7 +98,7 @@ async function terminals(httpUrl: string, mqttPort: number, prefix: string, n: n
     const res = await fetch(`${httpUrl}/api/terminals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: name, publicKey: signer.publicKeyRaw.toString('base64url') }),
+      body: JSON.stringify({ terminal: name, publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: await benchEndorsement(STORE, name, signer) }),
     });
     const { password } = (await res.json()) as { password: string };
     const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: name, username: name, password, protocolVersion: 4, reconnectPeriod: 0 });

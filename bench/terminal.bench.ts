@@ -6,6 +6,7 @@
  * 2. Drain: a terminal reconnects with 10,000 events in its outbox; time until the real gateway
  *    (in-process, LevelDB, group commit) has acknowledged them all.
  */
+import { defaultDataKeys } from '../lib/at-rest/options.js';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { silentLogger } from '../lib/logger.js';
 import { startAgent } from '../terminal-agent/agent.js';
 import { createDeviceKey, loadDeviceKey } from '../terminal-agent/device-key.js';
 import { enrollTerminal } from '../terminal-agent/enroll.js';
+import { benchEndorsement } from './provisioning.js';
 import { DEFAULT_OFFLINE_LIMITS } from '../terminal-agent/limits.js';
 import { LevelOutbox } from '../terminal-agent/outbox/level-outbox.js';
 import { DEFAULT_PUBLISHER_LIMITS } from '../terminal-agent/publisher-options.js';
@@ -31,7 +33,7 @@ const tx = (i: number) => ({ type: 'payment', amount: 100 + (i % 5000), currency
 
 async function recordFigures(dir: string): Promise<Figure[]> {
   const signer = await createDeviceKey(dir);
-  const outbox = new LevelOutbox(join(dir, 'outbox'));
+  const outbox = new LevelOutbox(join(dir, 'outbox'), defaultDataKeys(dir));
   await outbox.open();
   await outbox.adoptBase({ seq: 0, hash: '' });
   const recorder = new Recorder({ store: 's-1', terminal: 't-1', signer, outbox, clock: systemClock, limits: DEFAULT_OFFLINE_LIMITS, isOffline: () => false, maxOutboxEvents: 1e7 });
@@ -67,9 +69,12 @@ async function drainFigures(root: string): Promise<Figure[]> {
     const dir = join(root, 'drain');
     await mkdir(dir);
     const signer = await createDeviceKey(dir);
-    const { password } = await enrollTerminal({ gatewayUrl: gw.httpUrl, adminToken: 'bench-admin-token', terminal: 't-2', publicKey: signer.publicKeyRaw.toString('base64url') });
+    const { password } = await enrollTerminal({
+      gatewayUrl: gw.httpUrl, adminToken: 'bench-admin-token', terminal: 't-2', publicKey: signer.publicKeyRaw.toString('base64url'),
+      endorsement: await benchEndorsement('s-1', 't-2', signer),
+    });
     // Fill the outbox as a terminal would while its link is down (no publisher running).
-    const outbox = new LevelOutbox(join(dir, 'outbox'));
+    const outbox = new LevelOutbox(join(dir, 'outbox'), defaultDataKeys(dir));
     await outbox.open();
     await outbox.adoptBase({ seq: 0, hash: '' });
     const recorder = new Recorder({ store: 's-1', terminal: 't-2', signer: await loadDeviceKey(dir), outbox, clock: systemClock, limits: DEFAULT_OFFLINE_LIMITS, isOffline: () => false, maxOutboxEvents: 1e7 });

@@ -10,9 +10,12 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   start       the whole system on this machine: cloud-bridge, gateway and simulated terminals
   gateway     the store gateway: MQTT broker, durable ingest, forwarder, status page
   cloud       the cloud-bridge: ingest API and exactly-once ledger
-  terminal    init | run: create a device key; run the terminal agent against a gateway
+  terminal    init | run | set-aside: create a device key; run the terminal agent; export refused events
   simulate    many simulated terminals with a rate, a duration and fault patterns
-  enroll      enroll a terminal's public key at a gateway; prints the MQTT password
+  enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
+  provision   init | endorse: create the operator's provisioning key; endorse a terminal key
+  data-key    init | rotate | retire | show: the data keys of encryption at rest
+  psp-sim     a simulated PSP: authorises terminal payments, sends Adyen-format webhooks, answers status queries
   predict     replay | train | eval | simulate: failure prediction on health data (DESIGN §3.7)
 `;
 
@@ -26,6 +29,9 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   simulate: async () => (await import('../terminal-agent/cli.js')).simulateMain,
   predict: async () => (await import('../gateway/predict/cli.js')).main,
   enroll: async () => (await import('../terminal-agent/cli.js')).enrollMain,
+  'data-key': async () => (await import('./data-key.js')).main,
+  provision: async () => (await import('../provision/cli.js')).main,
+  'psp-sim': async () => (await import('../psp-sim/cli.js')).main,
 };
 
 async function run(argv: string[]): Promise<number> {

@@ -9,7 +9,11 @@
  * start at 1 and only grow; they need not be gapless.
  */
 
-/** The event's decoded fields, stored beside its JWS so SQL can index and query them. */
+/**
+ * The event's decoded fields, stored beside its JWS so SQL can index and query them. A copy for
+ * querying: the JWS is the record. Free-text fields (`type`, `ref`) never hold U+0000 (the ingest
+ * pipeline stores U+FFFD instead; PostgreSQL text cannot hold it).
+ */
 export interface FeedEventFields {
   /** The event id (UUID): the payment id and idempotency key. */
   readonly id: string;

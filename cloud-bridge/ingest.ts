@@ -1,20 +1,22 @@
 /**
  * The ingest pipeline of one `POST /v1/ingest` (DESIGN §3.4), as named steps:
- * enrollments → for each event: decode → store check → enrolled key, with the signatures of every
- * chunk of decoded events checked on the verify workers meanwhile → one ledger append for the batch.
+ * 1 enrollments → 2 decode and 3 store check of every event → 4 the batch's keys in one ledger read
+ * → 5 signatures on the verify workers, in chunks → 6 one ledger append for the batch (which also
+ * refuses revoked keys and reused event ids, under its locks).
  * The gateway is trusted for nothing: every event is verified again against a key that an
- * authenticated gateway of the same store enrolled.
+ * authenticated gateway of the same store enrolled with the operator's endorsement (DESIGN §3.1).
  */
 import { RejectError } from '../protocol/errors.js';
 import { decodeEvent, type DecodedEvent } from '../protocol/jws.js';
-import { kidOf, parsePublicKey } from '../protocol/keys.js';
 import type { Enrollment, IngestRequest, IngestResult } from '../protocol/ingest-api.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { AppendItem, KeyRecord, Ledger } from './ledger.js';
+import type { AppendItem, KeyRecord, KeyRef, KeyState, Ledger } from './ledger.js';
+import { storableText } from './ledger-args.js';
 import type { CloudMetrics } from './metrics.js';
 import type { GatewayCredential } from './options.js';
 import type { Verifier } from '../lib/verify-pool.js';
+import { ENROLLMENT_REFUSAL_CODES, judgeEnrollment, type EnrollmentRefusalCode, type EnrollmentTrust, type EnrollmentVerdict } from './enrollment-trust.js';
 
 export interface IngestDeps {
   readonly ledger: Ledger;
@@ -22,21 +24,23 @@ export interface IngestDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: CloudMetrics;
+  /** Which enrollments are recorded (DESIGN §3.1): endorsed by a provisioning key, or (unsafe) any. */
+  readonly trust: EnrollmentTrust;
 }
 
-/** Per-request state: keys already looked up, so a batch of one terminal reads its key once. */
+/** Per-request state: the keys of the batch, read in one lookup (`getKeys`). */
 interface Context {
   readonly deps: IngestDeps;
   readonly store: string;
-  readonly keys: Map<string, Buffer | undefined>;
+  readonly keys: Map<string, KeyState | undefined>;
 }
 
 type Checked = { readonly index: number; readonly event: DecodedEvent; readonly publicKeyRaw: Buffer };
 
 /**
- * Decoded events handed to the verify workers at a time. Small enough that the workers start while
- * most of a 1,000-event batch is still being decoded, large enough that a post costs little
- * (the pool splits a chunk over its workers in parts of at least 64).
+ * Decoded events handed to the verify workers at a time: large enough that a post costs little
+ * (the pool splits a chunk over its workers in parts of at least 64), small enough that the
+ * workers share a batch evenly.
  */
 const VERIFY_CHUNK_EVENTS = 128;
 
@@ -48,33 +52,27 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
   const ctx: Context = { deps, store: gateway.store, keys: new Map() };
   await recordEnrollments(ctx, request.enrollments);
   const results: Array<IngestResult | undefined> = [];
-  const checked: Checked[] = [];
-  // Step 5 overlaps steps 2–4: each chunk of decoded events goes to the verify workers while the
-  // event loop decodes the next one, so the workers do not wait for the whole batch to be parsed.
-  const verdicts: Array<Promise<boolean[]>> = [];
-  let chunkStart = 0;
-  const flush = () => {
-    if (checked.length === chunkStart) return;
-    const chunk = checked.slice(chunkStart).map((c) => ({ signingInput: c.event.signingInput, signature: c.event.signature, publicKeyRaw: c.publicKeyRaw }));
-    verdicts.push(deps.verifier.verifyMany(chunk));
-    chunkStart = checked.length;
-  };
-  try {
-    for (const [index, jws] of request.events.entries()) {
-      try {
-        checked.push({ index, ...(await checkEvent(ctx, jws)) });
-        results.push(undefined);
-      } catch (err) {
-        if (!(err instanceof RejectError)) throw err;
-        results.push(rejected(err, tryIdentity(jws)));
-      }
-      if (checked.length - chunkStart >= VERIFY_CHUNK_EVENTS) flush();
+  const decoded: Array<{ index: number; event: DecodedEvent }> = [];
+  for (const [index, jws] of request.events.entries()) {
+    try {
+      decoded.push({ index, event: decodeChecked(ctx, jws) });
+      results.push(undefined);
+    } catch (err) {
+      if (!(err instanceof RejectError)) throw err;
+      results.push(rejected(err, tryIdentity(jws)));
     }
-    flush();
-  } catch (err) {
-    // A ledger failure mid-decode: let the verifies in flight settle before answering 503.
-    await Promise.allSettled(verdicts);
-    throw err;
+  }
+  await lookUpKeys(ctx, decoded.map((d) => d.event));
+  const checked: Checked[] = [];
+  for (const { index, event } of decoded) {
+    const key = ctx.keys.get(keyId(event));
+    if (key === undefined) results[index] = { terminal: event.payload.terminal, seq: event.payload.seq, status: 'rejected', code: 'UNKNOWN_KEY' };
+    else checked.push({ index, event, publicKeyRaw: key.publicKey });
+  }
+  const verdicts: Array<Promise<boolean[]>> = [];
+  for (let i = 0; i < checked.length; i += VERIFY_CHUNK_EVENTS) {
+    const chunk = checked.slice(i, i + VERIFY_CHUNK_EVENTS);
+    verdicts.push(deps.verifier.verifyMany(chunk.map((c) => ({ signingInput: c.event.signingInput, signature: c.event.signature, publicKeyRaw: c.publicKeyRaw }))));
   }
   const valid = (await Promise.all(verdicts)).flat();
   const pending = checked.filter((c, i) => {
@@ -82,7 +80,7 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
     results[c.index] = { terminal: c.event.payload.terminal, seq: c.event.payload.seq, status: 'rejected', code: 'BAD_SIGNATURE' };
     return false;
   });
-  const items: AppendItem[] = pending.map(({ event: e }) => ({ terminal: e.payload.terminal, seq: e.payload.seq, prev: e.payload.prev, jws: e.jws }));
+  const items: AppendItem[] = pending.map(({ event: e }) => appendItemOf(e));
   const started = deps.clock.monotonicMs();
   const outcomes = await deps.ledger.append(ctx.store, items);
   deps.metrics.appendSeconds.observe((deps.clock.monotonicMs() - started) / 1000);
@@ -100,41 +98,88 @@ export async function ingestBatch(deps: IngestDeps, gateway: GatewayCredential, 
   return final;
 }
 
-/** Step 1: record the keys the events of this batch may need (before the events, DESIGN §3.4). */
+/**
+ * The ledger's item: the JWS as received plus its decoded fields (stored beside it, the feed). The
+ * decoded copy of free text carries U+FFFD for U+0000 (`storableText`); the JWS keeps the bytes.
+ */
+function appendItemOf(e: DecodedEvent): AppendItem {
+  const p = e.payload;
+  return {
+    terminal: p.terminal,
+    seq: p.seq,
+    prev: p.prev,
+    jws: e.jws,
+    kid: e.header.kid,
+    event: {
+      id: p.id, type: storableText(p.type), at: p.at, amount: p.amount, currency: p.currency, outcome: p.outcome, mode: p.mode,
+      ...(p.ref === undefined ? {} : { ref: storableText(p.ref) }),
+    },
+  };
+}
+
+/**
+ * Step 1: record the keys the events of this batch may need (before the events, DESIGN §3.4), each
+ * only when the trust configuration accepts it (cloud-bridge/enrollment-trust.ts: with provisioning
+ * keys, only a key the operator endorsed for this gateway's store and that terminal).
+ */
 async function recordEnrollments(ctx: Context, enrollments: readonly Enrollment[]): Promise<void> {
   const records: KeyRecord[] = [];
+  const refusals = new Refusals(ctx);
+  const pending: Extract<EnrollmentVerdict, { kind: 'verify' }>[] = [];
   for (const e of enrollments) {
-    let publicKey: Buffer;
-    try {
-      publicKey = parsePublicKey(e.publicKey);
-    } catch {
-      refuse(ctx, e, 'publicKey is not a raw Ed25519 key');
-      continue;
-    }
-    // The kid is the key's RFC 7638 thumbprint (DESIGN §3.1); anything else is a forged pairing.
-    if (kidOf(publicKey) !== e.kid) refuse(ctx, e, 'kid is not the thumbprint of publicKey');
-    else records.push({ terminal: e.terminal, kid: e.kid, publicKey, at: e.at });
+    const verdict = judgeEnrollment(ctx.deps.trust, ctx.store, e);
+    if (verdict.kind === 'refuse') refusals.add(e, verdict.code, verdict.message);
+    else if (verdict.kind === 'verify') pending.push(verdict);
+    else records.push(verdict.record);
   }
-  if (records.length === 0) return;
-  const outcomes = await ctx.deps.ledger.enroll(ctx.store, records);
-  outcomes.forEach((outcome, i) => {
-    if (outcome === 'conflict') refuse(ctx, records[i] as KeyRecord, 'kid is already enrolled with another key');
-    else ctx.deps.metrics.enrollments.inc({ result: outcome });
+  // The endorsements' signatures go to the verify workers in one batch, like the events'.
+  const valid = pending.length === 0 ? [] : await ctx.deps.verifier.verifyMany(pending.map((p) => p.check));
+  pending.forEach((p, i) => {
+    if (valid[i] === true) records.push(p.record);
+    else refusals.add(p.record, ENROLLMENT_REFUSAL_CODES.badSignature, 'endorsement signature does not match the provisioning key');
   });
+  if (records.length > 0) {
+    const outcomes = await ctx.deps.ledger.enroll(ctx.store, records);
+    outcomes.forEach((outcome, i) => {
+      if (outcome === 'conflict') refusals.add(records[i] as KeyRecord, ENROLLMENT_REFUSAL_CODES.kidConflict, 'kid is already enrolled with another key');
+      else ctx.deps.metrics.enrollments.inc({ result: outcome });
+    });
+  }
+  refusals.summarize();
 }
 
-/** A refused enrollment is not recorded; the events signed with it are answered UNKNOWN_KEY. */
-function refuse(ctx: Context, e: { terminal: string; kid: string }, reason: string): void {
-  ctx.deps.metrics.enrollments.inc({ result: 'refused' });
-  ctx.deps.logger.warn('enrollment refused', { store: ctx.store, terminal: e.terminal, kid: e.kid, reason });
+/**
+ * Refused enrollments are not recorded; the events signed with their keys are answered UNKNOWN_KEY.
+ * Each is counted by reason; the first few of a request are logged one by one (ids and codes only,
+ * never the endorsement), the rest in one summary line, so a hostile batch cannot flood the log.
+ */
+class Refusals {
+  readonly #ctx: Context;
+  readonly #byReason: Record<string, number> = {};
+  #count = 0;
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+  }
+
+  add(e: { terminal: string; kid: string }, reason: EnrollmentRefusalCode, message: string): void {
+    const { metrics, logger } = this.#ctx.deps;
+    metrics.enrollments.inc({ result: 'refused' });
+    metrics.enrollmentsRefused.inc({ reason });
+    this.#byReason[reason] = (this.#byReason[reason] ?? 0) + 1;
+    if (this.#count++ < MAX_ALARMS_LOGGED) logger.warn('enrollment refused', { store: this.#ctx.store, terminal: e.terminal, kid: e.kid, reason, message });
+  }
+
+  summarize(): void {
+    if (this.#count > MAX_ALARMS_LOGGED) this.#ctx.deps.logger.warn('enrollments refused', { store: this.#ctx.store, count: this.#count, byReason: this.#byReason });
+  }
 }
 
-/** Steps 2–4 for one event; throws a RejectError with the wire code. */
-async function checkEvent(ctx: Context, jws: string): Promise<{ event: DecodedEvent; publicKeyRaw: Buffer }> {
+/** Steps 2–3 for one event: decode and store check; throws a RejectError with the wire code. */
+function decodeChecked(ctx: Context, jws: string): DecodedEvent {
   const event = decodeEvent(jws); // SCHEMA, TOO_LARGE, PAN_DETECTED, BAD_SIGNATURE (form)
   checkStore(ctx, event); // IDENTITY_MISMATCH
-  const publicKeyRaw = await enrolledKey(ctx, event); // UNKNOWN_KEY
-  return { event, publicKeyRaw };
+  return event;
 }
 
 /** A gateway forwards only its own store's events (its token names the store). */
@@ -144,12 +189,16 @@ function checkStore(ctx: Context, event: DecodedEvent): void {
   }
 }
 
-async function enrolledKey(ctx: Context, event: DecodedEvent): Promise<Buffer> {
-  const id = `${event.payload.terminal}:${event.header.kid}`;
-  if (!ctx.keys.has(id)) ctx.keys.set(id, await ctx.deps.ledger.getKey(ctx.store, event.payload.terminal, event.header.kid));
-  const key = ctx.keys.get(id);
-  if (key === undefined) throw new RejectError('UNKNOWN_KEY', `no key ${event.header.kid} enrolled for ${ctx.store}/${event.payload.terminal}`);
-  return key;
+const keyId = (event: DecodedEvent) => `${event.payload.terminal}:${event.header.kid}`;
+
+/** Step 4: every `(terminal, kid)` of the batch in one ledger read (UNKNOWN_KEY where missing). */
+async function lookUpKeys(ctx: Context, events: readonly DecodedEvent[]): Promise<void> {
+  const refs = new Map<string, KeyRef>();
+  for (const e of events) refs.set(keyId(e), { terminal: e.payload.terminal, kid: e.header.kid });
+  const wanted = [...refs.entries()];
+  if (wanted.length === 0) return;
+  const states = await ctx.deps.ledger.getKeys(ctx.store, wanted.map(([, r]) => r));
+  wanted.forEach(([id], i) => ctx.keys.set(id, states[i]));
 }
 
 function rejected(err: RejectError, who: { terminal: string | null; seq: number | null }): IngestResult {

@@ -17,10 +17,13 @@ export async function main(argv: string[]): Promise<number> {
   const options = loadConfig(gatewayOptionsSchema, GATEWAY_OPTION_SPECS, { argv, env: process.env });
   const logger = createLogger({ level: options.logLevel, bindings: { program: 'gateway', gateway: options.gatewayId } });
   const gateway = await startGateway(options, { logger });
+  // Listen for SIGTERM before saying ready: a supervisor (or a test) that stops us the moment it
+  // reads the ready line must get a graceful shutdown, not Node's default of dying on the spot.
+  const stopped = untilStopSignal();
   process.stdout.write(
     JSON.stringify({ ready: 'gateway', mqttPort: gateway.mqttPort, mqttTlsPort: gateway.mqttTlsPort, httpPort: gateway.httpPort, httpUrl: gateway.httpUrl }) + '\n',
   );
-  const signal = await untilStopSignal();
+  const signal = await stopped;
   logger.info('shutting down', { signal });
   await gateway.close();
   return 0;

@@ -5,13 +5,17 @@
  */
 import { z } from 'zod';
 import { TillgateError } from '../protocol/errors.js';
+import { MAX_PROVISIONING_KEYS } from '../protocol/endorsement.js';
 import { idSchema } from '../protocol/ids.js';
+import { parsePublicKey } from '../protocol/keys.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
 import { HEALTH_OPTION_SPECS, healthOptionsShape } from './health/options.js';
 import { PREDICT_OPTION_SPECS, predictOptionsShape } from './predict/options.js';
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
+import { UPDATES_OPTION_SPECS, updatesOptionsShape } from './updates/options.js';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MQTT_PORT = 1883;
@@ -19,6 +23,12 @@ export const DEFAULT_MQTT_TLS_PORT = 8883;
 export const DEFAULT_HTTP_PORT = 8080;
 /** Stop accepting new events when the data disk is this full: leave room for LevelDB compaction. */
 export const DEFAULT_DISK_HIGH_WATER_PCT = 90;
+/**
+ * Disk space kept in reserve (a ballast file, released when the disk is nearly full) so the
+ * STORE_FULL answers can always be written and LevelDB can always replay its log at start (it needs
+ * up to its 4 MiB write buffer and a table's worth): twice that. At most 5 % of the disk.
+ */
+export const DEFAULT_DISK_RESERVE_BYTES = 8 * 1024 * 1024;
 /** How often the disk is measured; the check is one statfs call. */
 export const DEFAULT_DISK_CHECK_INTERVAL_MS = 5_000;
 /** How long the first append of a group waits for company before the synced write (DESIGN §5.1). */
@@ -31,15 +41,32 @@ export const DEFAULT_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_COMMIT_MAX_PENDING = 20_000;
 /** Publishes of one client in the pipeline at once (Aedes runs a whole socket read concurrently). */
 export const DEFAULT_MAX_INFLIGHT_PER_CLIENT = 1_024;
-/** Open MQTT connections: a store has tens of terminals; the rest is a flood. */
+/** Authenticated MQTT connections (terminals' sessions): a store has tens of terminals. */
 export const DEFAULT_MAX_CONNECTIONS = 1_000;
+/**
+ * Sockets that have not authenticated yet, all sources together: terminals connect one CONNECT at
+ * a time and authenticate in milliseconds, so more waiting at once is a flood. Past it the oldest
+ * pending socket is closed (idle ones first), never a session.
+ */
+export const DEFAULT_MAX_PENDING_CONNECTIONS = 128;
+/** Pending sockets from one source address: a terminal has one; more is a flood from that host. */
+export const DEFAULT_MAX_PENDING_CONNECTIONS_PER_ADDRESS = 16;
 /**
  * Largest MQTT packet a client may send. Events are ≤ 16 KiB; up to this size an oversized event
  * still gets its coded TOO_LARGE reject, past it the connection is closed before Aedes buffers it.
  */
 export const DEFAULT_MQTT_MAX_PACKET_BYTES = 2 * 1024 * 1024;
-/** Seconds a socket may take to send CONNECT before it is dropped. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long a socket may take to send CONNECT before it is dropped: MQTT.js sends it as soon as TCP
+ * (and TLS, which completes before the clock starts) is up, so 5 s is generous on a store LAN.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * QoS 1 messages the broker keeps for one offline terminal with a persistent session. The retained
+ * state topics (its ack, the gateway status) keep only their newest anyway; this bounds the rest
+ * (rejects, updates): a day offline must not cost a day of messages in memory.
+ */
+export const DEFAULT_MQTT_OFFLINE_QUEUE_MAX = 100;
 /** Enrolled terminals: bounds the in-memory registry and heads. */
 export const DEFAULT_MAX_TERMINALS = 10_000;
 /** Keys per terminal (rotation keeps a few old ones so their pending events still verify). */
@@ -64,10 +91,19 @@ export const DEFAULT_HEALTH_QUEUE_MAX = 1_000;
  * for MQTT and LevelDB; a second thread only competes with them for the two cores.
  */
 export const DEFAULT_VERIFY_THREADS = 1;
-/** Largest enrollment request body: `{"terminal","publicKey"}` is ~120 bytes. */
+/** Largest enrollment request body: `{"terminal","publicKey","endorsement"}` is at most ~1.2 KiB. */
 export const DEFAULT_ENROLL_BODY_MAX_BYTES = 4 * 1024;
 
 const port = z.number().int().min(0).max(65_535);
+/** base64url of a raw 32-byte Ed25519 public key (DESIGN §3.1). */
+const provisioningKeySchema = z.string().refine((k) => {
+  try {
+    parsePublicKey(k);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'each provisioning key must be base64url of a raw 32-byte Ed25519 public key');
 const positiveInt = z.number().int().positive();
 
 export const gatewayOptionsSchema = z
@@ -84,16 +120,21 @@ export const gatewayOptionsSchema = z
     tlsKey: z.string().min(1).optional(),
     cloudUrl: z.url({ protocol: /^https?$/ }).optional(),
     cloudToken: z.string().min(1).optional(),
+    provisioningKeys: z.array(provisioningKeySchema).max(MAX_PROVISIONING_KEYS).optional(),
     diskHighWaterPct: z.number().min(1).max(100).default(DEFAULT_DISK_HIGH_WATER_PCT),
     diskCheckIntervalMs: positiveInt.default(DEFAULT_DISK_CHECK_INTERVAL_MS),
+    diskReserveBytes: z.number().int().min(0).max(1024 ** 4).default(DEFAULT_DISK_RESERVE_BYTES),
     commitWindowMs: z.number().min(0).max(1_000).default(DEFAULT_COMMIT_WINDOW_MS),
     commitMaxRecords: positiveInt.max(10_000).default(DEFAULT_COMMIT_MAX_RECORDS),
     commitMaxBytes: positiveInt.default(DEFAULT_COMMIT_MAX_BYTES),
     commitMaxPending: positiveInt.default(DEFAULT_COMMIT_MAX_PENDING),
     maxInflightPerClient: positiveInt.default(DEFAULT_MAX_INFLIGHT_PER_CLIENT),
     maxConnections: positiveInt.default(DEFAULT_MAX_CONNECTIONS),
+    maxPendingConnections: positiveInt.max(100_000).default(DEFAULT_MAX_PENDING_CONNECTIONS),
+    maxPendingConnectionsPerAddress: positiveInt.max(100_000).default(DEFAULT_MAX_PENDING_CONNECTIONS_PER_ADDRESS),
     mqttMaxPacketBytes: z.number().int().min(64 * 1024).max(256 * 1024 * 1024).default(DEFAULT_MQTT_MAX_PACKET_BYTES),
     connectTimeoutMs: positiveInt.default(DEFAULT_CONNECT_TIMEOUT_MS),
+    mqttOfflineQueueMax: positiveInt.max(100_000).default(DEFAULT_MQTT_OFFLINE_QUEUE_MAX),
     maxTerminals: positiveInt.default(DEFAULT_MAX_TERMINALS),
     maxKeysPerTerminal: positiveInt.max(64).default(DEFAULT_MAX_KEYS_PER_TERMINAL),
     authMaxConcurrentHashes: positiveInt.max(16).default(DEFAULT_AUTH_MAX_CONCURRENT_HASHES),
@@ -114,6 +155,10 @@ export const gatewayOptionsSchema = z
     ...healthOptionsShape,
     // Live failure prediction: gateway/predict/options.ts.
     ...predictOptionsShape,
+    // Payment updates from the cloud to terminals: gateway/updates/options.ts.
+    ...updatesOptionsShape,
+    // Encryption at rest of the event store (lib/at-rest/options.ts).
+    ...atRestOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -152,16 +197,21 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   tlsKey: { type: 'string', doc: 'PEM private key file for --tls-cert' },
   cloudUrl: { type: 'string', doc: 'cloud-bridge base URL (used by the forwarder)' },
   cloudToken: { type: 'string', doc: 'bearer token of this gateway at the cloud' },
+  provisioningKeys: { type: 'list', doc: 'trusted provisioning public keys (base64url raw 32 bytes, comma-separated): enrollment also checks the endorsement\'s signature, for a clear answer on the spot (the cloud checks it anyway)' },
   diskHighWaterPct: { type: 'number', doc: `stop accepting events past this disk use (default ${DEFAULT_DISK_HIGH_WATER_PCT})` },
   diskCheckIntervalMs: { type: 'number', doc: `disk check period (default ${DEFAULT_DISK_CHECK_INTERVAL_MS})` },
+  diskReserveBytes: { type: 'number', doc: `disk space held in reserve so answers can always be written, at most 5 % of the disk; 0 = none (default ${DEFAULT_DISK_RESERVE_BYTES})` },
   commitWindowMs: { type: 'number', doc: `group-commit gathering window (default ${DEFAULT_COMMIT_WINDOW_MS})` },
   commitMaxRecords: { type: 'number', doc: `records per synced batch (default ${DEFAULT_COMMIT_MAX_RECORDS})` },
   commitMaxBytes: { type: 'number', doc: `bytes per synced batch (default ${DEFAULT_COMMIT_MAX_BYTES})` },
   commitMaxPending: { type: 'number', doc: `records waiting for a commit (default ${DEFAULT_COMMIT_MAX_PENDING})` },
   maxInflightPerClient: { type: 'number', doc: `publishes per client in the pipeline (default ${DEFAULT_MAX_INFLIGHT_PER_CLIENT})` },
-  maxConnections: { type: 'number', doc: `open MQTT connections (default ${DEFAULT_MAX_CONNECTIONS})` },
+  maxConnections: { type: 'number', doc: `authenticated MQTT connections (terminals' sessions) (default ${DEFAULT_MAX_CONNECTIONS})` },
+  maxPendingConnections: { type: 'number', doc: `MQTT sockets not yet authenticated; past it the oldest is closed, idle first (default ${DEFAULT_MAX_PENDING_CONNECTIONS})` },
+  maxPendingConnectionsPerAddress: { type: 'number', doc: `not-yet-authenticated sockets from one address (default ${DEFAULT_MAX_PENDING_CONNECTIONS_PER_ADDRESS})` },
   mqttMaxPacketBytes: { type: 'number', doc: `largest MQTT packet; a larger one closes the connection (default ${DEFAULT_MQTT_MAX_PACKET_BYTES})` },
-  connectTimeoutMs: { type: 'number', doc: `time to send CONNECT (default ${DEFAULT_CONNECT_TIMEOUT_MS})` },
+  connectTimeoutMs: { type: 'number', doc: `time a socket has to send CONNECT (default ${DEFAULT_CONNECT_TIMEOUT_MS})` },
+  mqttOfflineQueueMax: { type: 'number', doc: `QoS 1 messages kept for one offline terminal; ack and status keep only their newest (default ${DEFAULT_MQTT_OFFLINE_QUEUE_MAX})` },
   maxTerminals: { type: 'number', doc: `enrolled terminals (default ${DEFAULT_MAX_TERMINALS})` },
   maxKeysPerTerminal: { type: 'number', doc: `enrolled keys per terminal (default ${DEFAULT_MAX_KEYS_PER_TERMINAL})` },
   authMaxConcurrentHashes: { type: 'number', doc: `concurrent password hashes (default ${DEFAULT_AUTH_MAX_CONCURRENT_HASHES})` },
@@ -178,4 +228,6 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   ...STATUS_PAGE_OPTION_SPECS,
   ...HEALTH_OPTION_SPECS,
   ...PREDICT_OPTION_SPECS,
+  ...UPDATES_OPTION_SPECS,
+  ...AT_REST_OPTION_SPECS,
 };

@@ -1,11 +1,27 @@
 /**
- * Backpressure (DESIGN §4 "never drop a financial record"): past the disk high-water mark the
- * gateway stops accepting new events (STORE_FULL) and says so on the retained status topic; the
- * terminals keep the events in their own outboxes. The probe is injected so tests can fill the
- * disk without filling the disk.
+ * Backpressure and a reserve (DESIGN §4 "never drop a financial record"): past the disk high-water
+ * mark the gateway stops accepting new events (STORE_FULL) and says so on the retained status topic;
+ * the terminals keep the events in their own outboxes. Three things make that hold on a real disk:
+ *
+ * - The mark is checked against the bytes about to be written, not only against the last periodic
+ *   probe: every commit's bytes are counted (times LevelDB's write amplification) until the next
+ *   probe, and a probe runs early once enough was written. So filling the disk through the gateway
+ *   stops at the mark instead of overshooting it between probes.
+ * - A reserve: a ballast file of `reserveBytes` in the data directory. The reserve counts as used
+ *   whether the ballast is on disk or not, so the mark does not move when it is released. It is
+ *   released when the disk is nearly full anyway (someone else filled it) or a write failed for lack
+ *   of space, so the STORE_FULL answers (small, durable reject records) can always be written; and
+ *   at start, before LevelDB opens, when the disk is too full for LevelDB to replay its log. It is
+ *   put back once there is room again.
+ * - At start a full disk is named (`DISK_FULL`, free bytes, what to do), not "Database failed to open".
+ *
+ * The probe is injected so tests can simulate usage; the reserve is real file I/O in `dir`.
  */
-import { statfs } from 'node:fs/promises';
+import { open, rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '../lib/logger.js';
+import { TillgateError } from '../protocol/errors.js';
+import { DEFAULT_LEVEL_WRITE_BUFFER_BYTES } from './store/sections.js';
 
 export interface DiskUsage {
   readonly totalBytes: number;
@@ -20,27 +36,87 @@ export const statfsProbe: DiskProbe = async (dir) => {
   return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
 };
 
+export const RESERVE_FILE = 'tillgate-reserve.ballast';
+/**
+ * Disk bytes one stored byte may cost until the next probe: LevelDB writes it to its log, then to a
+ * level-0 table, and compaction rewrites it (old and new tables exist together for a while).
+ */
+export const WRITE_AMPLIFICATION = 3;
+/**
+ * What LevelDB may still put on disk for writes already made: its memtable (up to the 4 MiB write
+ * buffer, store/sections.ts) is flushed into a table while the log holding the same data still
+ * exists, and compaction rewrites tables before deleting the old ones. Counted into every check, so
+ * the mark holds after those land too (noticeable only on small disks).
+ */
+export const LEVELDB_PENDING_BYTES = 2 * DEFAULT_LEVEL_WRITE_BUFFER_BYTES;
+/** Probe early once this share of the disk was written since the last probe. */
+const EARLY_PROBE_SHARE = 0.005;
+/** The reserve is at most this share of the disk (a small disk keeps most of its room for events). */
+export const MAX_RESERVE_SHARE = 0.05;
+/** Writing the ballast: zeros in chunks of this size (the blocks must really be allocated). */
+const BALLAST_CHUNK_BYTES = 1024 * 1024;
+
 export interface DiskMonitorOptions {
   readonly dir: string;
   readonly highWaterPct: number;
   readonly intervalMs: number;
+  /** Size of the reserve (0: none), at most MAX_RESERVE_SHARE of the disk. */
+  readonly reserveBytes: number;
   readonly probe: DiskProbe;
   readonly logger: Logger;
-  /** Called when `accepting` flips. */
-  readonly onChange: (accepting: boolean) => void;
 }
+
+export type ReserveState = 'none' | 'held' | 'released';
 
 export class DiskMonitor {
   readonly #o: DiskMonitorOptions;
   #usage: DiskUsage | null = null;
   #accepting = true;
   #timer: NodeJS.Timeout | null = null;
+  #reserve: ReserveState;
+  /** Bytes committed since the last probe (times the amplification when estimating). */
+  #writtenSinceProbe = 0;
+  #probing: Promise<void> | null = null;
+  #reserveWork: Promise<void> = Promise.resolve();
+  readonly #listeners = new Set<(accepting: boolean) => void>();
 
   constructor(options: DiskMonitorOptions) {
     this.#o = options;
+    this.#reserve = options.reserveBytes > 0 ? 'released' : 'none';
+  }
+
+  /**
+   * Before the store opens: when the disk is too full for LevelDB (it needs room to replay its log
+   * into a table), the ballast of a previous run is deleted. Returns what the disk looks like then.
+   */
+  static async beforeOpen(dir: string, reserveBytes: number, probe: DiskProbe, logger: Logger): Promise<DiskUsage | null> {
+    let usage: DiskUsage;
+    try {
+      usage = await probe(dir);
+    } catch {
+      return null;
+    }
+    if (reserveBytes > 0 && usage.freeBytes < Math.min(reserveBytes, usage.totalBytes * MAX_RESERVE_SHARE) && (await exists(join(dir, RESERVE_FILE)))) {
+      await rm(join(dir, RESERVE_FILE), { force: true });
+      logger.warn('disk nearly full at start: released the reserve so the event store can open', { freeBytes: usage.freeBytes, reserveBytes });
+      usage = await probe(dir).catch(() => usage);
+    }
+    return usage;
+  }
+
+  /** The error to throw when the store cannot open because the disk is full: says what to do. */
+  static diskFullAtStart(dir: string, usage: DiskUsage | null, cause: unknown): TillgateError {
+    const free = usage === null ? 'unknown' : `${usage.freeBytes} bytes free of ${usage.totalBytes}`;
+    return new TillgateError(
+      'DISK_FULL',
+      `cannot open the event store in ${dir}: the disk is full (${free}) and LevelDB needs room to replay its write-ahead log ` +
+        '(up to a few MB). Free space on that disk (the gateway\'s own reserve is already released), then start the gateway again; nothing stored is lost.',
+      { cause },
+    );
   }
 
   async start(): Promise<void> {
+    if (this.#reserve !== 'none' && (await exists(join(this.#o.dir, RESERVE_FILE)))) this.#reserve = 'held';
     await this.check();
     this.#timer = setInterval(() => void this.check(), this.#o.intervalMs);
     this.#timer.unref();
@@ -50,12 +126,60 @@ export class DiskMonitor {
     return this.#accepting;
   }
 
+  /** Called whenever `accepting` flips. */
+  onChange(listener: (accepting: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   usage(): DiskUsage | null {
     return this.#usage;
   }
 
-  /** Measures now; a failing probe keeps the last verdict (and logs). */
-  async check(): Promise<void> {
+  get reserve(): ReserveState {
+    return this.#reserve;
+  }
+
+  /**
+   * Whether `bytes` more may be written now without passing the mark, counting what was written
+   * since the last probe (with amplification). False also while not accepting.
+   */
+  admits(bytes: number): boolean {
+    if (!this.#accepting) return false;
+    const usage = this.#usage;
+    if (usage === null || usage.totalBytes <= 0) return true;
+    const estimate = this.#usedBytes(usage) + LEVELDB_PENDING_BYTES + (this.#writtenSinceProbe + bytes) * WRITE_AMPLIFICATION;
+    if (estimate / usage.totalBytes * 100 < this.#o.highWaterPct) return true;
+    // The estimate says the mark is reached: measure now (the next write waits for no one).
+    void this.check();
+    return false;
+  }
+
+  /** A commit wrote `bytes`: counted until the next probe; probes early when enough was written. */
+  wrote(bytes: number): void {
+    this.#writtenSinceProbe += bytes;
+    const total = this.#usage?.totalBytes ?? 0;
+    if (total > 0 && this.#writtenSinceProbe * WRITE_AMPLIFICATION >= total * EARLY_PROBE_SHARE) void this.check();
+  }
+
+  /** A write failed for lack of space: free the reserve now and stop accepting. */
+  async diskFull(): Promise<void> {
+    this.#o.logger.error('ALARM the disk is full: releasing the reserve so answers can still be written', { reserve: this.#reserve });
+    this.#setAccepting(false, 100);
+    await this.#releaseReserve();
+    await this.check();
+  }
+
+  /** Measures now (one probe at a time); a failing probe keeps the last verdict (and logs). */
+  check(): Promise<void> {
+    this.#probing ??= this.#check().finally(() => {
+      this.#probing = null;
+    });
+    return this.#probing;
+  }
+
+  async #check(): Promise<void> {
+    const writtenBefore = this.#writtenSinceProbe;
     let usage: DiskUsage;
     try {
       usage = await this.#o.probe(this.#o.dir);
@@ -64,17 +188,93 @@ export class DiskMonitor {
       return;
     }
     this.#usage = usage;
-    const usedPct = usage.totalBytes > 0 ? ((usage.totalBytes - usage.freeBytes) / usage.totalBytes) * 100 : 0;
-    const accepting = usedPct < this.#o.highWaterPct;
-    if (accepting !== this.#accepting) {
-      this.#accepting = accepting;
-      this.#o.logger.warn(accepting ? 'disk below high-water mark: accepting events again' : 'disk past high-water mark: refusing new events (STORE_FULL)', { usedPct: Math.round(usedPct) });
-      this.#o.onChange(accepting);
-    }
+    this.#writtenSinceProbe = Math.max(0, this.#writtenSinceProbe - writtenBefore);
+    const usedPct = usage.totalBytes > 0 ? (this.#usedBytes(usage) / usage.totalBytes) * 100 : 0;
+    this.#setAccepting(usedPct < this.#o.highWaterPct, usedPct);
+    await this.#tendReserve(usage);
   }
 
-  close(): void {
+  /** The reserve's size on this disk. */
+  #reserveSize(usage: DiskUsage | null): number {
+    const total = usage?.totalBytes ?? 0;
+    return total > 0 ? Math.min(this.#o.reserveBytes, Math.floor(total * MAX_RESERVE_SHARE)) : 0;
+  }
+
+  /** Used bytes with the reserve counted as used whether the ballast is on disk or not. */
+  #usedBytes(usage: DiskUsage): number {
+    const released = this.#reserve === 'released' ? this.#reserveSize(usage) : 0;
+    return usage.totalBytes - usage.freeBytes + released;
+  }
+
+  #setAccepting(accepting: boolean, usedPct: number): void {
+    if (accepting === this.#accepting) return;
+    this.#accepting = accepting;
+    this.#o.logger.warn(accepting ? 'disk below high-water mark: accepting events again' : 'disk past high-water mark: refusing new events (STORE_FULL)', { usedPct: Math.round(usedPct) });
+    for (const listener of [...this.#listeners]) listener(accepting);
+  }
+
+  /** Releases the ballast when the disk is nearly full, puts it back when there is room. */
+  async #tendReserve(usage: DiskUsage): Promise<void> {
+    const size = this.#reserveSize(usage);
+    if (this.#reserve === 'held' && usage.freeBytes < size) await this.#releaseReserve();
+    // Put back in the background: nothing waits for it.
+    else if (this.#reserve === 'released' && size > 0 && this.#accepting && usage.freeBytes >= 2 * size) void this.#holdReserve(size);
+  }
+
+  #releaseReserve(): Promise<void> {
+    this.#reserveWork = this.#reserveWork.then(async () => {
+      if (this.#reserve !== 'held') return;
+      await rm(join(this.#o.dir, RESERVE_FILE), { force: true });
+      this.#reserve = 'released';
+      this.#o.logger.warn('disk reserve released', { reserveBytes: this.#reserveSize(this.#usage) });
+    });
+    return this.#reserveWork;
+  }
+
+  #holdReserve(size: number): Promise<void> {
+    this.#reserveWork = this.#reserveWork.then(async () => {
+      if (this.#reserve !== 'released') return;
+      const file = join(this.#o.dir, RESERVE_FILE);
+      try {
+        await writeZeros(file, size);
+        this.#reserve = 'held';
+      } catch (err) {
+        await rm(file, { force: true });
+        this.#o.logger.warn('disk reserve not written', { err });
+      }
+    });
+    return this.#reserveWork;
+  }
+
+  async close(): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    await this.#probing;
+    await this.#reserveWork;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `bytes` zeros (allocated blocks, not a sparse file) and fsyncs them. */
+async function writeZeros(file: string, bytes: number): Promise<void> {
+  const fd = await open(file, 'w');
+  try {
+    const chunk = Buffer.alloc(Math.min(BALLAST_CHUNK_BYTES, bytes));
+    for (let written = 0; written < bytes; ) {
+      const n = Math.min(chunk.length, bytes - written);
+      await fd.write(chunk, 0, n);
+      written += n;
+    }
+    await fd.sync();
+  } finally {
+    await fd.close();
   }
 }

@@ -8,6 +8,8 @@
  * signed with its key (DESIGN §3.4).
  */
 
+import type { MoneyTotals } from './store/money.js';
+
 export type ForwardEntry =
   | {
       readonly pos: number;
@@ -18,6 +20,12 @@ export type ForwardEntry =
       readonly publicKey: string;
       /** RFC 3339 time of the enrollment. */
       readonly at: string;
+      /**
+       * The operator's endorsement of the key (DESIGN §3.1), sent with the enrollment. Absent in
+       * entries written by the previous release: they are still forwarded, and a cloud that checks
+       * endorsements refuses them (the events they sign are answered UNKNOWN_KEY).
+       */
+      readonly endorsement?: string;
     }
   | {
       readonly pos: number;
@@ -47,8 +55,10 @@ export interface BacklogSummary {
   readonly events: number;
   /** storedAtMs of the oldest such event, or null when the backlog is empty. */
   readonly oldestStoredAtMs: number | null;
-  /** Amount waiting, in minor units, per ISO 4217 currency. */
+  /** Takings waiting (approved payments only), in minor units per ISO 4217 currency: `money.takings`. */
   readonly amountByCurrency: Readonly<Record<string, number>>;
+  /** The waiting events by what they mean in money (store/money.ts): takings, refunds, voids, … */
+  readonly money: MoneyTotals;
 }
 
 export interface ForwardQueue {
@@ -68,7 +78,10 @@ export interface ForwardQueue {
   /** Durably records a dead letter (an event the cloud rejected) in the same write as a cursor advance. */
   advanceCursorWithDeadLetters(pos: number, deadLetters: readonly DeadLetter[]): Promise<void>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
-  /** Removes dead letters so an admin retry can resend them; returns the removed ones. */
+  /**
+   * The cloud now holds these dead letters (a retry delivered them): removes them as dead letters
+   * and starts their retention clock now. Returns the removed ones.
+   */
   takeDeadLetters(positions: readonly number[]): Promise<DeadLetter[]>;
   deadLetterCount(): number;
   /** What is waiting for the cloud (kept up to date incrementally, no scan). */
@@ -76,8 +89,10 @@ export interface ForwardQueue {
   /** Called after each append that made new entries durable. Returns an unsubscribe function. */
   onAppend(listener: () => void): () => void;
   /**
-   * Retention: deletes events (and their queue entries) with pos <= cursor whose storedAtMs is
-   * before `olderThanMs`, at most `maxEntries` per call. Never touches anything past the cursor.
+   * Retention: deletes events (and their queue entries) the cloud accepted before `olderThanMs`,
+   * at most `maxEntries` per call. Age counts from the cloud's acceptance, never from storage. Never
+   * touches anything past the cursor, and never a dead letter: a dead letter becomes eligible only
+   * once a retry delivered it (`takeDeadLetters`), counting from then.
    */
   pruneAccepted(olderThanMs: number, maxEntries: number): Promise<number>;
 }

@@ -10,34 +10,42 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { topics } from '../protocol/topics.js';
+import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
+import { ProvisioningKeys } from '../protocol/endorsement.js';
+import { parseTopic, topics } from '../protocol/topics.js';
 import { Authenticator } from './auth/authenticator.js';
+import { boundedPersistence } from './broker/bounded-persistence.js';
+import { ConnectionGate } from './broker/connection-gate.js';
 import { brokerHooks, type AclCounters } from './broker/hooks.js';
 import { listen, type Listeners } from './broker/listeners.js';
 import { parseGatewayOptions, type GatewayOptions, type GatewayOptionsInput } from './config.js';
-import { DiskMonitor, statfsProbe, type DiskProbe } from './disk-monitor.js';
+import { statfsProbe, type DiskProbe } from './disk-monitor.js';
 import { Enrollment } from './enrollment.js';
 import { wireDelivery } from './forwarder/wire.js';
 import { wireStatusPage } from './status-page/wire.js';
+import { wireUpdates } from './updates/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
 import type { HealthStore } from './health/health-store.js';
 import { mountHealthRoutes } from './health/routes.js';
 import { openHealth, recordWanProbes } from './health/wire.js';
 import type { LivePredictor } from './predict/live.js';
 import { startPrediction } from './predict/wire.js';
-import { createApp } from './http/app.js';
+import { createApp, type Readiness } from './http/app.js';
 import { ChainTracker } from './ingest/chain-tracker.js';
 import { ClientLanes } from './ingest/client-lanes.js';
 import { GroupCommitter } from './ingest/group-commit.js';
+import { EventIdGate } from './ingest/id-gate.js';
 import { aedesBus, type MessageBus } from './ingest/message-bus.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
 import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
-import type { StatusSources } from './status.js';
+import { keysNotEndorsed, type StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
-import type { EventStore } from './store/event-store.js';
-import { LevelEventStore } from './store/level-event-store.js';
+import { corruptionProblem } from './integrity.js';
+import type { CommitEntry, EventStore } from './store/event-store.js';
+import { openGatewayStorage } from './store/open-store.js';
+import { DEFAULT_SCRUB_CHUNK_RECORDS, DEFAULT_SCRUB_PAUSE_MS, scrubStore } from './store/scrub.js';
 
 export type { GatewayOptions, GatewayOptionsInput } from './config.js';
 
@@ -54,6 +62,8 @@ export interface GatewayDeps {
 }
 
 export type GatewayState = 'starting' | 'running' | 'closing' | 'closed';
+
+const ADMITTED = { ok: true } as const;
 
 export interface GatewayHandle {
   readonly mqttPort: number;
@@ -109,6 +119,8 @@ export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   if (delivery !== null) ctx.onClose(recordWanProbes(ctx.health, delivery.monitor, (probe) => ctx.prediction.observeProbe(probe)));
   // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
   wireStatusPage(ctx, delivery);
+  // Payment updates from the cloud to the terminals (gateway/updates/wire.ts).
+  await wireUpdates(ctx);
 }
 
 /** Starts the gateway: store, broker, sockets and HTTP. Resolves when it is ready to serve. */
@@ -121,10 +133,21 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   const closers: (() => Promise<void> | void)[] = [];
   let state: GatewayState = 'starting';
 
-  const store = await LevelEventStore.open({ dataDir: options.dataDir, rejectsKeep: options.rejectsKeep });
+  const dataKeys = loadDataKeys(options, options.dataDir);
+  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
+  const { store, disk, integrity, lostEvents, witness } = await openGatewayStorage(
+    { ...options, keys: dataKeys.keys, atRest: { ...reencryptPace(options), logger } },
+    { clock, logger, diskProbe: deps.diskProbe ?? statfsProbe },
+  );
   closers.push(() => store.close());
+  warnUnendorsedKeys(store, logger);
   try {
-    const broker = new Aedes({ connectTimeout: options.connectTimeoutMs, heartbeatInterval: 60_000 });
+    closers.push(() => disk.close());
+    await witness.start();
+    // Before the store closes: a last, exact witness.
+    closers.push(() => witness.close());
+    const offlineQueues = boundedPersistence({ maxQueuedPerClient: options.mqttOfflineQueueMax, isLastValueTopic: isLastValueTopic(options.store) });
+    const broker = new Aedes({ connectTimeout: options.connectTimeoutMs, heartbeatInterval: 60_000, persistence: offlineQueues.persistence });
     const bus = aedesBus(broker);
     const tracker = new ChainTracker((t) => store.head(t));
     const verifier = deps.verifier ?? (options.verifyThreads > 0
@@ -143,7 +166,14 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       clock,
       { windowMs: options.commitWindowMs, maxRecords: options.commitMaxRecords, maxBytes: options.commitMaxBytes, maxPending: options.commitMaxPending },
       {
-        onCommitted: (entries) => late.pipeline?.committed(entries),
+        onCommitted: (entries) => {
+          late.pipeline?.committed(entries);
+          disk.wrote(commitBytes(entries));
+          if (lostEvents.size > 0) {
+            const touched = new Set(entries.flatMap((e) => (e.kind === 'event' ? [e.terminal] : [])));
+            lostEvents.check(touched).catch((err: unknown) => logger.warn('lost-events check failed', { err }));
+          }
+        },
         onFailed: (err) => {
           tracker.reset();
           logger.error('commit failed: pending publishes fail and terminals will resend', { err });
@@ -151,17 +181,17 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       },
     );
     const statusTopic = new StatusTopic({ bus, clock, store: options.store, backlog: () => store.queue.backlog().events, logger });
-    const disk = new DiskMonitor({
-      dir: options.dataDir,
-      highWaterPct: options.diskHighWaterPct,
-      intervalMs: options.diskCheckIntervalMs,
-      probe: deps.diskProbe ?? statfsProbe,
-      logger,
-      onChange: (accepting) => statusTopic.update({ accepting }),
+    // Taking events: the disk below its mark and the storage not damaged (DESIGN §4: terminals keep them).
+    const accepting = () => disk.accepting() && integrity.state !== 'damaged';
+    disk.onChange(() => statusTopic.update({ accepting: accepting() }));
+    integrity.onChange(() => statusTopic.update({ accepting: accepting() }));
+    const pipeline = new IngestPipeline({
+      storeId: options.store, store, tracker, ids: new EventIdGate(), committer, verifier, bus, logger,
+      admit: (bytes) => {
+        if (integrity.state === 'damaged') return { ok: false, reason: 'the gateway storage is damaged; keep the event and retry later' };
+        return disk.admits(bytes) ? ADMITTED : { ok: false, reason: 'the gateway disk is past its high-water mark; keep the event and retry later' };
+      },
     });
-    await disk.start();
-    closers.push(() => disk.close());
-    const pipeline = new IngestPipeline({ storeId: options.store, store, tracker, committer, verifier, bus, accepting: () => disk.accepting(), logger });
     late.pipeline = pipeline;
     const authenticator = new Authenticator((t) => store.terminal(t), clock, {
       maxConcurrentHashes: options.authMaxConcurrentHashes,
@@ -173,19 +203,26 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const presence = new Presence(options.maxTerminals);
     const acl: AclCounters = { publishDenied: 0, subscribeDenied: 0, oversizeClosed: 0 };
     const lanes = new ClientLanes(options.maxInflightPerClient);
-    Object.assign(broker, brokerHooks({ store: options.store, clock, logger, authenticator, pipeline, lanes, health, presence, counters: acl }));
+    const connections = new ConnectionGate({
+      maxPending: options.maxPendingConnections,
+      maxPendingPerAddress: options.maxPendingConnectionsPerAddress,
+      maxSessions: options.maxConnections,
+    }, clock);
+    Object.assign(broker, brokerHooks({ store: options.store, clock, logger, authenticator, pipeline, lanes, health, presence, connections, counters: acl }));
     broker.on('client', (client) => presence.connected(client.id, clock.now()));
     broker.on('clientDisconnect', (client) => presence.disconnected(client.id, clock.now()));
     broker.on('clientError', (client, err) => logger.debug('mqtt client error', { terminal: client.id?.slice(0, 64), err }));
     await broker.listen();
     closers.push(() => new Promise<void>((resolve) => broker.close(() => resolve())));
     // Retained messages live in the broker's memory: after a restart every terminal's ack is
-    // published again from the durable heads (DESIGN §3.3: on connect a terminal reads it).
+    // published again from the durable heads (DESIGN §3.3: on connect a terminal reads it). A
+    // terminal whose acknowledged events the store lost gets its true head even when that is 0, so
+    // it resends what it still holds from there (gateway/lost-events.ts).
     for (const terminal of store.terminalIds()) {
       const head = store.head(terminal);
-      if (head.seq > 0) await bus.publish(topics.ack(options.store, terminal), { seq: head.seq, hash: head.hash }, { qos: 1, retain: true });
+      if (head.seq > 0 || lostEvents.heldHead(terminal) !== undefined) await bus.publish(topics.ack(options.store, terminal), { seq: head.seq, hash: head.hash }, { qos: 1, retain: true });
     }
-    statusTopic.update({ accepting: disk.accepting() });
+    statusTopic.update({ accepting: accepting() });
     await statusTopic.start();
     closers.push(() => statusTopic.close());
     // Before the broker closes its clients: the open commit finishes and its PUBACKs go out.
@@ -194,7 +231,10 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const listeners: Listeners = await listen(broker, {
       host: options.host,
       port: options.mqttPort,
-      maxConnections: options.maxConnections,
+      // The hard stop at accept, above what the gate and the authenticator allow together: sessions,
+      // idle sockets, CONNECTs waiting for a password check, and as many again answering refusals.
+      maxSockets: options.maxConnections + 2 * options.maxPendingConnections + options.authMaxConcurrentHashes + options.authMaxQueuedHashes,
+      gate: connections,
       maxPacketBytes: options.mqttMaxPacketBytes,
       onOversize: () => {
         acl.oversizeClosed++;
@@ -207,12 +247,14 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     closers.push(() => listeners.close());
 
     const enrollment = new Enrollment({
+      storeId: options.store,
       store,
       committer,
       clock,
       forgetCredentials: (t) => authenticator.forget(t),
       maxTerminals: options.maxTerminals,
       maxKeysPerTerminal: options.maxKeysPerTerminal,
+      ...(options.provisioningKeys === undefined ? {} : { provisioningKeys: ProvisioningKeys.fromBase64url(options.provisioningKeys) }),
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
     const statusSources: StatusSources = {
@@ -224,6 +266,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       eventStore: store,
       queue: store.queue,
       disk,
+      accepting,
+      integrity,
       wan: () => ({ state: statusTopic.wan, source: statusTopic.wanSource }),
       presence,
       health,
@@ -231,15 +275,22 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       pipeline,
       committer,
       acl,
+      connections,
+      offlineQueues: offlineQueues.stats,
       healthStats: health.stats,
       prediction: prediction.predictor,
+      atRest: () => store.atRest.status(),
     };
     const app = createApp({
       adminToken: options.adminToken,
       enrollBodyMaxBytes: options.enrollBodyMaxBytes,
       status: statusSources,
       enrollment,
-      ready: () => state === 'running' && store.status === 'open' && !broker.closed,
+      ready: (): Readiness => {
+        if (integrity.state === 'damaged') return { ready: false, code: 'STORE_DAMAGED', message: 'the event store is damaged: the gateway does not take events' };
+        const up = state === 'running' && store.status === 'open' && !broker.closed;
+        return up ? { ready: true } : { ready: false, code: 'NOT_READY', message: 'store or broker not ready' };
+      },
       logger,
       statusUser: options.statusUser,
       statusPassword: options.statusPassword,
@@ -256,6 +307,16 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     closers.push(() => runClosers(extensionClosers, logger));
 
     state = 'running';
+    // Read every record once in the background: a damaged table is found before anything needs it.
+    const scrub = scrubStore(Object.values(store.sections), (where, err) => integrity.report(`corrupt:${where}`, corruptionProblem(where, err)), {
+      chunkRecords: DEFAULT_SCRUB_CHUNK_RECORDS,
+      pauseMs: DEFAULT_SCRUB_PAUSE_MS,
+      stopped: () => state !== 'running',
+    }).then(
+      (result) => logger.debug('store scrub done', { ...result }),
+      (err: unknown) => logger.warn('store scrub stopped', { err }),
+    );
+    closers.push(() => scrub);
     const urlHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     logger.info('gateway ready', { mqttPort: listeners.mqttPort, httpPort, store: options.store });
     let closing: Promise<void> | null = null;
@@ -288,6 +349,36 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     await runClosers(closers, logger);
     throw err;
   }
+}
+
+/** The retained state topics of DESIGN §3.3 (`…/{terminal}/ack`, `…/gateway/status`): the newest supersedes the rest. */
+function isLastValueTopic(store: string): (topic: string) => boolean {
+  return (topic) => {
+    const parsed = parseTopic(topic);
+    return parsed !== undefined && parsed.store === store && (parsed.kind === 'ack' || (parsed.kind === 'gateway' && parsed.rest === 'status'));
+  };
+}
+
+/** Bytes a commit put on disk, roughly: the events' JWS plus a record's worth of keys and fields. */
+function commitBytes(entries: readonly CommitEntry[]): number {
+  let bytes = 0;
+  for (const e of entries) bytes += (e.kind === 'event' ? e.jws.length : 0) + 256;
+  return bytes;
+}
+
+/**
+ * Keys enrolled by the previous release carry no endorsement: they still open and forward, but a
+ * cloud that checks endorsements (DESIGN §3.1) refuses what they sign. Said once at start, loudly;
+ * the status page says it for as long as it is true.
+ */
+function warnUnendorsedKeys(store: EventStore, logger: Logger): void {
+  const terminals = store.terminalIds().filter((t) => keysNotEndorsed(store.terminal(t)) > 0);
+  if (terminals.length === 0) return;
+  logger.warn('ALARM terminals have keys without an endorsement: a cloud with provisioning keys refuses their payments; enroll them again with their endorsement', {
+    alarm: 'KEYS_NOT_ENDORSED',
+    terminals: terminals.slice(0, 20),
+    count: terminals.length,
+  });
 }
 
 /** Runs closers newest first; one failing does not stop the others. */

@@ -3,18 +3,23 @@
  * in one place so the status page can render the same data.
  */
 import type { Clock } from '../lib/clock.js';
+import type { AtRestStatus } from '../lib/at-rest/reencrypt.js';
 import type { WanState } from '../protocol/messages.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { OfflineQueueStats } from './broker/bounded-persistence.js';
+import type { ConnectionGate } from './broker/connection-gate.js';
 import type { AclCounters } from './broker/hooks.js';
 import type { DiskMonitor } from './disk-monitor.js';
 import type { ForwardQueue } from './forward-queue.js';
 import type { HealthEntry, HealthStore } from './health/health-store.js';
+import type { StoreIntegrity } from './integrity.js';
 import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
 import type { PredictionSource } from './predict/live.js';
 import type { SubjectRisk } from './predict/scorer.js';
 import type { Presence } from './presence.js';
 import type { EventStore } from './store/event-store.js';
+import type { TerminalRecord } from './store/records.js';
 
 export interface StatusSources {
   readonly gatewayId: string;
@@ -25,6 +30,10 @@ export interface StatusSources {
   readonly eventStore: EventStore;
   readonly queue: ForwardQueue;
   readonly disk: DiskMonitor;
+  /** Whether the gateway takes events now (disk below its mark and storage not damaged). */
+  readonly accepting: () => boolean;
+  /** Storage integrity: problems found at start or while running (gateway/integrity.ts). */
+  readonly integrity: StoreIntegrity;
   /** The WAN state and whether a monitor reports it yet ("unknown" until one does). */
   readonly wan: () => { readonly state: WanState; readonly source: 'unknown' | 'monitor' };
   readonly presence: Presence;
@@ -33,7 +42,13 @@ export interface StatusSources {
   readonly pipeline: IngestPipeline;
   readonly committer: GroupCommitter;
   readonly acl: AclCounters;
+  /** MQTT sockets: pending (not authenticated yet) and sessions, and how many were closed for room. */
+  readonly connections: Pick<ConnectionGate, 'stats'>;
+  /** Messages for offline persistent sessions superseded or dropped (broker/bounded-persistence.ts). */
+  readonly offlineQueues: Readonly<OfflineQueueStats>;
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
+  /** Encryption at rest: the current data key, the keys stored values still use, the re-seal pass. */
+  readonly atRest: () => AtRestStatus;
   /** Live failure risk (gateway/predict), when prediction runs. */
   readonly prediction?: PredictionSource;
 }
@@ -63,11 +78,17 @@ export interface TerminalSummary {
 export interface TerminalDetail extends TerminalSummary {
   readonly headHash: string;
   readonly enrolledAt: string;
-  readonly keys: readonly { readonly kid: string; readonly at: string }[];
+  /** `endorsed`: the key carries the operator's endorsement (DESIGN §3.1); false only for keys of the previous release. */
+  readonly keys: readonly { readonly kid: string; readonly at: string; readonly endorsed: boolean }[];
   readonly health: { readonly receivedAt: string; readonly sample: HealthEntry['sample'] } | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Keys of a terminal enrolled without an endorsement (by the previous release). */
+export function keysNotEndorsed(record: Pick<TerminalRecord, 'keys'> | undefined): number {
+  return record === undefined ? 0 : record.keys.filter((k) => k.endorsement === undefined).length;
+}
 
 export function terminalSummary(src: StatusSources, terminal: string): TerminalSummary {
   const presence = src.presence.get(terminal);
@@ -82,7 +103,7 @@ export function terminalDetail(src: StatusSources, terminal: string): TerminalDe
     ...terminalSummary(src, terminal),
     headHash: src.eventStore.head(terminal).hash,
     enrolledAt: record.enrolledAt,
-    keys: record.keys.map((k) => ({ kid: k.kid, at: k.at })),
+    keys: record.keys.map((k) => ({ kid: k.kid, at: k.at, endorsed: k.endorsement !== undefined })),
     health: latest === undefined ? null : { receivedAt: new Date(latest.receivedAtMs).toISOString(), sample: latest.sample },
   };
 }
@@ -101,16 +122,20 @@ export function buildStatus(src: StatusSources) {
     at: new Date(now).toISOString(),
     wan: wan.state,
     wanSource: wan.source,
-    accepting: src.disk.accepting(),
+    accepting: src.accepting(),
+    integrity: { state: src.integrity.state, problems: src.integrity.problems().map((p) => ({ ...p, at: new Date(p.atMs).toISOString() })), more: src.integrity.uncounted },
     eventsStored: stats.eventsStored,
     rejects: { total: rejectsTotal, byCode: stats.rejectsByCode },
     diskFreeBytes: disk?.freeBytes ?? null,
     diskTotalBytes: disk?.totalBytes ?? null,
     diskHighWaterPct: src.diskHighWaterPct,
+    diskReserve: src.disk.reserve,
     backlog: {
       events: backlog.events,
       oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((now - backlog.oldestStoredAtMs) / 1000)),
+      /** Takings waiting: approved payments only (refunds, voids, declined: see `money`). */
       amountByCurrency: backlog.amountByCurrency,
+      money: backlog.money,
       queueHead: src.queue.head(),
       cursor: src.queue.cursor(),
       deadLetters: src.queue.deadLetterCount(),
@@ -118,8 +143,11 @@ export function buildStatus(src: StatusSources) {
     ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats, ...src.committer.commitDurations() } },
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
+    connections: src.connections.stats(),
+    offlineQueues: { ...src.offlineQueues },
     health: { ...src.healthStats },
     prediction: predictionStatus(src),
+    atRest: src.atRest(),
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
     terminals: src.eventStore.terminalIds().map((t) => terminalSummary(src, t)),

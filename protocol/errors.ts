@@ -18,7 +18,7 @@ export const REJECT_CODES = [
   'STORE_FULL',
   /** The key that signed the event was revoked at the cloud below this seq (DESIGN §3.1). */
   'KEY_REVOKED',
-  /** The event's `id` (its idempotency key) is already stored at another seq of the terminal. */
+  /** The event's `id` (its idempotency key) is already stored at another seq of the store. */
   'DUPLICATE_ID',
 ] as const;
 

@@ -1,6 +1,6 @@
 /** Gateway → terminal MQTT payloads (DESIGN §3.3) and the health sample (§5.3). */
 import { z } from 'zod';
-import { REJECT_CODES } from './errors.js';
+import { WIRE_CODE_PATTERN } from './errors.js';
 
 export const ackMessageSchema = z.object({
   seq: z.number().int().min(0),
@@ -8,11 +8,19 @@ export const ackMessageSchema = z.object({
 });
 export type AckMessage = z.infer<typeof ackMessageSchema>;
 
+/** Longest reject message kept (the gateway sends at most this many characters). */
+export const MAX_REJECT_MESSAGE_CHARS = 512;
+
+/**
+ * The reject code is an OPEN set (DESIGN §3.4): any code of the wire form is accepted, so a code a
+ * newer gateway adds reaches the terminal, which treats one it does not know as a permanent refusal
+ * of that one event. A longer message from a newer gateway is cut, not refused.
+ */
 export const rejectMessageSchema = z.object({
   seq: z.number().int().min(0),
   id: z.string().max(64),
-  code: z.enum(REJECT_CODES),
-  message: z.string().max(512),
+  code: z.string().regex(WIRE_CODE_PATTERN),
+  message: z.string().transform((m) => m.slice(0, MAX_REJECT_MESSAGE_CHARS)),
   expected: z.number().int().min(1).optional(),
 });
 export type RejectMessage = z.infer<typeof rejectMessageSchema>;

@@ -1,11 +1,14 @@
 /** Options of `tillgate terminal init|run`, `tillgate enroll` and `tillgate simulate` (DESIGN §3.5). */
 import { z } from 'zod';
+import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { LOG_LEVELS } from '../lib/logger.js';
+import { MAX_ENDORSEMENT_CHARS } from '../protocol/endorsement.js';
 import { idSchema, terminalIdSchema } from '../protocol/ids.js';
 import { DEFAULT_HEALTH_INTERVAL_S } from './health.js';
 import { DEFAULT_IDEMPOTENCY } from './idempotency.js';
 import { DEFAULT_OFFLINE_LIMITS } from './limits.js';
+import { DEFAULT_PUBLISHER_LIMITS } from './publisher-options.js';
 import { DEFAULT_MAX_OUTBOX_EVENTS } from './recorder.js';
 import { DEFAULT_SIMULATOR } from './sim/simulator.js';
 
@@ -43,6 +46,9 @@ export const runSpecs: OptionSpecs = {
   maxOutboxEvents: { type: 'number', doc: `most events kept on the device (${DEFAULT_MAX_OUTBOX_EVENTS})` },
   idempotencyKeyTtlS: { type: 'number', doc: `seconds an Idempotency-Key answers retries (${DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS})` },
   maxIdempotencyKeys: { type: 'number', doc: `most idempotency keys kept; the oldest go first (${DEFAULT_IDEMPOTENCY.maxIdempotencyKeys})` },
+  maxConsecutiveSetAside: { type: 'number', doc: `events refused for good in a row before the agent holds and refuses payments (${DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside})` },
+  heldRetryS: { type: 'number', doc: `while held, seconds between tries of the held event (${DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000})` },
+  ...AT_REST_OPTION_SPECS,
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
 export const runSchema = z.object({
@@ -58,8 +64,23 @@ export const runSchema = z.object({
   // At least a minute: a shorter TTL would expire keys before the app's retry arrives.
   idempotencyKeyTtlS: z.number().min(60).max(366 * 86_400).default(DEFAULT_IDEMPOTENCY.idempotencyKeyTtlS),
   maxIdempotencyKeys: z.number().int().min(1).max(10_000_000).default(DEFAULT_IDEMPOTENCY.maxIdempotencyKeys),
+  // At least one: with 0 the first refused event would hold the chain (a card number in one note
+  // would stop the terminal); at most 100: beyond that a systematic refusal is obvious long before.
+  maxConsecutiveSetAside: z.number().int().min(1).max(100).default(DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside),
+  heldRetryS: z.number().min(1).max(86_400).default(DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000),
+  // Encryption at rest of the outbox (lib/at-rest/options.ts).
+  ...atRestOptionsShape,
   logLevel,
 });
+
+export const setAsideSpecs: OptionSpecs = {
+  dir: { type: 'string', doc: 'terminal directory; its outbox is read when the agent is stopped' },
+  apiUrl: { type: 'string', doc: 'the running agent\'s local API, e.g. http://127.0.0.1:8470 (read instead of --dir)' },
+  dataKeyFile: { type: 'string', doc: 'with --dir: the data key file the outbox is sealed with (default: as `terminal run` finds it; never created)' },
+};
+export const setAsideSchema = z
+  .object({ dir: z.string().min(1).optional(), apiUrl: url(['http:']).optional(), dataKeyFile: atRestOptionsShape.dataKeyFile })
+  .refine((o) => o.dir !== undefined || o.apiUrl !== undefined, { path: ['dir'], message: 'give --dir (agent stopped) or --api-url (agent running)' });
 
 export const enrollSpecs: OptionSpecs = {
   gatewayUrl: { type: 'string', doc: 'gateway HTTP URL, e.g. http://192.168.1.2:8080' },
@@ -67,6 +88,7 @@ export const enrollSpecs: OptionSpecs = {
   dir: { type: 'string', doc: 'terminal directory: its key is enrolled and the password stored there (0600)' },
   terminal: { type: 'string', doc: 'without --dir: the terminal id to enroll' },
   publicKey: { type: 'string', doc: 'without --dir: base64url raw Ed25519 public key' },
+  endorsement: { type: 'string', doc: 'without --dir: the key\'s endorsement from `tillgate provision endorse` (with --dir: read from DIR/endorsement.jws)' },
 };
 export const enrollSchema = z
   .object({
@@ -75,10 +97,11 @@ export const enrollSchema = z
     dir: z.string().min(1).optional(),
     terminal: terminalIdSchema.optional(),
     publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
+    endorsement: z.string().min(1).max(MAX_ENDORSEMENT_CHARS).optional(),
   })
-  .refine((o) => o.dir !== undefined || (o.terminal !== undefined && o.publicKey !== undefined), {
+  .refine((o) => o.dir !== undefined || (o.terminal !== undefined && o.publicKey !== undefined && o.endorsement !== undefined), {
     path: ['dir'],
-    message: 'give --dir, or --terminal and --public-key',
+    message: 'give --dir, or --terminal, --public-key and --endorsement',
   });
 
 export const simulateSpecs: OptionSpecs = {
@@ -100,6 +123,7 @@ export const simulateSpecs: OptionSpecs = {
   degradeFailAfterS: { type: 'number', doc: `seconds until the first degrading terminal fails, the next ones 5 min apart (${DEFAULT_SIMULATOR.degradeFailAfterS})` },
   degradeDeadForS: { type: 'number', doc: `seconds a failed terminal stays dead before it is fixed (${DEFAULT_SIMULATOR.degradeDeadForS})` },
   dir: { type: 'string', doc: 'directory for the simulated terminals' },
+  provisioningKeyFile: { type: 'string', doc: 'the operator\'s provisioning key: endorses the key of each terminal it creates (a terminal directory reused from an earlier run keeps its endorsement)' },
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
 export const simulateSchema = z.object({
@@ -121,5 +145,6 @@ export const simulateSchema = z.object({
   degradeFailAfterS: z.number().min(60).max(7 * 86_400).default(DEFAULT_SIMULATOR.degradeFailAfterS),
   degradeDeadForS: z.number().min(0).max(7 * 86_400).default(DEFAULT_SIMULATOR.degradeDeadForS),
   dir: z.string().min(1),
+  provisioningKeyFile: z.string().min(1).max(4096).optional(),
   logLevel,
 });

@@ -1,20 +1,28 @@
 /**
- * CLI entries of the terminal agent (DESIGN §3.5): `tillgate terminal init|run`, `tillgate enroll`,
- * `tillgate simulate`. Long-running commands print one ready JSON line on stdout, log to stderr,
+ * CLI entries of the terminal agent (DESIGN §3.5): `tillgate terminal init|run|set-aside`,
+ * `tillgate enroll`, `tillgate simulate`. Long-running commands print one ready JSON line on stdout, log to stderr,
  * and shut down gracefully on SIGTERM/SIGINT (exit 0).
  */
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DEFAULT_DATA_KEY_FILE_NAME, openKeyFile, resolveKeyFile } from '../lib/at-rest/key-provider.js';
 import { serve } from '@hono/node-server';
 import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
+import { loadKeyFile } from '../lib/ed25519-key-file.js';
+import { ENDORSEMENT_ERROR_CODES } from '../protocol/endorsement.js';
+import { TillgateError } from '../protocol/errors.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { createLogger } from '../lib/logger.js';
 import { startAgentFromDir } from './agent.js';
-import { enrollSchema, enrollSpecs, initSchema, initSpecs, runSchema, runSpecs, simulateSchema, simulateSpecs } from './cli-options.js';
-import { createDeviceKey, loadDeviceKey } from './device-key.js';
+import { enrollSchema, enrollSpecs, initSchema, initSpecs, runSchema, runSpecs, setAsideSchema, setAsideSpecs, simulateSchema, simulateSpecs } from './cli-options.js';
+import { createDeviceKey, readDevicePublicKey } from './device-key.js';
 import { enrollTerminal } from './enroll.js';
-import { createRecordApp } from './record-api.js';
+import { AGENT_ERROR_CODES } from './errors.js';
+import { LevelOutbox } from './outbox/level-outbox.js';
+import { createRecordApp, MAX_SET_ASIDE_PAGE } from './record-api.js';
+import { exportSetAside, type SetAsideExport } from './set-aside.js';
 import { startSimulator } from './sim/simulator.js';
-import { readTerminalFile, writePassword, writeTerminalFile } from './terminal-dir.js';
+import { ENDORSEMENT_FILE, OUTBOX_DIR, readEndorsement, readTerminalFile, writePassword, writeTerminalFile } from './terminal-dir.js';
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
 const wantsHelp = (argv: string[]) => argv.includes('--help') || argv.includes('-h');
@@ -25,12 +33,13 @@ function help(command: string, specs: OptionSpecs): number {
   return 0;
 }
 
-/** `tillgate terminal init|run`. */
+/** `tillgate terminal init|run|set-aside`. */
 export async function terminalMain(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'init') return wantsHelp(rest) ? help('terminal init', initSpecs) : init(rest);
   if (sub === 'run') return wantsHelp(rest) ? help('terminal run', runSpecs) : run(rest);
-  process.stderr.write('usage: tillgate terminal init|run [options]   (--help for the options)\n');
+  if (sub === 'set-aside') return wantsHelp(rest) ? help('terminal set-aside', setAsideSpecs) : setAside(rest);
+  process.stderr.write('usage: tillgate terminal init|run|set-aside [options]   (--help for the options)\n');
   return 2;
 }
 
@@ -52,13 +61,14 @@ async function run(argv: string[]): Promise<number> {
     healthIntervalS: o.healthIntervalS,
     maxOutboxEvents: o.maxOutboxEvents,
     idempotency: { idempotencyKeyTtlS: o.idempotencyKeyTtlS, maxIdempotencyKeys: o.maxIdempotencyKeys },
+    publisherLimits: { maxConsecutiveSetAside: o.maxConsecutiveSetAside, heldRetryMs: o.heldRetryS * 1000 },
     limits: {
       maxOfflineTxAmountMinor: o.maxOfflineTxAmountMinor,
       maxUnackedAmountMinor: o.maxUnackedAmountMinor,
       maxUnackedCount: o.maxUnackedCount,
       maxUnackedAgeS: o.maxUnackedAgeS,
     },
-  });
+  }, o);
   const app = createRecordApp(agent);
   // 127.0.0.1 only: the payment app runs on the same device; nothing else may record payments.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -77,17 +87,68 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * `tillgate terminal set-aside`: exports the events the gateway refused for good, one JSON line
+ * each (set-aside.ts), from the running agent's local API or, when it is stopped, from its outbox.
+ */
+async function setAside(argv: string[]): Promise<number> {
+  const o = loadConfig(setAsideSchema, setAsideSpecs, sources(argv));
+  const pages = o.apiUrl !== undefined ? pagesFromApi(o.apiUrl) : pagesFromOutbox(o.dir!, o.dataKeyFile);
+  for await (const page of pages) for (const e of page) print(e);
+  return 0;
+}
+
+async function* pagesFromApi(apiUrl: string): AsyncGenerator<SetAsideExport[]> {
+  let after: string | undefined;
+  do {
+    const url = new URL('/set-aside', apiUrl);
+    url.searchParams.set('limit', String(MAX_SET_ASIDE_PAGE));
+    if (after !== undefined) url.searchParams.set('after', after);
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    if (res.status !== 200) throw new TillgateError(AGENT_ERROR_CODES.TERMINAL_DIR, `the agent's API answered ${res.status} to GET /set-aside`);
+    const body = (await res.json()) as { events: SetAsideExport[]; next?: string };
+    yield body.events;
+    after = body.next;
+  } while (after !== undefined);
+}
+
+async function* pagesFromOutbox(dir: string, dataKeyFile: string | undefined): AsyncGenerator<SetAsideExport[]> {
+  await readTerminalFile(dir); // a terminal directory, not any folder
+  // The key `terminal run` seals the outbox with; an export never creates one.
+  const { path } = resolveKeyFile(dataKeyFile, join(dir, DEFAULT_DATA_KEY_FILE_NAME));
+  const outbox = new LevelOutbox(join(dir, OUTBOX_DIR), openKeyFile(path, { create: false }));
+  try {
+    await outbox.open();
+  } catch (cause) {
+    throw new TillgateError(AGENT_ERROR_CODES.TERMINAL_DIR, `cannot open the outbox in ${dir} (is the agent running? then use --api-url)`, { cause });
+  }
+  try {
+    let after: string | undefined;
+    do {
+      const page = await outbox.listSetAside(MAX_SET_ASIDE_PAGE, after);
+      yield page.records.map(exportSetAside);
+      after = page.next;
+    } while (after !== undefined);
+  } finally {
+    await outbox.close();
+  }
+}
+
 /** `tillgate enroll`: enrolls a key at the gateway and prints (and with --dir stores) the password. */
 export async function enrollMain(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) return help('enroll', enrollSpecs);
   const o = loadConfig(enrollSchema, enrollSpecs, sources(argv));
   if (o.dir === undefined) {
-    print(await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: o.terminal!, publicKey: o.publicKey! }));
+    print(await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: o.terminal!, publicKey: o.publicKey!, endorsement: o.endorsement! }));
     return 0;
   }
   const file = await readTerminalFile(o.dir);
-  const signer = await loadDeviceKey(o.dir);
-  const res = await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: file.terminal, publicKey: signer.publicKeyRaw.toString('base64url') });
+  const publicKey = (await readDevicePublicKey(o.dir)).toString('base64url');
+  const endorsement = o.endorsement ?? (await readEndorsement(o.dir));
+  if (endorsement === undefined) {
+    throw new TillgateError(ENDORSEMENT_ERROR_CODES.missing, `${o.dir} has no ${ENDORSEMENT_FILE}: endorse the key first with \`tillgate provision endorse --dir ${o.dir}\` and the operator's provisioning key`);
+  }
+  const res = await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: file.terminal, publicKey, endorsement });
   await writePassword(o.dir, res.password);
   await writeTerminalFile(o.dir, { ...file, gatewayUrl: o.gatewayUrl });
   print(res);
@@ -106,6 +167,7 @@ export async function simulateMain(argv: string[]): Promise<number> {
     restartEveryS: o.restartEveryS, clockSkewS: o.clockSkewS, drainTimeoutS: o.drainTimeoutS,
     healthIntervalS: o.healthIntervalS, logger,
     degrading: o.degrading, degradeFailAfterS: o.degradeFailAfterS, degradeDeadForS: o.degradeDeadForS,
+    ...(o.provisioningKeyFile === undefined ? {} : { provisioning: await loadKeyFile(o.provisioningKeyFile) }),
     ...(o.duration === undefined ? {} : { durationS: o.duration }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
   });

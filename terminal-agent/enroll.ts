@@ -1,4 +1,7 @@
-/** Enrollment at the gateway (DESIGN §3.5): `POST {gateway}/api/terminals` with the admin token. */
+/**
+ * Enrollment at the gateway (DESIGN §3.5): `POST {gateway}/api/terminals` with the admin token,
+ * body `{"terminal","publicKey","endorsement"}`.
+ */
 import { z } from 'zod';
 import { TillgateError } from '../protocol/errors.js';
 import { terminalIdSchema } from '../protocol/ids.js';
@@ -21,6 +24,8 @@ export interface EnrollRequest {
   readonly terminal: string;
   /** base64url of the raw 32-byte Ed25519 public key. */
   readonly publicKey: string;
+  /** The operator's endorsement of that key (DESIGN §3.1): the gateway refuses an enrollment without one. */
+  readonly endorsement: string;
   readonly timeoutMs?: number;
 }
 
@@ -31,7 +36,7 @@ export async function enrollTerminal(req: EnrollRequest, fetchImpl: typeof fetch
     res = await fetchImpl(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${req.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: req.terminal, publicKey: req.publicKey }),
+      body: JSON.stringify({ terminal: req.terminal, publicKey: req.publicKey, endorsement: req.endorsement }),
       signal: AbortSignal.timeout(req.timeoutMs ?? DEFAULT_ENROLL_TIMEOUT_MS),
     });
   } catch (cause) {

@@ -11,7 +11,7 @@ export const AGENT_ERROR_CODES = {
   OFFLINE_LIMIT_COUNT: 'OFFLINE_LIMIT_COUNT',
   /** Offline approval refused: the oldest unacknowledged event is older than `maxUnackedAgeS`. */
   OFFLINE_LIMIT_AGE: 'OFFLINE_LIMIT_AGE',
-  /** The outbox holds `maxOutboxEvents`: nothing more can be kept safely on this device. */
+  /** The outbox holds `maxOutboxEvents` (pending and set aside): nothing more can be kept safely on this device. */
   OUTBOX_FULL: 'OUTBOX_FULL',
   /** The outbox has never learned the gateway's chain head (fresh or wiped device): connect once. */
   NOT_SYNCED: 'NOT_SYNCED',
@@ -21,6 +21,22 @@ export const AGENT_ERROR_CODES = {
   BAD_IDEMPOTENCY_KEY: 'BAD_IDEMPOTENCY_KEY',
   /** The key was already used for a different payment (type, amount or currency differ): nothing recorded. */
   IDEMPOTENCY_MISMATCH: 'IDEMPOTENCY_MISMATCH',
+  /**
+   * Not recorded: the terminal found its chain out of step with the gateway's (restored from a
+   * backup, or an event refused for good) and is moving its unsent payments onto the gateway's
+   * head. Retry in a moment (HTTP 503).
+   */
+  RESYNCING: 'RESYNCING',
+  /**
+   * Not recorded: the gateway keeps refusing this terminal's events, or lost events it had
+   * acknowledged. Nothing recorded now would be delivered: take the payment another way (HTTP 503).
+   */
+  CHAIN_BLOCKED: 'CHAIN_BLOCKED',
+  /**
+   * A retry of a payment the gateway refused for good (e.g. PAN_DETECTED): it is kept on the
+   * terminal, set aside for an operator, and will not be delivered (HTTP 422).
+   */
+  SET_ASIDE: 'SET_ASIDE',
   /** The outbox is not open (closed, or never opened). */
   OUTBOX_CLOSED: 'OUTBOX_CLOSED',
   /** An append broke the outbox's order (seq must be head + 1; a key is stored once): a bug, never bad input. */

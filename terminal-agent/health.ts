@@ -35,7 +35,9 @@ export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
     charging,
     uptimeS: Math.max(0, Math.floor((clock.monotonicMs() - deps.startedMonoMs) / 1000)),
     ...(firmware === null ? {} : { firmware }),
+    // The event holding (or being moved past) the chain, and how many are set aside for an operator.
     ...(publisher.blocked === undefined ? {} : { blockedSeq: publisher.blocked.seq, blockedCode: publisher.blocked.code }),
+    ...(stats === undefined || stats.rejected === 0 ? {} : { setAside: stats.rejected }),
   };
 }
 

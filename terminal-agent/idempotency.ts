@@ -62,10 +62,16 @@ export function parseIdempotencyKey(raw: unknown): string {
 /**
  * The answer to a retry: the original result when the retry is the same payment (type, amount,
  * currency), else `IDEMPOTENCY_MISMATCH` (the app reused a key for another payment: record nothing).
+ * After a re-sequence the seq is the event's new one (same id). A payment the gateway refused for
+ * good is answered `SET_ASIDE`: repeating the original success would promise a delivery that
+ * will not happen.
  */
 export function replayOf(stored: IdempotencyRecord, tx: { type: string; amount: number; currency: string }): { id: string; seq: number; offline: boolean; replayed: true } {
   if (stored.type !== tx.type || stored.amount !== tx.amount || stored.currency !== tx.currency) {
     throw new TillgateError(AGENT_ERROR_CODES.IDEMPOTENCY_MISMATCH, `idempotency key was used for a different payment (seq ${stored.seq})`);
+  }
+  if (stored.refusedCode !== undefined) {
+    throw new TillgateError(AGENT_ERROR_CODES.SET_ASIDE, `payment ${stored.id} was refused by the gateway (${stored.refusedCode}); it is kept on this terminal, set aside, and will not be delivered`);
   }
   return { id: stored.id, seq: stored.seq, offline: stored.offline, replayed: true };
 }

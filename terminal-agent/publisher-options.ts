@@ -13,12 +13,23 @@ export interface PublisherLimits {
   readonly keepaliveS: number;
   /** Oldest in-flight event without PUBACK before the link is dropped and everything resent. */
   readonly publishTimeoutMs: number;
-  /** After a reset, how long to wait for the retained ack before deciding this is a new terminal. */
+  /**
+   * After a reset, how long to wait for the retained ack before deciding this is a new terminal;
+   * before a re-sequence, how long to wait for the gateway's current head.
+   */
   readonly retainedAckWaitMs: number;
   /** Pause after STORE_FULL / UNKNOWN_KEY before trying again (or when status says accepting). */
   readonly retryLaterMs: number;
-  /** How many rejected records are looked at to find the one that blocks the chain. */
-  readonly maxRejectedScan: number;
+  /**
+   * Events set aside in a row (refused for good, nothing accepted in between) before the agent
+   * holds instead: one refused event (a card number in a free-text field) is set aside and the
+   * chain carries on, but when the gateway refuses everything (a wrong store id, a revoked key, an
+   * app that always sends a card number) setting each aside would answer the app success for
+   * payments that are never delivered.
+   */
+  readonly maxConsecutiveSetAside: number;
+  /** While held, how often the held event is sent again to see whether the gateway takes it now. */
+  readonly heldRetryMs: number;
   /** Graceful disconnect deadline on stop. */
   readonly closeTimeoutMs: number;
   readonly backoff: BackoffOptions;
@@ -31,7 +42,10 @@ export const DEFAULT_PUBLISHER_LIMITS: PublisherLimits = Object.freeze({
   publishTimeoutMs: 15_000,
   retainedAckWaitMs: 1_000,
   retryLaterMs: 5_000,
-  maxRejectedScan: 1_000,
+  maxConsecutiveSetAside: 3,
+  // A minute: an operator's fix (enrollment, gateway config) is picked up soon, and a gateway that
+  // still refuses sees one event a minute from this terminal.
+  heldRetryMs: 60_000,
   closeTimeoutMs: 2_000,
   backoff: DEFAULT_BACKOFF,
 });

@@ -4,14 +4,19 @@
  * with a key already recorded → 200 `{"id","seq","offline","replayed":true}` (the original answer,
  * nothing recorded); or `{"error":{"code","message"}}` with 400 (BAD_TRANSACTION,
  * BAD_IDEMPOTENCY_KEY), 409 (IDEMPOTENCY_MISMATCH: the key belongs to another payment), 422 (an
- * OFFLINE_LIMIT_* refusal: show it to the cashier), 503 (NOT_SYNCED, OUTBOX_FULL, OUTBOX_CLOSED,
- * AGENT_STOPPED: not now). `GET /status` → agent stats.
+ * OFFLINE_LIMIT_* refusal: show it to the cashier; SET_ASIDE: a retry of a payment the gateway
+ * refused for good), 503 (NOT_SYNCED, RESYNCING, CHAIN_BLOCKED, OUTBOX_FULL, OUTBOX_CLOSED,
+ * AGENT_STOPPED: not recorded, not now). `GET /status` → agent stats. `GET /set-aside?limit=&after=`
+ * → `{"events":[…],"next"?}`: the events the gateway refused for good (set-aside.ts).
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
 import { MAX_JWS_BYTES } from '../protocol/event.js';
 import type { Agent } from './agent.js';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency.js';
+import { mountPaymentUpdates } from './updates.js';
+import { exportSetAside } from './set-aside.js';
 
 /** A transaction is well under a JWS's 16 KiB once signed and encoded. */
 export const MAX_RECORD_BODY_BYTES = MAX_JWS_BYTES;
@@ -24,13 +29,24 @@ const STATUS_BY_CODE: Record<string, 400 | 409 | 422 | 503> = {
   OFFLINE_LIMIT_TOTAL: 422,
   OFFLINE_LIMIT_COUNT: 422,
   OFFLINE_LIMIT_AGE: 422,
+  SET_ASIDE: 422,
   NOT_SYNCED: 503,
+  RESYNCING: 503,
+  CHAIN_BLOCKED: 503,
   OUTBOX_FULL: 503,
   OUTBOX_CLOSED: 503,
   AGENT_STOPPED: 503,
 };
 
-export function createRecordApp(agent: Pick<Agent, 'record' | 'stats'>): Hono {
+/** Most set-aside events per page: each carries a JWS of up to 16 KiB. */
+export const MAX_SET_ASIDE_PAGE = 100;
+
+const setAsideQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_SET_ASIDE_PAGE).default(MAX_SET_ASIDE_PAGE),
+  after: z.string().min(1).max(128).regex(/^[0-9A-Za-z:-]+$/).optional(),
+});
+
+export function createRecordApp(agent: Pick<Agent, 'record' | 'stats' | 'listSetAside'> & Partial<Pick<Agent, 'payments'>>): Hono {
   const app = new Hono();
   app.post(
     '/record',
@@ -54,5 +70,18 @@ export function createRecordApp(agent: Pick<Agent, 'record' | 'stats'>): Hono {
     },
   );
   app.get('/status', (c) => c.json(agent.stats()));
+  app.get('/set-aside', async (c) => {
+    const q = setAsideQuerySchema.safeParse(c.req.query());
+    if (!q.success) return c.json({ error: { code: 'BAD_QUERY', message: 'limit must be 1-100; after is the `next` of the previous page' } }, 400);
+    try {
+      const page = await agent.listSetAside(q.data.limit, q.data.after);
+      return c.json({ events: page.records.map(exportSetAside), ...(page.next === undefined ? {} : { next: page.next }) });
+    } catch (err) {
+      const code = String((err as { code?: unknown }).code ?? 'INTERNAL');
+      return c.json({ error: { code, message: (err as Error).message } }, STATUS_BY_CODE[code] ?? 500);
+    }
+  });
+  // What the cloud says of recent payments (DESIGN §3.6): GET /payments, GET /payments/{id}.
+  if (agent.payments !== undefined) mountPaymentUpdates(app, agent.payments);
   return app;
 }

@@ -1,8 +1,10 @@
 /**
  * The terminal directory: `terminal.json` (store, terminal, kid, and after enrollment the gateway
- * URL), the device key (device-key.ts), the MQTT password in its own 0600 file, and the outbox.
+ * URL), the device key (device-key.ts), the operator's endorsement of that key (`endorsement.jws`,
+ * written by `tillgate provision endorse --dir`), the MQTT password in its own 0600 file, and the
+ * outbox.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TillgateError } from '../protocol/errors.js';
@@ -13,6 +15,8 @@ import { AGENT_ERROR_CODES } from './errors.js';
 export const TERMINAL_FILE = 'terminal.json';
 export const PASSWORD_FILE = 'mqtt-password';
 export const OUTBOX_DIR = 'outbox';
+/** The operator's endorsement of the device key (DESIGN §3.1), sent with every enrollment. */
+export const ENDORSEMENT_FILE = 'endorsement.jws';
 /** terminal.json is a few hundred bytes; the password a few dozen. */
 const MAX_FILE_BYTES = 64 * 1024;
 
@@ -51,6 +55,22 @@ export async function readPassword(dir: string): Promise<string> {
   const text = (await readSmall(join(dir, PASSWORD_FILE))).trim();
   if (text === '') throw new TillgateError(AGENT_ERROR_CODES.TERMINAL_DIR, `${PASSWORD_FILE} is empty: enroll first`);
   return text;
+}
+
+/** The endorsement is public (the gateway stores it, the cloud checks it), so mode 0644. */
+export async function writeEndorsement(dir: string, endorsement: string): Promise<void> {
+  await atomicWrite(join(dir, ENDORSEMENT_FILE), `${endorsement}\n`, 0o644);
+}
+
+/** The stored endorsement, or undefined when the directory has none yet. */
+export async function readEndorsement(dir: string): Promise<string | undefined> {
+  try {
+    await access(join(dir, ENDORSEMENT_FILE));
+  } catch {
+    return undefined;
+  }
+  const text = (await readSmall(join(dir, ENDORSEMENT_FILE))).trim();
+  return text === '' ? undefined : text;
 }
 
 async function atomicWrite(path: string, text: string, mode: number): Promise<void> {

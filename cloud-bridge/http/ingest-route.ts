@@ -33,8 +33,9 @@ export function mountIngestRoute(app: Hono, deps: IngestDeps, directory: Gateway
       return errorResponse(c, 429, 'BUSY', 'too many ingest requests at once; retry');
     }
     inflight++;
+    let gateway: GatewayCredential | undefined;
     try {
-      const gateway = authenticate(directory, c.req.header('authorization'));
+      gateway = authenticate(directory, c.req.header('authorization'));
       const body = parseJsonBody(await readBoundedBody(c.req.raw, limits.maxBodyBytes));
       checkCounts(body, limits);
       const request = authorize(gateway, validate(body));
@@ -46,6 +47,14 @@ export function mountIngestRoute(app: Hono, deps: IngestDeps, directory: Gateway
       if (err instanceof HttpError) {
         answer(err.status);
         return errorResponse(c, err.status, err.code, err.message);
+      }
+      if (err instanceof TillgateError && err.code === 'LEDGER_CORRUPT') {
+        // An alarm, not a hiccup: a retry reads the same bad record. 500 without Retry-After; the
+        // gateway keeps the batch and retries on its capped backoff, so nothing is lost meanwhile.
+        deps.metrics.ledgerCorrupt.inc();
+        deps.logger.error('LEDGER_CORRUPT: a stored record failed its read-back check', { err, gateway: gateway?.id });
+        answer(500);
+        return errorResponse(c, 500, 'LEDGER_CORRUPT', 'a stored ledger record is corrupt; the operator has been alerted');
       }
       if (err instanceof TillgateError && (err.code.startsWith('LEDGER_') || err.code === 'VERIFY_UNAVAILABLE')) {
         // Nothing of this request is acknowledged: the gateway retries (DESIGN §3.4: 5xx means retry).

@@ -23,7 +23,7 @@ export function mountReadRoutes(app: Hono, ledger: Ledger, directory: GatewayDir
   });
 
   app.get('/v1/stores/:store/terminals/:terminal/events', (c) =>
-    answer(c, async () => {
+    answerJson(c, async () => {
       const store = param(c.req.param('store'), isId, 'store');
       const terminal = param(c.req.param('terminal'), isTerminalId, 'terminal');
       const after = intQuery(c.req.query('after'), 0, 0, Number.MAX_SAFE_INTEGER, 'after');
@@ -37,7 +37,7 @@ export function mountReadRoutes(app: Hono, ledger: Ledger, directory: GatewayDir
   );
 
   app.get('/v1/stores/:store/terminals', (c) =>
-    answer(c, async () => {
+    answerJson(c, async () => {
       const store = param(c.req.param('store'), isId, 'store');
       const afterRaw = c.req.query('after') ?? '';
       const after = afterRaw === '' ? '' : param(afterRaw, isTerminalId, 'after');
@@ -47,24 +47,28 @@ export function mountReadRoutes(app: Hono, ledger: Ledger, directory: GatewayDir
   );
 }
 
-async function answer(c: Context, read: () => Promise<object>): Promise<Response> {
+/**
+ * Runs a read and answers 200 with its JSON; HttpErrors and an unavailable ledger become coded
+ * answers. LEDGER_CORRUPT goes on to the app's error handler, the one place that raises that alarm.
+ */
+export async function answerJson(c: Context, read: () => Promise<object>): Promise<Response> {
   try {
     return c.json(await read(), 200);
   } catch (err) {
     if (err instanceof HttpError) return errorResponse(c, err.status, err.code, err.message);
-    if ((err as { code?: unknown }).code === 'LEDGER_CLOSED' || (err as { code?: unknown }).code === 'LEDGER_IO') {
-      return errorResponse(c, 503, 'LEDGER_UNAVAILABLE', 'the ledger is unavailable; retry');
-    }
+    const code = (err as { code?: unknown }).code;
+    if (code === 'LEDGER_CORRUPT') throw err;
+    if (typeof code === 'string' && code.startsWith('LEDGER_')) return errorResponse(c, 503, 'LEDGER_UNAVAILABLE', 'the ledger is unavailable; retry');
     throw err;
   }
 }
 
-function param(value: string | undefined, valid: (v: unknown) => boolean, name: string): string {
+export function param(value: string | undefined, valid: (v: unknown) => boolean, name: string): string {
   if (value === undefined || !valid(value)) throw new HttpError(400, 'MALFORMED', `${name} is not a valid id`);
   return value;
 }
 
-function intQuery(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
+export function intQuery(raw: string | undefined, fallback: number, min: number, max: number, name: string): number {
   if (raw === undefined || raw === '') return fallback;
   const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new HttpError(400, 'MALFORMED', `${name} must be an integer in ${min}..${max}`);

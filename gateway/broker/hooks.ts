@@ -13,6 +13,7 @@ import type { ClientLanes } from '../ingest/client-lanes.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Presence } from '../presence.js';
 import { maySubscribe, publishKind } from './acl.js';
+import type { ConnectionGate } from './connection-gate.js';
 
 export interface HookDeps {
   readonly store: string;
@@ -23,6 +24,8 @@ export interface HookDeps {
   readonly lanes: ClientLanes;
   readonly health: HealthStore;
   readonly presence: Presence;
+  /** Bounds unauthenticated sockets apart from terminals' sessions (connection-gate.ts). */
+  readonly connections: ConnectionGate;
   /** ACL refusals, for the status API. */
   readonly counters: AclCounters;
 }
@@ -48,10 +51,20 @@ export function brokerHooks(deps: HookDeps): Pick<AedesOptions, 'authenticate' |
   const { store, clock, logger } = deps;
   const counters = deps.counters;
 
+  // The CONNECT arrived: the socket is no longer an idle one that may be closed for a newer socket.
+  const preConnect: AedesOptions['preConnect'] = (client, _packet, callback) => {
+    deps.connections.connectReceived(client.conn);
+    callback(null, true);
+  };
+
   const authenticate: AedesOptions['authenticate'] = (client, username, password, done) => {
     deps.authenticator.check(client.id, username, password).then(
       (result) => {
-        if (result.ok) return done(null, true);
+        if (result.ok) {
+          if (deps.connections.authenticated(client.conn)) return done(null, true);
+          logger.warn('connect refused: every session slot is taken', { terminal: client.id.slice(0, 64) });
+          return done(Object.assign(new Error('SESSIONS_FULL'), { returnCode: 3 }) as AuthenticateError, false);
+        }
         logger.debug('connect refused', { terminal: client.id.slice(0, 64), reason: result.reason });
         const err = Object.assign(new Error(result.reason), { returnCode: RETURN_CODE[result.reason] }) as AuthenticateError;
         done(err, false);
@@ -102,5 +115,5 @@ export function brokerHooks(deps: HookDeps): Pick<AedesOptions, 'authenticate' |
     callback(null, null);
   };
 
-  return { authenticate, authorizePublish, authorizeSubscribe };
+  return { preConnect, authenticate, authorizePublish, authorizeSubscribe };
 }

@@ -1,17 +1,22 @@
 /**
  * The sockets in front of Aedes: MQTT over TCP, and over TLS when a certificate is configured
- * (DESIGN §3.3: 1883 / 8883). `maxConnections` bounds open sockets (a flood is refused at accept).
+ * (DESIGN §3.3: 1883 / 8883). Every accepted socket goes through the connection gate first, which
+ * bounds sockets that have not authenticated apart from terminals' sessions (connection-gate.ts);
+ * `maxSockets` is the hard stop at accept, above both.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
+import type { ConnectionGate } from './connection-gate.js';
 import { guardPacketSize } from './packet-size-guard.js';
 
 export interface ListenOptions {
   readonly host: string;
   readonly port: number;
-  readonly maxConnections: number;
+  /** Open sockets per listener, sessions and pending ones together. */
+  readonly maxSockets: number;
+  readonly gate: ConnectionGate;
   /** Packets declaring more are refused by closing the connection (packet-size-guard.ts). */
   readonly maxPacketBytes: number;
   readonly onOversize: () => void;
@@ -28,18 +33,19 @@ export interface Listeners {
 export async function listen(broker: Aedes, options: ListenOptions): Promise<Listeners> {
   const servers: Server[] = [];
   const handle = (socket: Socket) => {
+    options.gate.admit(socket);
     broker.handle(socket);
     guardPacketSize(socket, options.maxPacketBytes, options.onOversize);
   };
   const tcp = createServer(handle);
   servers.push(tcp);
   try {
-    const mqttPort = await bind(tcp, options.host, options.port, options.maxConnections);
+    const mqttPort = await bind(tcp, options.host, options.port, options.maxSockets);
     let mqttTlsPort: number | null = null;
     if (options.tls !== undefined) {
       const secure = createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handle);
       servers.push(secure);
-      mqttTlsPort = await bind(secure, options.host, options.tls.port, options.maxConnections);
+      mqttTlsPort = await bind(secure, options.host, options.tls.port, options.maxSockets);
     }
     return { mqttPort, mqttTlsPort, close: () => closeAll(servers) };
   } catch (err) {

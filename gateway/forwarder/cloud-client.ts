@@ -3,7 +3,7 @@
  * with an outcome the forwarder can act on without knowing HTTP. Production: http-cloud-client.ts;
  * the admin WAN toggle wraps it (link-gate.ts); tests hand in faults.
  */
-import type { IngestRequest, IngestResult } from '../../protocol/ingest-api.js';
+import type { IngestRequest, ReceivedIngestResult } from '../../protocol/ingest-api.js';
 
 /**
  * What became of one request (DESIGN §3.4):
@@ -14,7 +14,7 @@ import type { IngestRequest, IngestResult } from '../../protocol/ingest-api.js';
  * - `auth`: 401/403, alarm, retry slowly.
  */
 export type IngestOutcome =
-  | { readonly kind: 'ok'; readonly results: readonly IngestResult[]; readonly latencyMs: number }
+  | { readonly kind: 'ok'; readonly results: readonly ReceivedIngestResult[]; readonly latencyMs: number }
   | { readonly kind: 'retry'; readonly code: string; readonly status: number | null; readonly latencyMs: number }
   | { readonly kind: 'too-large'; readonly code: 'HTTP_413'; readonly latencyMs: number }
   | { readonly kind: 'bad-request'; readonly code: string; readonly latencyMs: number }

@@ -35,11 +35,13 @@ export async function resendDeadLetters(ctx: SendContext, letters: readonly Dead
   const recovered: number[] = [];
   let refused = 0;
   for (const [i, r] of outcome.results.entries()) {
-    if (r.status === 'rejected') {
-      refused++;
-      ctx.logger.warn('dead letter refused again', { terminal: events[i]?.terminal, seq: events[i]?.seq, code: r.code });
-    } else {
+    // Only a status that says the cloud holds it settles a dead letter; any other (rejected, or a
+    // status this gateway does not know) leaves it where it is.
+    if (r.status === 'accepted' || r.status === 'duplicate') {
       recovered.push(positions[i] as number);
+    } else {
+      refused++;
+      ctx.logger.warn('dead letter refused again', { terminal: events[i]?.terminal, seq: events[i]?.seq, status: r.status, code: r.code });
     }
   }
   if (recovered.length > 0) await ctx.queue.takeDeadLetters(recovered);

@@ -9,6 +9,7 @@
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Enrollment } from '../../protocol/ingest-api.js';
+import { isRejectCode } from '../../protocol/errors.js';
 import { uuidv7 } from '../../protocol/uuid.js';
 import type { DeadLetter, ForwardEntry, ForwardQueue } from '../forward-queue.js';
 import { Backoff } from './backoff.js';
@@ -17,7 +18,7 @@ import { resendDeadLetters } from './dead-letter-retry.js';
 import { repairGap } from './gap-repair.js';
 import { buildRequest, enrollmentsFor, type EnrollmentSource } from './request-builder.js';
 import type { SendContext } from './send-context.js';
-import { settleBatch, type SettleStop } from './settle.js';
+import { settleBatch, UNKNOWN_STATUS, type SettleStop } from './settle.js';
 import { ForwarderStats } from './stats.js';
 import type { Random, Timers } from './timers.js';
 import { WakeSignal, type WakeReason } from './wake-signal.js';
@@ -207,7 +208,13 @@ export class Forwarder {
     }
     if (verdict.deadLetters.length > 0) await this.#d.queue.advanceCursorWithDeadLetters(verdict.throughPos, verdict.deadLetters);
     else if (verdict.throughPos > cursor) await this.#d.queue.advanceCursor(verdict.throughPos);
-    for (const dl of verdict.deadLetters) this.#alarm(dl.code, 'event dead-lettered: the cloud refused it', { terminal: dl.terminal, seq: dl.seq });
+    for (const dl of verdict.deadLetters) {
+      // Open sets (DESIGN §3.4): a code or status this gateway does not know is a permanent refusal of
+      // that one event, said as such (a newer cloud), and the queue moves on.
+      const known = isRejectCode(dl.code) || dl.code === 'REJECTED';
+      const why = dl.code === UNKNOWN_STATUS ? 'the cloud answered a status this gateway does not know' : known ? 'the cloud refused it' : 'the cloud refused it with a code this gateway does not know';
+      this.#alarm(dl.code, `event dead-lettered: ${why}`, { terminal: dl.terminal, seq: dl.seq });
+    }
     this.stats.counters.eventsAccepted += verdict.accepted;
     this.stats.counters.eventsDuplicate += verdict.duplicates;
     this.stats.counters.eventsDeadLettered += verdict.deadLetters.length;

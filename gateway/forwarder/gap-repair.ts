@@ -29,7 +29,10 @@ export async function repairGap(ctx: SendContext, terminal: string, expected: nu
     if (outcome.kind !== 'ok') return { kind: 'failed', outcome };
     if (outcome.results.length !== events.length) return { kind: 'blocked', reason: 'result count mismatch' };
     for (const [i, r] of outcome.results.entries()) {
-      if (r.status === 'rejected') return { kind: 'blocked', reason: `cloud refused ${terminal} seq ${events[i]?.seq}: ${r.code ?? 'REJECTED'}` };
+      // Anything but "the cloud holds it" (a rejection, or a status this gateway does not know) blocks.
+      if (r.status !== 'accepted' && r.status !== 'duplicate') {
+        return { kind: 'blocked', reason: `cloud answered ${terminal} seq ${events[i]?.seq} with ${r.status}: ${r.code ?? 'no code'}` };
+      }
     }
     resent += events.length;
     from += events.length;

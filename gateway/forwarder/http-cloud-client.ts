@@ -5,7 +5,7 @@
  * schema and the result count check pass: a malformed 200 is a retryable fault, never a cursor
  * advance (DESIGN §3.4).
  */
-import { ingestResponseSchema, type IngestRequest } from '../../protocol/ingest-api.js';
+import { receivedIngestResponseSchema, type IngestRequest } from '../../protocol/ingest-api.js';
 import type { Clock } from '../../lib/clock.js';
 import { CLOUD_FAILURE_CODES, httpCode, type CloudClient, type IngestOutcome, type ProbeOutcome } from './cloud-client.js';
 import { BodyTooLargeError, exchange } from './http-exchange.js';
@@ -94,7 +94,8 @@ function parseResults(text: string, eventCount: number) {
   } catch {
     return undefined;
   }
-  const parsed = ingestResponseSchema.safeParse(json);
+  // Open statuses and codes (DESIGN §3.4): a value this gateway does not know is settle.ts's business.
+  const parsed = receivedIngestResponseSchema.safeParse(json);
   // One result per event, in order (DESIGN §3.4): anything else cannot be matched to our entries.
   if (!parsed.success || parsed.data.results.length !== eventCount) return undefined;
   return parsed.data.results;

@@ -29,10 +29,13 @@ export function buildRequest(identity: RequestIdentity, batchId: string, entries
   const enrollments: Enrollment[] = [];
   const seen = new Set<string>();
   const add = (e: Enrollment) => {
-    const key = `${e.terminal} ${e.kid}`;
+    // The endorsement is part of the key: a re-endorsed key must not be dropped as a duplicate of
+    // its older, unendorsed entry (the cloud records the one that verifies).
+    const key = `${e.terminal} ${e.kid} ${e.endorsement ?? ''}`;
     if (seen.has(key) || enrollments.length >= MAX_INGEST_ENROLLMENTS) return;
     seen.add(key);
-    enrollments.push({ terminal: e.terminal, kid: e.kid, publicKey: e.publicKey, at: e.at });
+    // An entry of the previous release has no endorsement: send it as is (a strict cloud refuses it).
+    enrollments.push({ terminal: e.terminal, kid: e.kid, publicKey: e.publicKey, at: e.at, ...(e.endorsement === undefined ? {} : { endorsement: e.endorsement }) });
   };
   const events: string[] = [];
   for (const entry of entries) {

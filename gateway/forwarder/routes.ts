@@ -3,6 +3,8 @@
  * - `GET  /api/forwarder`                    state, backlog, rate, latency, WAN link, dead letters
  * - `POST /api/forwarder/drain`              (admin) try now, ending any backoff
  * - `POST /api/forwarder/dead-letters/retry` (admin) `{"positions"?:[…]}` resend dead letters
+ * - `GET  /api/forwarder/dead-letters/export` (admin) every dead letter with its signed event, to keep
+ *   a copy elsewhere (the gateway keeps its own until a retry the cloud accepts resolves it)
  * - `POST /api/wan/outage`                   (admin) `{"seconds":N}` cut the cloud link for a demo
  */
 import type { Hono } from 'hono';
@@ -21,6 +23,8 @@ import { forwarderStatus } from './status.js';
 const ADMIN_BODY_MAX_BYTES = 16 * 1024;
 /** Dead letters listed in one answer. */
 const DEAD_LETTERS_LISTED = 100;
+/** Dead letters exported in one answer, each with its JWS (≤ 16 KiB): ~16 MB at most. */
+const DEAD_LETTERS_EXPORTED = 1_000;
 
 const retryBodySchema = z.object({ positions: z.array(z.number().int().min(1)).max(1000).optional() }).strict();
 const outageBodySchema = z.object({ seconds: z.number().min(0).max(MAX_OUTAGE_S) }).strict();
@@ -50,13 +54,26 @@ export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
   const admin = requireAdmin(deps.adminToken);
   const limit = bodyLimit({ maxSize: ADMIN_BODY_MAX_BYTES, onError: (c) => c.json(errorBody('TOO_LARGE', `body over ${ADMIN_BODY_MAX_BYTES} bytes`), 413) });
 
-  app.get('/api/forwarder', async (c) =>
-    c.json({
-      forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock),
-      wan: wanView(deps.monitor, deps.gate),
-      deadLetters: (await deps.queue.listDeadLetters(DEAD_LETTERS_LISTED)).map((d) => ({ ...d, at: new Date(d.atMs).toISOString() })),
-    }),
-  );
+  app.get('/api/forwarder', async (c) => {
+    // A damaged store may fail this read: the answer still comes, saying the list is unreadable.
+    const letters = await deps.queue.listDeadLetters(DEAD_LETTERS_LISTED).then(
+      (list) => ({ deadLetters: list.map((d) => ({ ...d, at: new Date(d.atMs).toISOString() })) }),
+      (err: unknown) => ({ deadLetters: [], deadLettersError: String((err as { code?: unknown }).code ?? 'STORE_ERROR') }),
+    );
+    return c.json({ forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock), wan: wanView(deps.monitor, deps.gate), ...letters });
+  });
+
+  // Admin-only although a read: the events carry card brands, last digits and tokens.
+  app.get('/api/forwarder/dead-letters/export', admin, async (c) => {
+    const letters = await deps.queue.listDeadLetters(DEAD_LETTERS_EXPORTED);
+    const exported = [];
+    for (const d of letters) {
+      const [event] = await deps.queue.readTerminalEvents(d.terminal, d.seq, 1);
+      exported.push({ ...d, at: new Date(d.atMs).toISOString(), jws: event?.seq === d.seq ? event.jws : null });
+    }
+    c.header('Cache-Control', 'no-store');
+    return c.json({ exportedAt: new Date(deps.clock.now()).toISOString(), count: exported.length, total: deps.queue.deadLetterCount(), deadLetters: exported });
+  });
 
   app.post('/api/forwarder/drain', admin, (c) => {
     deps.forwarder.wake('force');

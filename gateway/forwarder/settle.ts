@@ -3,9 +3,25 @@
  * entries in queue order and stops at the first event that is not settled. Only the settled
  * prefix may move the cursor; everything after it is sent again (the cloud answers `duplicate` for
  * what it already has, so a resend costs bytes, never a double effect).
+ *
+ * Statuses and codes are open sets: a rejection with a code this gateway does not know (or a known
+ * permanent one such as KEY_REVOKED or DUPLICATE_ID) is a permanent rejection of that one event, a
+ * dead letter; a status it does not know is a dead letter too (`UNKNOWN_STATUS`, see there).
  */
 import type { DeadLetter, ForwardEntry } from '../forward-queue.js';
-import type { IngestResult } from '../../protocol/ingest-api.js';
+import type { ReceivedIngestResult } from '../../protocol/ingest-api.js';
+
+type IngestResult = ReceivedIngestResult;
+
+/**
+ * The dead-letter code of an event the cloud answered with a status this gateway does not know
+ * (statuses are an open set, DESIGN §3.4). We cannot tell whether the cloud holds it: counting it
+ * as accepted could let retention delete the only copy; retrying it would resend the same batch
+ * forever (the stall the contract forbids). As a dead letter it stays on the gateway, the queue
+ * moves on, an alarm is raised, and an admin retry settles it (a newer cloud answering `duplicate`
+ * recovers it).
+ */
+export const UNKNOWN_STATUS = 'UNKNOWN_STATUS';
 
 /** Why settling stopped before the end of the batch. */
 export type SettleStop =
@@ -62,6 +78,11 @@ export function settleBatch(entries: readonly ForwardEntry[], results: readonly 
       throughPos = entry.pos;
       continue;
     }
+    if (result.status !== 'rejected') {
+      deadLetters.push(unknownStatusLetter(entry, result.status, ctx.nowMs));
+      throughPos = entry.pos;
+      continue;
+    }
     const stop = stopFor(entry, result, ctx);
     if (stop !== null) return { kind: 'settled', throughPos, accepted, duplicates, deadLetters, stop };
     deadLetters.push(deadLetterOf(entry, result, ctx.nowMs));
@@ -79,6 +100,13 @@ function stopFor(entry: EventEntry, result: IngestResult, ctx: SettleContext): S
     return { kind: 'unknown-key', terminal: entry.terminal, seq: entry.seq };
   }
   return null;
+}
+
+function unknownStatusLetter(entry: EventEntry, status: string, nowMs: number): DeadLetter {
+  return {
+    pos: entry.pos, terminal: entry.terminal, seq: entry.seq, code: UNKNOWN_STATUS, atMs: nowMs,
+    message: `cloud answered ${entry.terminal}/${entry.seq} with status "${status}", unknown to this gateway: kept here until an admin retry settles it`,
+  };
 }
 
 function deadLetterOf(entry: EventEntry, result: IngestResult, nowMs: number): DeadLetter {

@@ -1,6 +1,7 @@
 /** The forwarder's part of `/api/status` and `GET /api/forwarder`: a plain JSON snapshot. */
 import type { Clock } from '../../lib/clock.js';
 import type { ForwardQueue } from '../forward-queue.js';
+import type { MoneyTotals } from '../store/money.js';
 import type { Forwarder, ForwarderState } from './forwarder.js';
 import type { LatencySummary } from './stats.js';
 
@@ -9,7 +10,10 @@ export interface ForwarderStatus {
   /** Events not yet accepted by the cloud (dead letters excluded). */
   readonly backlog: number;
   readonly oldestPendingAgeS: number | null;
+  /** Takings waiting: approved payments only, minor units per currency. */
   readonly amountPendingByCurrency: Readonly<Record<string, number>>;
+  /** Everything waiting by what it means in money (takings, refunds, voids, other, declined, unclassified). */
+  readonly moneyPending: MoneyTotals;
   readonly ratePerS: number;
   readonly lastSuccessAt: string | null;
   readonly lastError: { readonly code: string; readonly at: string } | null;
@@ -37,6 +41,7 @@ export function forwarderStatus(forwarder: Forwarder, queue: ForwardQueue, clock
     backlog: backlog.events,
     oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.round((clock.now() - backlog.oldestStoredAtMs) / 1000)),
     amountPendingByCurrency: backlog.amountByCurrency,
+    moneyPending: backlog.money,
     ratePerS: Math.round(s.ratePerS() * 10) / 10,
     lastSuccessAt: iso(s.lastSuccessAtMs),
     lastError: s.lastError === null ? null : { code: s.lastError.code, at: new Date(s.lastError.atMs).toISOString() },

@@ -14,7 +14,9 @@ import type { EnrollmentSource } from './request-builder.js';
 export function storeEnrollments(store: Pick<EventStore, 'terminal'>): EnrollmentSource {
   return {
     enrollmentsOf: async (terminal: string): Promise<Enrollment[]> =>
-      (store.terminal(terminal)?.keys ?? []).map((k) => ({ terminal, kid: k.kid, publicKey: k.publicKey, at: k.at })),
+      (store.terminal(terminal)?.keys ?? []).map((k) => ({
+        terminal, kid: k.kid, publicKey: k.publicKey, at: k.at, ...(k.endorsement === undefined ? {} : { endorsement: k.endorsement }),
+      })),
   };
 }
 

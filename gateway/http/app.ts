@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { ENDORSEMENT_ERROR_CODES } from '../../protocol/endorsement.js';
 import { hasCode } from '../../protocol/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Enrollment } from '../enrollment.js';
@@ -17,16 +18,25 @@ export interface HttpDeps {
   readonly enrollBodyMaxBytes: number;
   readonly status: StatusSources;
   readonly enrollment: Enrollment;
-  /** Store open and broker listening. */
-  readonly ready: () => boolean;
+  /** Store open, not damaged, and broker listening; else why not (a stable code). */
+  readonly ready: () => Readiness;
   readonly logger: Logger;
   /** HTTP basic auth for reads (both or neither; gateway/http/security.ts). */
   readonly statusUser?: string | undefined;
   readonly statusPassword?: string | undefined;
 }
 
+export type Readiness = { readonly ready: true } | { readonly ready: false; readonly code: string; readonly message: string };
+
 /** Enrollment error codes that are the caller's fault, and their HTTP status. */
-const CLIENT_ERRORS: Record<string, 400 | 409> = { BAD_REQUEST: 400, BAD_PUBLIC_KEY: 400, TERMINAL_LIMIT: 409, KEY_LIMIT: 409 };
+const CLIENT_ERRORS: Record<string, 400 | 409> = {
+  BAD_REQUEST: 400,
+  BAD_PUBLIC_KEY: 400,
+  // Every way an endorsement can be wrong (protocol/endorsement.ts) is the caller's to fix.
+  ...Object.fromEntries(Object.values(ENDORSEMENT_ERROR_CODES).map((code) => [code, 400 as const])),
+  TERMINAL_LIMIT: 409,
+  KEY_LIMIT: 409,
+};
 
 export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();
@@ -34,7 +44,10 @@ export function createApp(deps: HttpDeps): Hono {
   installHttpSecurity(app, { adminToken: deps.adminToken, statusUser: deps.statusUser, statusPassword: deps.statusPassword });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/readyz', (c) => (deps.ready() ? c.json({ ready: true }) : c.json(errorBody('NOT_READY', 'store or broker not ready'), 503)));
+  app.get('/readyz', (c) => {
+    const r = deps.ready();
+    return r.ready ? c.json({ ready: true }) : c.json(errorBody(r.code, r.message), 503);
+  });
 
   app.get('/api/status', (c) => c.json(buildStatus(deps.status)));
   app.get('/api/terminals', (c) => c.json({ terminals: deps.status.eventStore.terminalIds().map((t) => terminalSummary(deps.status, t)) }));

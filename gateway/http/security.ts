@@ -126,6 +126,20 @@ export function readAccess(options: HttpSecurityOptions): MiddlewareHandler {
 }
 
 /**
+ * True when the request carries valid read credentials: the admin bearer token, or the status user
+ * and password when those are set. (Reads may be open without any; this tells who proved who they are.)
+ */
+export function hasReadCredentials(c: Context, options: HttpSecurityOptions): boolean {
+  const token = bearer(c);
+  if (token !== null && secretEquals(token, options.adminToken)) return true;
+  if (options.statusUser === undefined || options.statusPassword === undefined) return false;
+  const creds = basic(c);
+  const userOk = creds !== null && secretEquals(creds.user, options.statusUser);
+  const passwordOk = creds !== null && secretEquals(creds.password, options.statusPassword);
+  return userOk && passwordOk;
+}
+
+/**
  * Installs headers, admin guard and read access on `app`. Call it right after `new Hono()`, before
  * any route: Hono runs middleware in registration order, so routes added earlier are not covered.
  */

@@ -1,14 +1,16 @@
 /**
  * The ingest pipeline that runs inside Aedes' `authorizePublish` (DESIGN §5.1), as a named list of
- * steps (STYLE 2): parse → identity → key → verify → sequence → capacity → append, then the
- * durable wait and the answer (ack / reject message) before the PUBACK.
+ * steps (STYLE 2): parse → identity → key → verify → sequence → capacity → unique id → append, then
+ * the durable wait and the answer (ack / reject message) before the PUBACK.
  *
  * A bad event becomes a durable reject record plus a `rejects` message and a normal PUBACK, never
  * an error: an error disconnects the terminal, which would resend the poison forever. Only store
  * failures (disk) surface as errors, so the terminal resends after reconnecting.
  *
- * `sequence`, `capacity` and `append` run in one synchronous stretch for a new event, so no other
- * publish can move the terminal's tentative head in between.
+ * The ordered steps run one publish at a time per client (client-lanes.ts), so no other publish can
+ * move the terminal's tentative head between `sequence` and `append`; `unique id` reserves the
+ * event's id store-wide before it reads the id index (id-gate.ts), so two terminals cannot both
+ * store one id.
  */
 import type { Logger } from '../../lib/logger.js';
 import { chainHash, classifySequence } from '../../protocol/chain.js';
@@ -16,9 +18,11 @@ import { RejectError, type RejectCode } from '../../protocol/errors.js';
 import { checkIdentity, decodeEvent, type DecodedEvent } from '../../protocol/jws.js';
 import { topics } from '../../protocol/topics.js';
 import type { CommitEntry, EventStore } from '../store/event-store.js';
+import { isDiskFull } from '../store/storage-errors.js';
 import type { ChainTracker } from './chain-tracker.js';
 import type { Staged } from './client-lanes.js';
 import type { GroupCommitter } from './group-commit.js';
+import type { EventIdGate, IdReservation } from './id-gate.js';
 import type { MessageBus } from './message-bus.js';
 import type { Verifier } from './verifier.js';
 
@@ -29,13 +33,18 @@ export type IngestOutcome =
 
 export interface IngestDeps {
   readonly storeId: string;
-  readonly store: Pick<EventStore, 'terminal' | 'getEvent' | 'head'>;
+  readonly store: Pick<EventStore, 'terminal' | 'getEvent' | 'head' | 'eventIdOwner'>;
   readonly tracker: ChainTracker;
+  readonly ids: EventIdGate;
   readonly committer: GroupCommitter;
   readonly verifier: Verifier;
   readonly bus: MessageBus;
-  /** False past the disk high-water mark: new events get STORE_FULL (DESIGN §4). */
-  readonly accepting: () => boolean;
+  /**
+   * Whether an event of `bytes` may be stored now: false past the disk high-water mark (counting
+   * what is about to be written) or while the storage is damaged. New events then get STORE_FULL
+   * (DESIGN §4), with `reason` as the message; terminals keep them and retry.
+   */
+  readonly admit: (bytes: number) => { readonly ok: true } | { readonly ok: false; readonly reason: string };
   readonly logger: Logger;
 }
 
@@ -49,6 +58,8 @@ export interface IngestContext {
   publicKey?: Buffer;
   /** Set by a step that settles the publish early (a duplicate). */
   outcome?: 'duplicate';
+  /** The event's id, reserved store-wide until its commit settles. */
+  reservation?: IdReservation;
   entry?: Extract<CommitEntry, { kind: 'event' }>;
 }
 
@@ -101,15 +112,48 @@ async function checkDuplicate(ctx: IngestContext, deps: IngestDeps): Promise<voi
   ctx.outcome = 'duplicate';
 }
 
-const capacity: Step = (_ctx, deps) => {
-  if (!deps.accepting()) throw new RejectError('STORE_FULL', 'the gateway disk is past its high-water mark; keep the event and retry later');
+const capacity: Step = (ctx, deps) => {
+  const admitted = deps.admit(need(ctx.event).jws.length);
+  if (!admitted.ok) throw new RejectError('STORE_FULL', admitted.reason);
 };
+
+/**
+ * The `id` is the idempotency key (DESIGN §3.2), unique in the store (the cloud checks it per
+ * store too): the same id at another seq is DUPLICATE_ID. A byte-identical resend of the same seq
+ * never gets here (`sequence` settles it as a duplicate).
+ */
+const uniqueId: Step = async (ctx, deps) => {
+  const { id, seq } = need(ctx.event).payload;
+  for (let held = deps.ids.holder(id); held !== undefined; held = deps.ids.holder(id)) {
+    if (await held.settled) throw duplicateId(id, held);
+  }
+  const reservation = deps.ids.reserve(id, ctx.terminal, seq);
+  ctx.reservation = reservation;
+  let owner;
+  try {
+    owner = await deps.store.eventIdOwner(id);
+  } catch (err) {
+    reservation.release(false);
+    throw err;
+  }
+  if (owner !== undefined && (owner.terminal !== ctx.terminal || owner.seq !== seq)) {
+    reservation.release(false);
+    throw duplicateId(id, owner);
+  }
+};
+
+function duplicateId(id: string, owner: { readonly terminal: string; readonly seq: number }): RejectError {
+  return new RejectError('DUPLICATE_ID', `event id ${id} is already stored as ${owner.terminal}/${owner.seq}`);
+}
 
 const append: Step = (ctx, deps) => {
   const event = need(ctx.event);
   const hash = chainHash(event.jws);
   const p = event.payload;
-  ctx.entry = { kind: 'event', terminal: ctx.terminal, seq: p.seq, prev: p.prev, jws: event.jws, hash, amount: p.amount, currency: p.currency };
+  ctx.entry = {
+    kind: 'event', terminal: ctx.terminal, seq: p.seq, prev: p.prev, jws: event.jws, hash,
+    id: p.id, type: p.type, outcome: p.outcome, amount: p.amount, currency: p.currency,
+  };
   deps.tracker.add(ctx.terminal, p.seq, hash, event.jws);
 };
 
@@ -127,6 +171,7 @@ export const PREPARE_STEPS: readonly (readonly [string, Step])[] = [
 export const ORDERED_STEPS: readonly (readonly [string, Step])[] = [
   ['sequence', sequence],
   ['capacity', capacity],
+  ['unique id', uniqueId],
   ['append', append],
 ];
 export const INGEST_STEPS = [...PREPARE_STEPS, ...ORDERED_STEPS];
@@ -167,6 +212,7 @@ export class IngestPipeline {
     try {
       await runSteps(ORDERED_STEPS, ctx, this.#deps);
     } catch (err) {
+      ctx.reservation?.release(false);
       if (!(err instanceof RejectError)) throw err;
       return { durable: this.#reject(ctx, err) };
     }
@@ -174,10 +220,21 @@ export class IngestPipeline {
     const seq = need(ctx.event).payload.seq;
     if (ctx.outcome === 'duplicate') return { durable: this.#duplicate(terminal, seq) };
     const entry = need(ctx.entry);
-    const durable = this.#deps.committer.submit([entry], entry.jws.length).then((): IngestOutcome => {
-      this.counts.stored++;
-      return { kind: 'stored', seq };
-    });
+    const reservation = need(ctx.reservation);
+    const durable = this.#deps.committer.submit([entry], entry.jws.length).then(
+      (): IngestOutcome => {
+        reservation.release(true);
+        this.counts.stored++;
+        return { kind: 'stored', seq };
+      },
+      (err: unknown) => {
+        reservation.release(false);
+        // The disk filled under this write (the reserve is now free): answer STORE_FULL, coded and
+        // durable like every reject, instead of dropping the terminal's connection (DESIGN §4).
+        if (isDiskFull(err)) return this.#reject(ctx, new RejectError('STORE_FULL', 'the gateway disk is full; keep the event and retry later'));
+        throw err;
+      },
+    );
     return { durable };
   }
 

@@ -12,6 +12,8 @@ import type { Hono } from 'hono';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REJECT_CODES } from '../../protocol/errors.js';
 import { WAN_STATES, type WanState } from '../../protocol/messages.js';
+import { INTEGRITY_STATES, type IntegrityState } from '../integrity.js';
+import { TX_CLASSES, type MoneyTotals } from '../store/money.js';
 
 /** What the gateway knows at scrape time. Every function is cheap and synchronous (no I/O). */
 export interface MetricsSources {
@@ -20,10 +22,14 @@ export interface MetricsSources {
   /** Rejects since the store was created, by DESIGN §3.3 code. */
   rejectTotals(): Readonly<Record<string, number>>;
   backlogEvents(): number;
+  /** The waiting events by what they mean in money (store/money.ts). */
+  backlogMoney(): MoneyTotals;
   oldestPendingAgeS(): number | null;
   deadLetters(): number;
   eventsStored(): number;
   accepting(): boolean;
+  /** Storage integrity (gateway/integrity.ts): ok, degraded (something lost, named), damaged. */
+  integrityState(): IntegrityState;
   wanState(): WanState | 'unknown';
   diskFreeBytes(): number | null;
   terminalsConnected(): number;
@@ -103,6 +109,29 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
     },
   });
   new Gauge({
+    name: 'tillgate_forward_backlog_transactions',
+    help: 'Events waiting for the cloud by class: takings (approved payments), refunds, voids, other, declined, unclassified (stored by an earlier release).',
+    labelNames: ['class'],
+    registers,
+    collect() {
+      const money = sources.backlogMoney();
+      for (const cls of TX_CLASSES) this.set({ class: cls }, money[cls].count);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_forward_backlog_amount_minor',
+    help: 'Money waiting for the cloud in ISO 4217 minor units, by class and currency; takings are approved payments only, declined transactions carry none. Never add classes or currencies up.',
+    labelNames: ['class', 'currency'],
+    registers,
+    collect() {
+      this.reset();
+      const money = sources.backlogMoney();
+      for (const cls of TX_CLASSES) {
+        for (const [currency, amount] of Object.entries(money[cls].byCurrency)) this.set({ class: cls, currency }, amount);
+      }
+    },
+  });
+  new Gauge({
     name: 'tillgate_forward_oldest_pending_age_seconds',
     help: 'Age of the oldest event not yet accepted by the cloud (0 when none waits).',
     registers,
@@ -160,10 +189,20 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
   });
   new Gauge({
     name: 'tillgate_accepting',
-    help: '1 while the gateway accepts events, 0 once storage passed its high-water mark.',
+    help: '1 while the gateway accepts events, 0 once storage passed its high-water mark or is damaged.',
     registers,
     collect() {
       this.set(sources.accepting() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_store_integrity',
+    help: 'Storage integrity: 1 for the current state (ok; degraded: acknowledged events or log parts lost, named on the page; damaged: not taking events).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const current = sources.integrityState();
+      for (const state of INTEGRITY_STATES) this.set({ state }, state === current ? 1 : 0);
     },
   });
   new Gauge({

@@ -7,13 +7,15 @@ export function gatewayMetricsSources(s: StatusSources, wanState?: () => ReturnT
     ingestTotals: () => ({ stored: s.pipeline.counts.stored, duplicate: s.pipeline.counts.duplicates, rejected: s.pipeline.counts.rejected }),
     rejectTotals: () => s.eventStore.stats().rejectsByCode,
     backlogEvents: () => s.queue.backlog().events,
+    backlogMoney: () => s.queue.backlog().money,
     oldestPendingAgeS: () => {
       const oldest = s.queue.backlog().oldestStoredAtMs;
       return oldest === null ? null : Math.max(0, (s.clock.now() - oldest) / 1000);
     },
     deadLetters: () => s.queue.deadLetterCount(),
     eventsStored: () => s.eventStore.stats().eventsStored,
-    accepting: () => s.disk.accepting(),
+    accepting: () => s.accepting(),
+    integrityState: () => s.integrity.state,
     wanState: () => {
       const detail = wanState?.();
       if (detail !== undefined && detail !== null) return detail;

@@ -114,7 +114,7 @@ async function evalMain(argv: string[]): Promise<number> {
       }
     }
     const splitMs = Math.round(startMs + (endMs - startMs) * o.trainFraction);
-    const { model, sweep } = await train(source, { ...DEFAULT_TRAIN, seed: o.seed, untilMs: splitMs });
+    const { model } = await train(source, { ...DEFAULT_TRAIN, seed: o.seed, untilMs: splitMs });
     report = await evaluate(model, source, { fromMs: splitMs });
   }
   process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

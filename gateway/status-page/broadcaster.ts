@@ -28,6 +28,11 @@ export interface BroadcasterOptions {
   /** Concurrent live streams: each holds a socket and a render share; a store has a technician or
    * two, so more is a misbehaving client. Past it the stream is refused and the page polls. */
   readonly maxStreams: number;
+  /**
+   * Streams one address may hold without credentials: a phone or a laptop needs one or two, so
+   * one host cannot take the streams of everyone else.
+   */
+  readonly maxStreamsPerAddress: number;
   /** How often the page is re-rendered and pushed while anyone watches. */
   readonly pushIntervalMs: number;
   /** Longest silence on a stream before a comment line is sent (proxies drop idle streams). */
@@ -35,11 +40,24 @@ export interface BroadcasterOptions {
 }
 
 export const DEFAULT_MAX_STATUS_STREAMS = 16;
+export const DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS = 4;
+/**
+ * The share of `maxStreams` kept for viewers with credentials (the admin token, or the status user
+ * when reads need one): streams without credentials can never take them all.
+ */
+export const RESERVED_STREAM_SHARE = 0.25;
+
+/** Who asks for a stream: where from, and whether the request carried valid credentials. */
+export interface ViewerIdentity {
+  readonly address: string;
+  readonly authenticated: boolean;
+}
 export const DEFAULT_STATUS_PUSH_INTERVAL_MS = 2_000;
 export const DEFAULT_STATUS_HEARTBEAT_MS = 15_000;
 
 interface Slot {
   readonly viewer: Viewer;
+  readonly who: ViewerIdentity;
   busy: boolean;
   lastWriteMs: number;
   lastHtml: string | null;
@@ -65,18 +83,31 @@ export class StatusBroadcaster {
     return this.#slots.size;
   }
 
-  /** True when one more viewer fits. */
-  hasRoom(): boolean {
-    return this.#state === 'open' && this.#slots.size < this.#options.maxStreams;
+  /**
+   * True when one more viewer `who` fits: under `maxStreams` in all; without credentials also under
+   * the share not kept for viewers with credentials, and under `maxStreamsPerAddress` for its address.
+   */
+  hasRoom(who: ViewerIdentity = { address: 'unknown', authenticated: false }): boolean {
+    if (this.#state !== 'open' || this.#slots.size >= this.#options.maxStreams) return false;
+    if (who.authenticated) return true;
+    const anonymousMax = this.#options.maxStreams - Math.floor(this.#options.maxStreams * RESERVED_STREAM_SHARE);
+    let anonymous = 0;
+    let sameAddress = 0;
+    for (const slot of this.#slots) {
+      if (slot.who.authenticated) continue;
+      anonymous++;
+      if (slot.who.address === who.address) sameAddress++;
+    }
+    return anonymous < anonymousMax && sameAddress < this.#options.maxStreamsPerAddress;
   }
 
   /**
    * Adds a viewer and sends it the current state at once. Returns the function that removes it,
-   * or null when full or closed (the caller answers 503).
+   * or null when there is no room for `who` or the hub is closed (the caller answers 503).
    */
-  add(viewer: Viewer): (() => void) | null {
-    if (!this.hasRoom()) return null;
-    const slot: Slot = { viewer, busy: false, lastWriteMs: this.#clock.monotonicMs(), lastHtml: null };
+  add(viewer: Viewer, who: ViewerIdentity = { address: 'unknown', authenticated: false }): (() => void) | null {
+    if (!this.hasRoom(who)) return null;
+    const slot: Slot = { viewer, who, busy: false, lastWriteMs: this.#clock.monotonicMs(), lastHtml: null };
     this.#slots.add(slot);
     if (this.#timer === null) {
       this.#timer = setInterval(() => void this.#tick(), this.#options.pushIntervalMs);

@@ -4,7 +4,7 @@
  * monitor's detail when those are wired, and the store's recent reject records and dead letters
  * for per-terminal rejects and the alarm list. Reads are bounded (see `GatewayViewLimits`).
  */
-import type { StatusSources } from '../status.js';
+import { keysNotEndorsed, type StatusSources } from '../status.js';
 import { NOT_RUNNING } from './headline.js';
 import type { SubjectRisk } from '../predict/scorer.js';
 import type { AlarmView, ForwarderView, RiskView, StatusView, TerminalView, WanView } from './view.js';
@@ -43,7 +43,7 @@ export interface GatewayViewLimits {
 export const DEFAULT_GATEWAY_VIEW_LIMITS: GatewayViewLimits = Object.freeze({ recentRejects: 500, deadLetters: 20, alarms: 20 });
 
 /** Reject codes that are an alarm rather than a warning (possible tampering; DESIGN §3.3). */
-const ALARM_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
+const ALARM_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN', 'DUPLICATE_ID']);
 /** Routine resyncs: counted per terminal, not listed as alarms. */
 const QUIET_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP']);
 
@@ -57,7 +57,12 @@ const msOf = (iso: string | null): number | null => {
 export async function readGatewayView(src: GatewayViewSources, limits: GatewayViewLimits = DEFAULT_GATEWAY_VIEW_LIMITS): Promise<StatusView> {
   const s = src.status;
   const nowMs = s.clock.now();
-  const [rejects, deadLetters] = await Promise.all([s.eventStore.recentRejects(limits.recentRejects), s.queue.listDeadLetters(limits.deadLetters)]);
+  // Storage reads may fail on a damaged store: the page still answers, and says what it could not read.
+  const unreadable: string[] = [];
+  const [rejects, deadLetters] = await Promise.all([
+    s.eventStore.recentRejects(limits.recentRejects).catch(() => (unreadable.push('reject records'), [])),
+    s.queue.listDeadLetters(limits.deadLetters).catch(() => (unreadable.push('refused payments'), [])),
+  ]);
   const backlog = s.queue.backlog();
   const fwd = src.forwarder?.() ?? null;
 
@@ -83,6 +88,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       rejects: rej?.counts ?? {},
       lastRejectAtMs: rej?.lastMs ?? null,
       ...(s.prediction === undefined ? {} : { risk: riskView(s.prediction.terminal(id)) }),
+      keysNotEndorsed: keysNotEndorsed(s.eventStore.terminal(id)),
     };
   });
 
@@ -93,7 +99,15 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     if (alarms.length >= limits.alarms) break;
   }
   for (const d of deadLetters) {
-    alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: d.message, terminal: d.terminal });
+    // UNKNOWN_KEY from the cloud: it holds no trusted key for the signer (DESIGN §3.1), say why.
+    const why = d.code === 'UNKNOWN_KEY' ? ' — the cloud does not trust the key that signed it (no valid endorsement from the operator)' : '';
+    alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: `${d.message}${why}`, terminal: d.terminal });
+  }
+  for (const p of s.integrity.problems().slice(0, limits.alarms)) {
+    alarms.push({ atMs: p.atMs, level: 'alarm', code: p.code, message: p.message, ...(p.terminal === undefined ? {} : { terminal: p.terminal }) });
+  }
+  if (unreadable.length > 0) {
+    alarms.push({ atMs: nowMs, level: 'alarm', code: 'STORE_UNREADABLE', message: `could not read the ${unreadable.join(' and ')} from storage` });
   }
   // Failure-prediction level changes: warnings and clears are alarms too.
   for (const a of s.prediction?.recentAlerts(limits.alarms) ?? []) {
@@ -125,6 +139,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     backlogEvents: backlog.events,
     oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((nowMs - backlog.oldestStoredAtMs) / 1000)),
     amountByCurrency: backlog.amountByCurrency,
+    money: backlog.money,
     ratePerS: fwd?.ratePerS ?? null,
     lastSuccessAtMs: msOf(fwd?.lastSuccessAt ?? null),
     lastErrorCode: fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs ? fwd.lastError.code : null,
@@ -143,7 +158,9 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       diskFreeBytes: s.disk.usage()?.freeBytes ?? null,
       diskTotalBytes: s.disk.usage()?.totalBytes ?? null,
       diskHighWaterPct: s.diskHighWaterPct,
-      accepting: s.disk.accepting(),
+      accepting: s.accepting(),
+      integrity: { state: s.integrity.state, problems: s.integrity.problems() },
+      reserve: s.disk.reserve,
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),

@@ -3,10 +3,13 @@
  * reads the first line and knows in ten seconds whether payments are safe and what to fix
  * (issue 5). Problems are ranked by how much they threaten payments right now:
  *
+ *  0. storage damaged — the gateway stopped taking payments (terminals hold them); support needed
  *  1. storage full — the gateway no longer takes payments; terminals hold them (DESIGN §4)
+ *  1b. acknowledged payments lost from storage — named, terminals may resend them
  *  2. internet down — payments pile up here (safe, but nothing reaches the cloud)
  *  3. dead letters — payments the cloud refused; they need a person
  *  4. security rejects — a terminal sent forged, conflicting or misaddressed events
+ *     keys without an endorsement — a cloud that checks endorsements refuses what they sign
  *  5. silent terminals — a till may be off the network and holding payments itself
  *  6. a failure predicted as critical — a terminal or the internet likely to fail soon, and what
  *     to do about it (gateway/predict; warnings stay in the risk section and the alarms)
@@ -14,7 +17,8 @@
  *  8. other rejects — a terminal sends events the gateway refuses
  * and "All good" when none applies.
  */
-import { formatDuration, formatMoneyByCurrency, plural } from './format.js';
+import { formatDuration, plural } from './format.js';
+import { moneyPhrase, waitingCountPhrase } from './money-words.js';
 import type { RiskView, StatusView, TerminalView } from './view.js';
 
 export type HeadlineLevel = 'ok' | 'warn' | 'alarm';
@@ -27,7 +31,9 @@ export interface Problem {
 }
 
 export const PROBLEM_CODES = {
+  storeDamaged: 'STORE_DAMAGED',
   storeFull: 'STORE_FULL',
+  storeLost: 'STORE_LOST',
   wanOffline: 'WAN_OFFLINE',
   deadLetters: 'DEAD_LETTERS',
   securityRejects: 'SECURITY_REJECTS',
@@ -37,6 +43,7 @@ export const PROBLEM_CODES = {
   rejects: 'REJECTS',
   noCloud: 'NO_CLOUD',
   failurePredicted: 'FAILURE_PREDICTED',
+  keysNotEndorsed: 'KEYS_NOT_ENDORSED',
 } as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[keyof typeof PROBLEM_CODES];
 
@@ -71,8 +78,11 @@ export const DEFAULT_HEADLINE_OPTIONS: HeadlineOptions = Object.freeze({
 /** The forwarder state when the gateway has no cloud configured (gateway-view.ts). */
 export const NOT_RUNNING = 'not running';
 
-/** Reject codes that mean someone may be tampering, not just a buggy till (DESIGN §3.3). */
-const SECURITY_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN']);
+/**
+ * Reject codes that mean someone may be tampering, not just a buggy till (DESIGN §3.3). A reused
+ * event id (DUPLICATE_ID) is how a replayed payment would look, so it is called out loudly too.
+ */
+const SECURITY_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN', 'DUPLICATE_ID']);
 /** Reject codes that are not a problem of their own: `SEQ_GAP` is the normal resync after a
  * terminal reset (the terminal resends from `expected`), `STORE_FULL` is the storage problem. */
 const ROUTINE_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP', 'STORE_FULL']);
@@ -92,8 +102,17 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   const out: Problem[] = [];
   const { wan, forwarder, storage } = view;
   const waiting = waitingPhrase(view);
-  if (!storage.accepting) {
+  const integrity = storage.integrity;
+  if (integrity?.state === 'damaged') {
+    out.push({ code: PROBLEM_CODES.storeDamaged, level: 'alarm', sentence: 'Storage damaged — this gateway stopped taking payments; terminals are keeping them. Call support' });
+  } else if (!storage.accepting) {
     out.push({ code: PROBLEM_CODES.storeFull, level: 'alarm', sentence: 'Storage full — terminals are keeping payments on their own devices' });
+  }
+  const lost = (integrity?.problems ?? []).filter((p) => p.code !== 'STORE_CORRUPT');
+  if (lost.length > 0) {
+    const first = lost[lost.length - 1];
+    const more = lost.length > 1 ? ` (and ${plural(lost.length - 1, 'more problem')})` : '';
+    out.push({ code: PROBLEM_CODES.storeLost, level: 'alarm', sentence: `Storage lost data — ${first?.message ?? ''}${more}` });
   }
   if (wan.state === 'offline') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'no payments waiting; new ones are stored safely on this gateway';
@@ -110,6 +129,15 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
   const security = recentRejects.filter((t) => notableRejects(t).some(([c]) => SECURITY_REJECT_CODES.has(c)));
   if (security.length > 0) {
     out.push({ code: PROBLEM_CODES.securityRejects, level: 'alarm', sentence: rejectSentence(security, true) });
+  }
+  const unendorsed = view.terminals.filter((t) => (t.keysNotEndorsed ?? 0) > 0);
+  if (unendorsed.length > 0) {
+    const who = unendorsed.length === 1 ? `Terminal ${unendorsed[0]?.id} has` : `${unendorsed.length} terminals (${idList(unendorsed)}) have`;
+    out.push({
+      code: PROBLEM_CODES.keysNotEndorsed,
+      level: 'warn',
+      sentence: `${who} a key without the operator's endorsement — a cloud that checks endorsements refuses its payments; enroll it again with its endorsement`,
+    });
   }
   const silent = silentTerminals(view, options.silentTerminalAfterMs);
   if (silent.length > 0) out.push({ code: PROBLEM_CODES.terminalSilent, level: 'warn', sentence: silentSentence(silent) });
@@ -157,11 +185,14 @@ function predictedSentence(view: StatusView): string | null {
   return null;
 }
 
-/** `"342 payments (EUR 4,210.50)"`. */
+/**
+ * `"342 payments (EUR 4,210.50)"`: approved payments and their takings; refunds, voids and other
+ * transactions named apart with their own amounts; declined ones carry no money and are left out
+ * (the section below counts them). Only when nothing waiting carries money: `"3 transactions"`.
+ */
 function waitingPhrase(view: StatusView): string {
-  const money = formatMoneyByCurrency(view.forwarder.amountByCurrency);
-  const count = plural(view.forwarder.backlogEvents, 'payment');
-  return money === '' ? count : `${count} (${money})`;
+  const money = moneyPhrase(view.forwarder.money);
+  return money === '' ? plural(view.forwarder.backlogEvents, 'transaction') : money;
 }
 
 function forPart(view: StatusView, sinceMs: number | null): string {
@@ -174,7 +205,7 @@ function allGoodSentence(view: StatusView): string {
   const terminals =
     total === 0 ? 'no terminals enrolled yet' : connected === total ? `${plural(total, 'terminal')} connected` : `${connected} of ${plural(total, 'terminal')} connected`;
   const backlog = view.forwarder.backlogEvents;
-  const queue = backlog === 0 ? 'nothing waiting' : `${plural(backlog, 'payment')} on the way to the cloud`;
+  const queue = backlog === 0 ? 'nothing waiting' : `${waitingCountPhrase(view.forwarder.money, backlog)} on the way to the cloud`;
   return `All good — ${terminals}, ${queue}`;
 }
 

@@ -4,17 +4,20 @@
  * gateway's Hono app. The data comes from one injected function that snapshots the gateway
  * (`readView`), so the page never reaches into the store, forwarder or WAN monitor itself.
  */
-import type { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import {
   DEFAULT_MAX_STATUS_STREAMS,
+  DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS,
   DEFAULT_STATUS_HEARTBEAT_MS,
   DEFAULT_STATUS_PUSH_INTERVAL_MS,
   StatusBroadcaster,
   type BroadcasterOptions,
   type StatusFrame,
+  type ViewerIdentity,
 } from './broadcaster.js';
 import { buildHeadline, DEFAULT_HEADLINE_OPTIONS, type HeadlineOptions } from './headline.js';
 import { pageTitle, renderLive, renderPage, updatedText, type RenderOptions } from './page.js';
@@ -32,6 +35,7 @@ export const DEFAULT_STATUS_PAGE_OPTIONS: StatusPageOptions = Object.freeze({
   silentTerminalAfterMs: DEFAULT_HEADLINE_OPTIONS.silentTerminalAfterMs,
   maxTerminalsShown: DEFAULT_MAX_TERMINALS_SHOWN,
   maxStreams: DEFAULT_MAX_STATUS_STREAMS,
+  maxStreamsPerAddress: DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS,
   pushIntervalMs: DEFAULT_STATUS_PUSH_INTERVAL_MS,
   heartbeatMs: DEFAULT_STATUS_HEARTBEAT_MS,
 });
@@ -44,6 +48,11 @@ export interface StatusPageDeps {
   readonly options?: Partial<StatusPageOptions>;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * Whether a request carries valid read credentials (the admin token, or the status user when
+   * reads need one): such viewers may use the streams kept for them. Default: nobody does.
+   */
+  readonly hasCredentials?: (c: Context) => boolean;
 }
 
 export interface StatusPageHandle {
@@ -82,8 +91,9 @@ export function mountStatusPage(app: Hono, deps: StatusPageDeps): StatusPageHand
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.get('/api/status/stream', (c) => {
-    if (!hub.hasRoom()) {
-      return c.json({ error: { code: 'TOO_MANY_STREAMS', message: `at most ${options.maxStreams} live status streams; poll /api/status instead` } }, 503);
+    const who: ViewerIdentity = { address: remoteAddress(c), authenticated: deps.hasCredentials?.(c) ?? false };
+    if (!hub.hasRoom(who)) {
+      return c.json({ error: { code: 'TOO_MANY_STREAMS', message: `no live status stream free for this viewer (at most ${options.maxStreams}, ${options.maxStreamsPerAddress} per address without credentials); poll /api/status instead` } }, 503);
     }
     return streamSSE(c, async (stream) => {
       let finish = (): void => {};
@@ -98,7 +108,7 @@ export function mountStatusPage(app: Hono, deps: StatusPageDeps): StatusPageHand
           await stream.write(': heartbeat\n\n');
         },
         end: finish,
-      });
+      }, who);
       if (remove === null) return;
       void stream.write(`retry: ${STATUS_STREAM_RETRY_MS}\n\n`);
       await ended;
@@ -108,5 +118,12 @@ export function mountStatusPage(app: Hono, deps: StatusPageDeps): StatusPageHand
 
   deps.metrics?.mount(app);
 
+
   return { streams: () => hub.viewers, close: () => hub.close() };
+}
+
+/** The peer address of a request served by @hono/node-server; `unknown` elsewhere (app.request). */
+function remoteAddress(c: Context): string {
+  const env = c.env as { incoming?: IncomingMessage; server?: { incoming?: IncomingMessage } } | undefined;
+  return (env?.server?.incoming ?? env?.incoming)?.socket.remoteAddress ?? 'unknown';
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { OptionSpecs } from '../../lib/config.js';
-import { DEFAULT_MAX_STATUS_STREAMS, DEFAULT_STATUS_PUSH_INTERVAL_MS } from './broadcaster.js';
+import { DEFAULT_MAX_STATUS_STREAMS, DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS, DEFAULT_STATUS_PUSH_INTERVAL_MS, RESERVED_STREAM_SHARE } from './broadcaster.js';
 import { DEFAULT_SILENT_TERMINAL_AFTER_MS } from './headline.js';
 
 export const DEFAULT_TERMINAL_SILENT_AFTER_S = DEFAULT_SILENT_TERMINAL_AFTER_MS / 1000;
@@ -14,6 +14,7 @@ export const statusPageOptionsShape = {
   statusPassword: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
   terminalSilentAfterS: z.number().min(1).max(7 * 86_400).default(DEFAULT_TERMINAL_SILENT_AFTER_S),
   statusMaxStreams: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_STATUS_STREAMS),
+  statusMaxStreamsPerAddress: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS),
   statusPushIntervalMs: z.number().int().min(100).max(60_000).default(DEFAULT_STATUS_PUSH_INTERVAL_MS),
 } as const;
 
@@ -21,6 +22,7 @@ export const STATUS_PAGE_OPTION_SPECS: OptionSpecs = {
   statusUser: { type: 'string', doc: 'user for HTTP basic auth on the status page and read API (unset: open on the LAN)' },
   statusPassword: { type: 'string', doc: 'password for --status-user (at least 8 characters)' },
   terminalSilentAfterS: { type: 'number', doc: `a terminal unseen this long is called out on the status page (default ${DEFAULT_TERMINAL_SILENT_AFTER_S})` },
-  statusMaxStreams: { type: 'number', doc: `concurrent live status page streams (default ${DEFAULT_MAX_STATUS_STREAMS})` },
+  statusMaxStreams: { type: 'number', doc: `concurrent live status page streams; ${RESERVED_STREAM_SHARE * 100} % of them kept for viewers with credentials (default ${DEFAULT_MAX_STATUS_STREAMS})` },
+  statusMaxStreamsPerAddress: { type: 'number', doc: `live streams one address may hold without credentials (default ${DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS})` },
   statusPushIntervalMs: { type: 'number', doc: `how often an open status page is updated (default ${DEFAULT_STATUS_PUSH_INTERVAL_MS})` },
 };

@@ -6,6 +6,7 @@ import type { FC } from 'hono/jsx';
 import { formatAgo, formatBytes, formatClock, formatDuration, formatMoneyByCurrency, plural } from './format.js';
 import type { StatusView } from './view.js';
 import { riskWords } from './risk.js';
+import { declinedPhrase, moneyParts } from './money-words.js';
 import { cloudErrorWords, forwarderStateWords } from './words.js';
 
 type Tone = 'ok' | 'warn' | 'alarm' | 'none';
@@ -54,17 +55,32 @@ export const WanSection: FC<{ view: StatusView }> = ({ view }) => {
   );
 };
 
+/** Refunds, voids and the rest waiting, each with its own amounts (never added to the takings). */
+const MoneyBesideTakings: FC<{ money: StatusView['forwarder']['money'] }> = ({ money }) => {
+  const rest = moneyParts({ ...money, takings: { count: 0, byCurrency: {} } }, Number.POSITIVE_INFINITY);
+  const declined = declinedPhrase(money);
+  return (
+    <>
+      {rest.map((part) => (
+        <div class="money-apart">{`and ${part}`}</div>
+      ))}
+      {declined === '' ? '' : <div class="hint">{`and ${declined}`}</div>}
+    </>
+  );
+};
+
 export const ForwarderSection: FC<{ view: StatusView }> = ({ view }) => {
   const f = view.forwarder;
-  const money = formatMoneyByCurrency(f.amountByCurrency, Number.POSITIVE_INFINITY);
+  const takings = formatMoneyByCurrency(f.money.takings.byCurrency, Number.POSITIVE_INFINITY);
   return (
     <section id="forwarder" aria-labelledby="fwd-h">
       <h2 id="fwd-h">Sending to the cloud</h2>
       <dl>
         <dt>Waiting</dt>
         <dd id="backlog">
-          {plural(f.backlogEvents, 'payment')}
-          {money === '' ? '' : <div class="money">{money}</div>}
+          {plural(f.money.takings.count, 'payment')}
+          {takings === '' ? '' : <div class="money">{takings}</div>}
+          <MoneyBesideTakings money={f.money} />
         </dd>
         <dt>Oldest waiting</dt>
         <dd>{f.oldestPendingAgeS === null ? '—' : formatDuration(f.oldestPendingAgeS * 1000)}</dd>
@@ -101,6 +117,22 @@ function diskText(s: StatusView['storage']): string {
   return `${formatBytes(s.diskFreeBytes)} of ${formatBytes(s.diskTotalBytes)} (${usedPct} % used${limit})`;
 }
 
+/** The storage's integrity in words: sound, or what is damaged or missing, each problem named. */
+const IntegrityWords: FC<{ storage: StatusView['storage'] }> = ({ storage }) => {
+  const integrity = storage.integrity;
+  if (integrity === undefined || integrity.state === 'ok') return <State tone="ok" text="Sound" />;
+  const label = integrity.state === 'damaged' ? 'Damaged' : 'Data missing';
+  return (
+    <>
+      <State tone="alarm" text={label} />
+      {integrity.problems.slice(0, 5).map((p) => (
+        <div class="hint">{`${p.message} (${p.code})`}</div>
+      ))}
+      {integrity.problems.length > 5 ? <div class="hint">{`and ${integrity.problems.length - 5} more: see /api/status`}</div> : ''}
+    </>
+  );
+};
+
 export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
   const s = view.storage;
   return (
@@ -111,6 +143,11 @@ export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
         <dd id="accepting">
           {s.accepting ? (
             <State tone="ok" text="Yes" />
+          ) : s.integrity?.state === 'damaged' ? (
+            <>
+              <State tone="alarm" text="No — storage damaged" />
+              <div class="hint">Terminals keep their payments. Do not delete anything: back up the data directory and call support.</div>
+            </>
           ) : (
             <>
               <State tone="alarm" text="No — storage full" />
@@ -118,10 +155,17 @@ export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
             </>
           )}
         </dd>
+        <dt>Storage health</dt>
+        <dd id="integrity">
+          <IntegrityWords storage={s} />
+        </dd>
         <dt>Events stored</dt>
         <dd>{plural(s.eventsStored, 'event')}</dd>
         <dt>Disk free</dt>
-        <dd>{diskText(s)}</dd>
+        <dd>
+          {diskText(s)}
+          {s.reserve === 'released' ? <div class="hint">Reserve in use: the disk is nearly full.</div> : ''}
+        </dd>
       </dl>
     </section>
   );

@@ -42,6 +42,7 @@ const TerminalRow: FC<{ t: TerminalView; view: StatusView; silentAfterMs: number
     <tr id={`terminal-${t.id}`}>
       <td data-label="Terminal">
         <strong>{t.id}</strong>
+        {(t.keysNotEndorsed ?? 0) > 0 ? <span class="state s-warn" title="a cloud that checks endorsements refuses its payments">key not endorsed</span> : ''}
       </td>
       <td data-label="Status">
         <span class={`state s-${status.tone}`}>{status.text}</span>

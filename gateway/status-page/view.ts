@@ -7,6 +7,7 @@
  * Times are ms since the Unix epoch on the gateway's clock; `null` means "not known yet".
  */
 import type { WanState } from '../../protocol/messages.js';
+import type { MoneyTotals } from '../store/money.js';
 
 /** WAN link state as the WAN monitor reports it; `unknown` until a monitor is wired in. */
 export type WanView = {
@@ -24,8 +25,10 @@ export interface ForwarderView {
   readonly backlogEvents: number;
   /** Age of the oldest event in the backlog; null when the backlog is empty. */
   readonly oldestPendingAgeS: number | null;
-  /** Money waiting, minor units per ISO 4217 currency. */
+  /** Takings waiting (approved payments only), minor units per ISO 4217 currency. */
   readonly amountByCurrency: Readonly<Record<string, number>>;
+  /** The waiting events by what they mean in money: takings, refunds, voids, other, declined. */
+  readonly money: MoneyTotals;
   /** Events accepted by the cloud per second over the last minute; null when not measured. */
   readonly ratePerS: number | null;
   readonly lastSuccessAtMs: number | null;
@@ -41,8 +44,23 @@ export interface StorageView {
   readonly diskTotalBytes: number | null;
   /** Disk use (percent) past which the gateway stops accepting. */
   readonly diskHighWaterPct: number | null;
-  /** False once the disk passed its high-water mark: terminals keep events in their own outboxes. */
+  /** False once the disk passed its high-water mark or the storage is damaged: terminals keep events. */
   readonly accepting: boolean;
+  /**
+   * Storage integrity (gateway/integrity.ts): `damaged` stops the gateway taking events, `degraded`
+   * means acknowledged events or parts of the log were lost (each problem names what). Optional so
+   * views built elsewhere stay valid: absent means nothing is known to be wrong.
+   */
+  readonly integrity?: { readonly state: 'ok' | 'degraded' | 'damaged'; readonly problems: readonly StorageProblemView[] };
+  /** The disk reserve: held, released (the disk is nearly full), or none configured. */
+  readonly reserve?: 'none' | 'held' | 'released';
+}
+
+export interface StorageProblemView {
+  readonly code: string;
+  readonly message: string;
+  readonly atMs: number;
+  readonly terminal?: string;
 }
 
 /** A subject's failure risk (gateway/predict): DESIGN §3.7 levels, reasons in plain words. */
@@ -78,6 +96,11 @@ export interface TerminalView {
   readonly lastRejectAtMs: number | null;
   /** Failure risk from its health samples; absent or null when not scored (yet). */
   readonly risk?: RiskView | null;
+  /**
+   * Enrolled keys without the operator's endorsement (enrolled by the previous release): a cloud
+   * that checks endorsements (DESIGN §3.1) refuses every payment they sign. Absent means 0.
+   */
+  readonly keysNotEndorsed?: number;
 }
 
 export type AlarmLevel = 'alarm' | 'warn' | 'info';

@@ -5,6 +5,7 @@
  */
 import type { DeliveryHandle } from '../forwarder/delivery.js';
 import { forwarderStatus } from '../forwarder/status.js';
+import { hasReadCredentials } from '../http/security.js';
 import type { GatewayContext } from '../index.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { gatewayMetricsSources } from '../metrics/gateway-sources.js';
@@ -20,6 +21,7 @@ export interface StatusPageWiring {
 export interface StatusPageConfig {
   readonly terminalSilentAfterS?: number;
   readonly statusMaxStreams?: number;
+  readonly statusMaxStreamsPerAddress?: number;
   readonly statusPushIntervalMs?: number;
 }
 
@@ -27,6 +29,7 @@ function pageOptions(config: StatusPageConfig): Partial<StatusPageOptions> {
   return {
     ...(config.terminalSilentAfterS === undefined ? {} : { silentTerminalAfterMs: config.terminalSilentAfterS * 1000 }),
     ...(config.statusMaxStreams === undefined ? {} : { maxStreams: config.statusMaxStreams }),
+    ...(config.statusMaxStreamsPerAddress === undefined ? {} : { maxStreamsPerAddress: config.statusMaxStreamsPerAddress }),
     ...(config.statusPushIntervalMs === undefined ? {} : { pushIntervalMs: config.statusPushIntervalMs }),
   };
 }
@@ -50,6 +53,7 @@ export function wireStatusPage(ctx: GatewayContext, delivery: DeliveryHandle | n
     clock: ctx.clock,
     logger: ctx.logger.child({ part: 'status-page' }),
     options: pageOptions(ctx.options),
+    hasCredentials: (c) => hasReadCredentials(c, { adminToken: ctx.options.adminToken, statusUser: ctx.options.statusUser, statusPassword: ctx.options.statusPassword }),
   });
   ctx.onClose(() => page.close());
   return { page, metrics };

@@ -20,6 +20,11 @@ export type CommitEntry =
       readonly jws: string;
       /** chainHash(jws), computed once by the pipeline and checked again when written. */
       readonly hash: string;
+      /** The payload's `id`: indexed, unique in the store (DUPLICATE_ID). */
+      readonly id: string;
+      /** The payload's `type` and `outcome`: what the event means in money (store/money.ts). */
+      readonly type: string;
+      readonly outcome: string;
       readonly amount: number;
       readonly currency: string;
     }
@@ -28,9 +33,17 @@ export type CommitEntry =
       readonly kind: 'enrollment';
       /** The whole new registry record of the terminal. */
       readonly record: TerminalRecord;
-      /** The key this enrollment added (goes to the forward queue), or null for a password reset. */
+      /**
+       * The key entry this enrollment added, or re-sent with a new endorsement (goes to the forward
+       * queue), or null for a password reset.
+       */
       readonly newKey: TerminalKey | null;
     };
+
+export interface EventIdOwner {
+  readonly terminal: string;
+  readonly seq: number;
+}
 
 export interface StoreStats {
   readonly eventsStored: number;
@@ -48,6 +61,11 @@ export interface EventStore {
   terminalIds(): readonly string[];
   /** A stored event, or undefined (never stored, or pruned by retention). */
   getEvent(terminal: string, seq: number): Promise<StoredEvent | undefined>;
+  /**
+   * Where an event `id` is stored (terminal and seq), or undefined. Covers events stored since the
+   * id index exists and not yet pruned by retention.
+   */
+  eventIdOwner(id: string): Promise<EventIdOwner | undefined>;
   stats(): StoreStats;
   /** Newest reject records first. */
   recentRejects(limit: number): Promise<RejectRecord[]>;

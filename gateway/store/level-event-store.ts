@@ -2,31 +2,53 @@
  * The production EventStore: classic-level with the sublevels of `sections.ts`. Restart reads
  * only the small keyspaces (terminals, heads, meta) into memory: nothing is rebuilt from a scan of
  * the events (DESIGN §5.1).
+ *
+ * Damaged storage is reported, never swallowed: every read or write that meets `LEVEL_CORRUPTION`
+ * or a record failing its read-back check calls `onDamage` before the error goes on. A write the
+ * disk had no room for calls `onDiskFull` (which frees the reserve) and fails with `DISK_FULL`.
  */
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { chainHash, EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
+import type { CommitEntry, EventIdOwner, EventStore, StoreStats, StoreStatus } from './event-store.js';
+import { AtRestKeeper, SealCodec, type AtRestOptions, type KeyProvider } from '../../lib/at-rest/index.js';
 import { eventKey, pad } from './keys.js';
 import { LevelForwardQueue } from './level-forward-queue.js';
+import { addToMoney, classifyTransaction } from './money.js';
 import {
-  addAmount, assertHead, assertIngestMeta, assertStoredEvent, assertTerminalRecord,
-  type IngestMeta, type RejectRecord, type StoredEvent, type TerminalRecord,
+  assertHead, assertIngestMeta, assertStoredEvent, assertTerminalRecord, corrupt,
+  type IngestMeta, type QueueRecord, type RejectRecord, type StoredEvent, type TerminalRecord,
 } from './records.js';
-import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Sections } from './sections.js';
-import type { CommitEntry, EventStore, StoreStats, StoreStatus } from './event-store.js';
+import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Section, type Sections } from './sections.js';
+import { isDiskFull, isStorageDamage, type DamageReporter } from './storage-errors.js';
 
 export interface LevelEventStoreOptions {
   readonly dataDir: string;
   /** Reject records kept; older ones are deleted in the same batch that adds a new one. */
   readonly rejectsKeep: number;
+  /** Acceptance times (retention counts from them). Default: the system clock. */
+  readonly clock?: Clock;
+  /** Told about every read or write that met damaged storage. */
+  readonly onDamage?: DamageReporter;
+  /** Told when a write failed for lack of disk space, before the write's error goes on. */
+  readonly onDiskFull?: () => Promise<void> | void;
+  /** Data keys for encryption at rest (lib/at-rest): every stored value is sealed. */
+  readonly keys: KeyProvider;
+  /** Pace of the background re-encryption after a key rotation or an upgrade from plain storage. */
+  readonly atRest?: AtRestOptions;
 }
 
 type StoredEventRecord = StoredEvent & { readonly amount: number; readonly currency: string };
 
 export class LevelEventStore implements EventStore {
   readonly queue: LevelForwardQueue;
+  /** Encryption at rest: keys in use and the background re-encryption (status page, metrics). */
+  readonly atRest: AtRestKeeper;
   readonly #db: Db;
   readonly #s: Sections;
   readonly #rejectsKeep: number;
+  readonly #damage: DamageReporter;
+  readonly #onDiskFull: () => Promise<void> | void;
   #status: StoreStatus = 'opening';
   #ingest: IngestMeta;
   readonly #heads: Map<string, ChainHead>;
@@ -34,14 +56,23 @@ export class LevelEventStore implements EventStore {
   /** Commits are applied one at a time: positions and heads are assigned from in-memory state. */
   #writeTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: Db, s: Sections, opts: LevelEventStoreOptions, loaded: Loaded) {
+  private constructor(db: Db, s: Sections, opts: LevelEventStoreOptions, loaded: Loaded, atRest: AtRestKeeper) {
+    this.atRest = atRest;
     this.#db = db;
     this.#s = s;
     this.#rejectsKeep = opts.rejectsKeep;
+    this.#damage = opts.onDamage ?? (() => undefined);
+    this.#onDiskFull = opts.onDiskFull ?? (() => undefined);
     this.#ingest = loaded.ingest;
     this.#heads = loaded.heads;
     this.#terminals = loaded.terminals;
-    this.queue = new LevelForwardQueue(db, s, () => this.#ingest, loaded.forward, () => this.#assertOpen());
+    this.queue = new LevelForwardQueue(db, s, {
+      ingest: () => this.#ingest,
+      forward: loaded.forward,
+      assertOpen: () => this.#assertOpen(),
+      clock: opts.clock ?? systemClock,
+      damage: this.#damage,
+    });
     this.#status = 'open';
   }
 
@@ -50,12 +81,24 @@ export class LevelEventStore implements EventStore {
     const db = openDb(opts.dataDir);
     await db.open();
     try {
-      const s = sectionsOf(db);
+      const codec = new SealCodec(opts.keys);
+      // Before anything is read or written: every key the stored values need is at hand.
+      const atRest = await AtRestKeeper.open(db, codec, db.gate, opts.atRest);
+      const s = sectionsOf(db, codec);
       const loaded = await load(s);
-      const store = new LevelEventStore(db, s, opts, loaded);
+      const store = new LevelEventStore(db, s, opts, loaded, atRest);
       await store.queue.init();
+      if (store.queue.migratedFromLegacy) {
+        // An earlier release pruned without saying how far: anything up to today's heads may be gone
+        // on purpose, so the start-up check does not call it lost.
+        const ops = [...loaded.heads].map(([t, h]) => put(s.pruned, t, h.seq));
+        await writeBatch(db, ops, true);
+      }
+      // Re-seal values of an older key (or of a release before encryption at rest) in the background.
+      void atRest.start();
       return store;
     } catch (err) {
+      if (isStorageDamage(err)) opts.onDamage?.('store open', err);
       await db.close();
       throw err;
     }
@@ -72,6 +115,16 @@ export class LevelEventStore implements EventStore {
 
   get db(): Db {
     return this.#db;
+  }
+
+  /** The keyspaces, for the start-up consistency check (store/start-check.ts). */
+  get sections(): Sections {
+    return this.#s;
+  }
+
+  /** The ingest counters as they stand (queue head, events stored, money). */
+  get ingestMeta(): IngestMeta {
+    return this.#ingest;
   }
 
   head(terminal: string): ChainHead {
@@ -91,8 +144,22 @@ export class LevelEventStore implements EventStore {
 
   async getEvent(terminal: string, seq: number): Promise<StoredEvent | undefined> {
     this.#assertOpen();
-    const value = await this.#s.events.get(eventKey(terminal, seq));
-    return value === undefined ? undefined : assertStoredEvent(value, terminal, seq);
+    return this.#guard('event read', async () => {
+      const value = await this.#s.events.get(eventKey(terminal, seq));
+      return value === undefined ? undefined : assertStoredEvent(value, terminal, seq);
+    });
+  }
+
+  async eventIdOwner(id: string): Promise<EventIdOwner | undefined> {
+    this.#assertOpen();
+    return this.#guard('event id index read', async () => {
+      const value = (await this.#s.ids.get(id)) as EventIdOwner | undefined;
+      if (value === undefined) return undefined;
+      if (typeof value !== 'object' || value === null || typeof value.terminal !== 'string' || !Number.isSafeInteger(value.seq)) {
+        throw corrupt(`bad id index entry for ${id}`);
+      }
+      return { terminal: value.terminal, seq: value.seq };
+    });
   }
 
   stats(): StoreStats {
@@ -102,11 +169,13 @@ export class LevelEventStore implements EventStore {
 
   async recentRejects(limit: number): Promise<RejectRecord[]> {
     this.#assertOpen();
-    const out: RejectRecord[] = [];
-    for await (const value of this.#s.rejects.values({ reverse: true, limit: Math.max(0, Math.min(limit, 1000)) })) {
-      out.push(value as RejectRecord);
-    }
-    return out;
+    return this.#guard('reject records read', async () => {
+      const out: RejectRecord[] = [];
+      for await (const value of this.#s.rejects.values({ reverse: true, limit: Math.max(0, Math.min(limit, 1000)) })) {
+        out.push(value as RejectRecord);
+      }
+      return out;
+    });
   }
 
   commit(entries: readonly CommitEntry[], nowMs: number): Promise<void> {
@@ -131,17 +200,15 @@ export class LevelEventStore implements EventStore {
         if (chainHash(e.jws) !== e.hash) throw new TypeError(`commit: wrong hash for ${e.terminal}/${e.seq}`);
         if (!this.#terminals.has(e.terminal) && !terminals.has(e.terminal)) throw new TypeError(`commit: ${e.terminal} is not enrolled`);
         const pos = meta.queueHead + 1;
+        const cls = classifyTransaction(e.type, e.outcome);
         const event: StoredEventRecord = { terminal: e.terminal, seq: e.seq, pos, jws: e.jws, storedAtMs: nowMs, amount: e.amount, currency: e.currency };
+        const queued: QueueRecord = { kind: 'event', terminal: e.terminal, seq: e.seq, storedAtMs: nowMs, amount: e.amount, currency: e.currency, id: e.id, cls };
         ops.push(put(this.#s.events, eventKey(e.terminal, e.seq), event));
-        ops.push(put(this.#s.queue, pad(pos), { kind: 'event', terminal: e.terminal, seq: e.seq, storedAtMs: nowMs, amount: e.amount, currency: e.currency }));
+        ops.push(put(this.#s.queue, pad(pos), queued));
+        ops.push(put(this.#s.ids, e.id, { terminal: e.terminal, seq: e.seq }));
         heads.set(e.terminal, { seq: e.seq, hash: e.hash });
         firstEventStoredAtMs ??= nowMs;
-        meta = {
-          ...meta,
-          queueHead: pos,
-          eventsStored: meta.eventsStored + 1,
-          amountStoredByCurrency: addAmount(meta.amountStoredByCurrency, e.currency, e.amount),
-        };
+        meta = { ...meta, queueHead: pos, eventsStored: meta.eventsStored + 1, money: addToMoney(meta.money, cls, e.currency, e.amount) };
       } else if (e.kind === 'reject') {
         const n = meta.rejectSeq + 1;
         const record: RejectRecord = {
@@ -158,14 +225,24 @@ export class LevelEventStore implements EventStore {
         terminals.set(t, e.record);
         if (e.newKey !== null) {
           const pos = meta.queueHead + 1;
-          ops.push(put(this.#s.queue, pad(pos), { kind: 'enrollment', terminal: t, kid: e.newKey.kid, publicKey: e.newKey.publicKey, at: e.newKey.at }));
+          const { kid, publicKey, at, endorsement } = e.newKey;
+          ops.push(put(this.#s.queue, pad(pos), { kind: 'enrollment', terminal: t, kid, publicKey, at, ...(endorsement === undefined ? {} : { endorsement }) }));
           meta = { ...meta, queueHead: pos };
         }
       }
     }
     for (const [terminal, head] of heads) ops.push(put(this.#s.heads, terminal, head));
     ops.push(put(this.#s.meta, 'ingest', meta));
-    await writeBatch(this.#db, ops, true);
+    try {
+      await writeBatch(this.#db, ops, true);
+    } catch (err) {
+      if (isDiskFull(err)) {
+        await this.#onDiskFull();
+        throw new TillgateError('DISK_FULL', 'the disk is full: the write did not happen', { cause: err });
+      }
+      if (isStorageDamage(err)) this.#damage('commit', err);
+      throw err;
+    }
     const appended = meta.queueHead > this.#ingest.queueHead;
     this.#ingest = meta;
     for (const [terminal, head] of heads) this.#heads.set(terminal, head);
@@ -173,13 +250,35 @@ export class LevelEventStore implements EventStore {
     if (appended) this.queue.appended(firstEventStoredAtMs);
   }
 
+  /**
+   * Moves the queue head up to `pos` without entries (start-up repair after lost log records: new
+   * positions must lie past anything the cursor already passed, or they would never be sent).
+   */
+  async raiseQueueHead(pos: number): Promise<void> {
+    this.#assertOpen();
+    if (pos <= this.#ingest.queueHead) return;
+    const meta = { ...this.#ingest, queueHead: pos };
+    await writeBatch(this.#db, [put(this.#s.meta, 'ingest', meta)], true);
+    this.#ingest = meta;
+  }
+
   async close(): Promise<void> {
     if (this.#status === 'closed' || this.#status === 'closing') return;
     this.#status = 'closing';
+    await this.atRest.close();
     await this.#writeTail;
     await this.queue.idle();
     await this.#db.close();
     this.#status = 'closed';
+  }
+
+  async #guard<T>(where: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (isStorageDamage(err)) this.#damage(where, err);
+      throw err;
+    }
   }
 
   #assertOpen(): void {

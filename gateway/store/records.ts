@@ -6,6 +6,7 @@
 import { TillgateError } from '../../protocol/errors.js';
 import { isTerminalId } from '../../protocol/ids.js';
 import type { RejectCode } from '../../protocol/errors.js';
+import { EMPTY_MONEY, isMoneyTotals, legacyMoney, TX_CLASSES, type MoneyTotals, type TxClass } from './money.js';
 
 export interface StoredEvent {
   readonly terminal: string;
@@ -17,10 +18,45 @@ export interface StoredEvent {
   readonly storedAtMs: number;
 }
 
-/** A queue entry without the JWS (that lives once, in the events keyspace). */
+/**
+ * A queue entry without the JWS (that lives once, in the events keyspace). `id` and `cls` were
+ * added later: records written by an earlier release lack them (no id index entry to remove, money
+ * `unclassified`).
+ */
 export type QueueRecord =
-  | { readonly kind: 'event'; readonly terminal: string; readonly seq: number; readonly storedAtMs: number; readonly amount: number; readonly currency: string }
-  | { readonly kind: 'enrollment'; readonly terminal: string; readonly kid: string; readonly publicKey: string; readonly at: string };
+  | {
+      readonly kind: 'event';
+      readonly terminal: string;
+      readonly seq: number;
+      readonly storedAtMs: number;
+      readonly amount: number;
+      readonly currency: string;
+      /** The event's `id` (its idempotency key), for the id index. */
+      readonly id?: string;
+      /** What the event means in money (money.ts), fixed when it was stored. */
+      readonly cls?: TxClass;
+    }
+  | {
+      readonly kind: 'enrollment';
+      readonly terminal: string;
+      readonly kid: string;
+      readonly publicKey: string;
+      readonly at: string;
+      /** The operator's endorsement (DESIGN §3.1); absent in entries written by the previous release. */
+      readonly endorsement?: string;
+    };
+
+/**
+ * One entry of the acceptance log (`accepted` keyspace): the queue positions the cloud took at
+ * `atMs` (a cursor advance, dead letters left out, or dead letters a later retry delivered).
+ * Retention counts age from here, never from storage, and deletes exactly the positions named.
+ */
+export interface AcceptanceRecord {
+  readonly n: number;
+  readonly atMs: number;
+  /** Inclusive [from, through] position ranges, ascending. */
+  readonly ranges: readonly (readonly [number, number])[];
+}
 
 export interface TerminalKey {
   readonly kid: string;
@@ -28,6 +64,12 @@ export interface TerminalKey {
   readonly publicKey: string;
   /** RFC 3339 enrollment time. */
   readonly at: string;
+  /**
+   * The operator's endorsement of this key (DESIGN §3.1), forwarded with every enrollment of it.
+   * Absent for keys enrolled by the previous release: a cloud that checks endorsements refuses
+   * those, and the status page says so.
+   */
+  readonly endorsement?: string;
 }
 
 /** scrypt parameters and output; the password itself is never stored. */
@@ -68,7 +110,8 @@ export interface RejectRecord extends RejectFields {
 export interface IngestMeta {
   readonly queueHead: number;
   readonly eventsStored: number;
-  readonly amountStoredByCurrency: Readonly<Record<string, number>>;
+  /** Events stored, by what they mean in money (money.ts). */
+  readonly money: MoneyTotals;
   readonly rejectSeq: number;
   readonly rejectsByCode: Readonly<Record<string, number>>;
 }
@@ -76,15 +119,19 @@ export interface IngestMeta {
 /** Counters written by the forwarder path only. */
 export interface ForwardMeta {
   readonly cursor: number;
+  /** Events the cursor passed (accepted, duplicate or dead-lettered). */
   readonly eventsForwarded: number;
-  readonly amountForwardedByCurrency: Readonly<Record<string, number>>;
+  /** The same events by what they mean in money. */
+  readonly money: MoneyTotals;
   readonly deadLetters: number;
+  /** Number of the newest acceptance record (0: none yet). */
+  readonly acceptSeq: number;
 }
 
 export const EMPTY_INGEST_META: IngestMeta = Object.freeze({
   queueHead: 0,
   eventsStored: 0,
-  amountStoredByCurrency: {},
+  money: EMPTY_MONEY,
   rejectSeq: 0,
   rejectsByCode: {},
 });
@@ -92,8 +139,9 @@ export const EMPTY_INGEST_META: IngestMeta = Object.freeze({
 export const EMPTY_FORWARD_META: ForwardMeta = Object.freeze({
   cursor: 0,
   eventsForwarded: 0,
-  amountForwardedByCurrency: {},
+  money: EMPTY_MONEY,
   deadLetters: 0,
+  acceptSeq: 0,
 });
 
 export function corrupt(what: string): TillgateError {
@@ -117,10 +165,21 @@ export function assertQueueRecord(value: unknown, pos: number): QueueRecord {
   const q = value as QueueRecord;
   const ok =
     typeof q === 'object' && q !== null && isTerminalId(q.terminal) &&
-    ((q.kind === 'event' && isCount(q.seq) && q.seq >= 1 && isCount(q.storedAtMs) && typeof q.amount === 'number' && typeof q.currency === 'string') ||
-      (q.kind === 'enrollment' && typeof q.kid === 'string' && typeof q.publicKey === 'string' && typeof q.at === 'string'));
+    ((q.kind === 'event' && isCount(q.seq) && q.seq >= 1 && isCount(q.storedAtMs) && typeof q.amount === 'number' && typeof q.currency === 'string' &&
+      (q.id === undefined || typeof q.id === 'string') && (q.cls === undefined || (TX_CLASSES as readonly string[]).includes(q.cls))) ||
+      (q.kind === 'enrollment' && typeof q.kid === 'string' && typeof q.publicKey === 'string' && typeof q.at === 'string' &&
+        (q.endorsement === undefined || typeof q.endorsement === 'string')));
   if (!ok) throw corrupt(`bad queue record at pos ${pos}`);
   return q;
+}
+
+export function assertAcceptanceRecord(value: unknown, key: number): AcceptanceRecord {
+  const a = value as AcceptanceRecord;
+  const ok =
+    typeof a === 'object' && a !== null && a.n === key && isCount(a.atMs) && Array.isArray(a.ranges) &&
+    a.ranges.every((r) => Array.isArray(r) && r.length === 2 && isCount(r[0]) && isCount(r[1]) && r[0] >= 1 && r[0] <= r[1]);
+  if (!ok) throw corrupt(`bad acceptance record ${key}`);
+  return a;
 }
 
 export function assertTerminalRecord(value: unknown, terminal: string): TerminalRecord {
@@ -142,30 +201,48 @@ export function assertHead(value: unknown, terminal: string): { seq: number; has
   return h;
 }
 
+/** What an earlier release wrote in the meta records (money as one sum per currency). */
+interface LegacyMoneyFields {
+  readonly amountStoredByCurrency?: Readonly<Record<string, number>>;
+  readonly amountForwardedByCurrency?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The ingest meta; a record written by an earlier release (one money sum for everything) opens
+ * with that sum as `unclassified` money, so it is never shown as takings.
+ */
 export function assertIngestMeta(value: unknown): IngestMeta {
   if (value === undefined) return EMPTY_INGEST_META;
-  const m = value as IngestMeta;
+  const m = value as IngestMeta & LegacyMoneyFields;
   if (typeof m !== 'object' || m === null || !isCount(m.queueHead) || !isCount(m.eventsStored) || !isCount(m.rejectSeq)) {
     throw corrupt('bad ingest meta');
   }
+  if (m.money === undefined) {
+    return { queueHead: m.queueHead, eventsStored: m.eventsStored, money: legacyMoney(m.eventsStored, m.amountStoredByCurrency), rejectSeq: m.rejectSeq, rejectsByCode: m.rejectsByCode ?? {} };
+  }
+  if (!isMoneyTotals(m.money)) throw corrupt('bad ingest meta money');
   return m;
 }
 
-export function assertForwardMeta(value: unknown, queueHead: number): ForwardMeta {
+/**
+ * The forward meta, or `EMPTY_FORWARD_META`. A record of an earlier release (no money classes, no
+ * acceptance log) opens with its money `unclassified` and `acceptSeq` 0; the store then writes the
+ * acceptance record for what the cursor already passed (level-forward-queue.ts `init`).
+ */
+export function assertForwardMeta(value: unknown): ForwardMeta {
   if (value === undefined) return EMPTY_FORWARD_META;
-  const m = value as ForwardMeta;
+  const m = value as ForwardMeta & LegacyMoneyFields;
   if (typeof m !== 'object' || m === null || !isCount(m.cursor) || !isCount(m.eventsForwarded) || !isCount(m.deadLetters)) {
     throw corrupt('bad forward meta');
   }
-  if (m.cursor > queueHead) throw corrupt(`cursor ${m.cursor} is past the queue head ${queueHead}`);
-  return m;
+  const money = m.money ?? legacyMoney(m.eventsForwarded, m.amountForwardedByCurrency);
+  if (!isMoneyTotals(money)) throw corrupt('bad forward meta money');
+  const acceptSeq = m.acceptSeq ?? 0;
+  if (!isCount(acceptSeq)) throw corrupt('bad forward meta acceptSeq');
+  return { cursor: m.cursor, eventsForwarded: m.eventsForwarded, money, deadLetters: m.deadLetters, acceptSeq };
 }
 
-/** Adds `sign * amount` to a per-currency sum, dropping currencies that reach zero. */
-export function addAmount(sums: Readonly<Record<string, number>>, currency: string, amount: number, sign: 1 | -1 = 1): Record<string, number> {
-  const out = { ...sums };
-  const next = (out[currency] ?? 0) + sign * amount;
-  if (next === 0) delete out[currency];
-  else out[currency] = next;
-  return out;
+/** True when a forward meta record predates the acceptance log (written by an earlier release). */
+export function isLegacyForwardMeta(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { acceptSeq?: unknown }).acceptSeq === undefined;
 }

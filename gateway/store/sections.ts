@@ -2,13 +2,26 @@
  * The LevelDB keyspaces of DESIGN §5.1 as sublevels of one database, so one synced batch can
  * write to several of them atomically.
  */
-import { ClassicLevel, type BatchOptions } from 'classic-level';
+import { ClassicLevel, type BatchOptions, type DatabaseOptions } from 'classic-level';
 import type { AbstractBatchOperation } from 'abstract-level';
+import { sealedJson, WriteGate, type LevelValueEncoding, type SealCodec } from '../../lib/at-rest/index.js';
 
-export type Db = ClassicLevel<string, unknown>;
+/**
+ * The gateway's database: classic-level plus the gate every write passes (`writeBatch`), so the
+ * background re-encryption after a key rotation never races a commit (lib/at-rest/write-gate.ts).
+ */
+export class GatewayDb extends ClassicLevel<string, unknown> {
+  readonly gate = new WriteGate();
+  constructor(dir: string, options: DatabaseOptions<string, unknown>) {
+    super(dir, options);
+  }
+}
 
-function section(db: Db, name: string) {
-  return db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
+export type Db = GatewayDb;
+
+/** Every keyspace's values are sealed at rest (AES-256-GCM, lib/at-rest); keys stay plain. */
+function section(db: Db, name: string, encoding: LevelValueEncoding<unknown>) {
+  return db.sublevel<string, unknown>(name, { valueEncoding: encoding });
 }
 
 export type Section = ReturnType<typeof section>;
@@ -26,6 +39,15 @@ export interface Sections {
   readonly rejects: Section;
   /** `pos` → DeadLetter (events the cloud rejected). */
   readonly dead: Section;
+  /** `n` → AcceptanceRecord: which positions the cloud took, and when (retention counts from it). */
+  readonly accepted: Section;
+  /** event `id` → `{terminal, seq}`: the idempotency key is unique in the store (DUPLICATE_ID). */
+  readonly ids: Section;
+  /**
+   * `terminal` → highest seq retention may have deleted: a missing event above it was lost, not
+   * pruned (the start-up check tells the two apart).
+   */
+  readonly pruned: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
   /** `timeMs` → WAN probe result (unsynced telemetry). */
@@ -62,7 +84,7 @@ export const DEFAULT_LEVEL_CACHE_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_LEVEL_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export function openDb(dir: string): Db {
-  return new ClassicLevel<string, unknown>(dir, {
+  return new GatewayDb(dir, {
     keyEncoding: 'utf8',
     valueEncoding: 'json',
     maxOpenFiles: DEFAULT_LEVEL_MAX_OPEN_FILES,
@@ -72,18 +94,23 @@ export function openDb(dir: string): Db {
   });
 }
 
-export function sectionsOf(db: Db): Sections {
+export function sectionsOf(db: Db, codec: SealCodec): Sections {
+  const encoding = sealedJson(codec);
+  const sealed = (name: string) => section(db, name, encoding);
   return {
-    events: section(db, 'events'),
-    queue: section(db, 'queue'),
-    terminals: section(db, 'terminals'),
-    heads: section(db, 'heads'),
-    rejects: section(db, 'rejects'),
-    dead: section(db, 'dead'),
-    health: section(db, 'health'),
-    wanProbes: section(db, 'wan'),
-    healthRollups: section(db, 'rollup'),
-    meta: section(db, 'meta'),
+    events: sealed('events'),
+    queue: sealed('queue'),
+    terminals: sealed('terminals'),
+    heads: sealed('heads'),
+    rejects: sealed('rejects'),
+    dead: sealed('dead'),
+    accepted: sealed('accepted'),
+    ids: sealed('ids'),
+    pruned: sealed('pruned'),
+    health: sealed('health'),
+    wanProbes: sealed('wan'),
+    healthRollups: sealed('rollup'),
+    meta: sealed('meta'),
   };
 }
 
@@ -111,7 +138,7 @@ export const del = (sublevel: Section, key: string): DelOp => ({ type: 'del', su
 export async function writeBatch(db: Db, ops: readonly BatchOp[], sync: boolean): Promise<void> {
   if (ops.length === 0) return;
   const options: BatchOptions<string, unknown> = { sync };
-  await db.batch(ops.map(toLevelOp), options);
+  await db.gate.shared(() => db.batch(ops.map(toLevelOp), options));
 }
 
 /** Our sublevel op as abstract-level's batch operation (a sublevel op names its sublevel). */

@@ -1,17 +1,23 @@
 /**
  * The LevelDB outbox (classic-level). Keyspaces (sublevels): `e` pending events by zero-padded seq,
- * `r` rejected events by seq, `m` meta (head, acked, synced), `k` idempotency records by key and
- * `i` their age index by seq (so pruning reads the oldest first, never scans). Every write is one
- * batch; appends (with their idempotency key), rejects and the reset base use `{ sync: true }`, so
- * they survive a power cut, not only a `kill -9` (TESTING.md). Writes are serialized.
+ * `r` set-aside events by `seq:id` (a seq can be refused twice across re-sequences), `m` meta
+ * (head, acked, synced), `k` idempotency records by key and `i` their age index by
+ * `recordedAtMs:key` (so pruning reads the oldest first, never scans; seqs change when events are
+ * re-sequenced, times do not). Outboxes written before keep their `r` and `i` entries keyed by seq:
+ * those sort first and read the same. Every write is one batch; appends (with their idempotency
+ * key), re-sequences and the reset base use `{ sync: true }`, so they survive a power cut, not
+ * only a `kill -9` (TESTING.md). Writes are serialized.
+ * Every value is sealed at rest (AES-256-GCM, lib/at-rest) with the terminal's data key.
  */
 import { ClassicLevel } from 'classic-level';
+import { AtRestKeeper, SealCodec, sealedUtf8, WriteGate, type AtRestOptions, type AtRestStatus, type KeyProvider } from '../../lib/at-rest/index.js';
 import { z } from 'zod';
 import { EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
 import { AGENT_ERROR_CODES } from '../errors.js';
 import {
-  assertKeyFor, PendingIndex, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord, type OutboxState, type OutboxStats, type RejectedRecord,
+  assertKeyFor, checkPlan, headAfter, judgeAck, PendingIndex, type AckVerdict, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord,
+  type OutboxState, type OutboxStats, type ResequencePlan, type SetAsidePage, type SetAsideRecord,
 } from './outbox.js';
 
 const headSchema = z.object({ seq: z.number().int().min(0), hash: z.string().max(64) });
@@ -24,6 +30,7 @@ const recordSchema = z.object({
   hash: z.string().max(64),
   exposureMinor: z.number().int().min(0),
   recordedAtMs: z.number(),
+  idempotencyKey: z.string().min(1).max(128).optional(),
 });
 const rejectedSchema = recordSchema.extend({ code: z.string().max(64), message: z.string().max(512), rejectedAtMs: z.number() });
 const idempotencySchema = z.object({
@@ -35,11 +42,18 @@ const idempotencySchema = z.object({
   amount: z.number().int(),
   currency: z.string().max(16),
   recordedAtMs: z.number(),
+  refusedCode: z.string().max(64).optional(),
 });
 const ageEntrySchema = z.object({ key: z.string().min(1).max(128), recordedAtMs: z.number() });
 
 const META_KEY = 'meta';
 const key = (seq: number): string => String(seq).padStart(16, '0');
+/** Age index entry: time first (oldest first), the key after it (unique, as keys are). */
+const ageKey = (recordedAtMs: number, k: string): string => `${key(Math.max(0, Math.floor(recordedAtMs)))}:${k}`;
+/** Set-aside entry: seq first (listing order), the event id after it (unique). */
+const asideKey = (seq: number, id: string): string => `${key(seq)}:${id}`;
+/** Longest set-aside cursor accepted (a `seq:id` key). */
+const MAX_CURSOR_CHARS = 128;
 
 export class LevelOutbox implements Outbox {
   #state: OutboxState = 'new';
@@ -55,14 +69,27 @@ export class LevelOutbox implements Outbox {
   #rejectedCount = 0;
   /** Writes run one at a time, so each computes its meta from the one the previous write left. */
   #tail: Promise<unknown> = Promise.resolve();
+  readonly #codec: SealCodec;
+  readonly #gate = new WriteGate();
+  readonly #atRestOptions: AtRestOptions;
+  #atRest: AtRestKeeper | undefined;
 
-  constructor(readonly location: string) {
+  /** `keys`: the terminal's data keys for encryption at rest (a key file in its directory by default). */
+  constructor(readonly location: string, keys: KeyProvider, atRest: AtRestOptions = {}) {
+    this.#codec = new SealCodec(keys);
+    this.#atRestOptions = atRest;
     this.#db = new ClassicLevel<string, string>(location, { valueEncoding: 'utf8' });
-    this.#events = this.#db.sublevel<string, string>('e', { valueEncoding: 'utf8' });
-    this.#rejects = this.#db.sublevel<string, string>('r', { valueEncoding: 'utf8' });
-    this.#meta = this.#db.sublevel<string, string>('m', { valueEncoding: 'utf8' });
-    this.#keys = this.#db.sublevel<string, string>('k', { valueEncoding: 'utf8' });
-    this.#keyAges = this.#db.sublevel<string, string>('i', { valueEncoding: 'utf8' });
+    const sealed = sealedUtf8(this.#codec);
+    this.#events = this.#db.sublevel<string, string>('e', { valueEncoding: sealed });
+    this.#rejects = this.#db.sublevel<string, string>('r', { valueEncoding: sealed });
+    this.#meta = this.#db.sublevel<string, string>('m', { valueEncoding: sealed });
+    this.#keys = this.#db.sublevel<string, string>('k', { valueEncoding: sealed });
+    this.#keyAges = this.#db.sublevel<string, string>('i', { valueEncoding: sealed });
+  }
+
+  /** Encryption at rest: keys in use and the background re-encryption; undefined until open. */
+  atRestStatus(): AtRestStatus | undefined {
+    return this.#atRest?.status();
   }
 
   get state(): OutboxState {
@@ -74,6 +101,8 @@ export class LevelOutbox implements Outbox {
     this.#state = 'opening';
     try {
       await this.#db.open();
+      // Before anything is read: every key the stored values need is at hand.
+      this.#atRest = await AtRestKeeper.open(this.#db, this.#codec, this.#gate, this.#atRestOptions);
       const raw = await this.#meta.get(META_KEY);
       if (raw !== undefined) this.#m = metaSchema.parse(JSON.parse(raw));
       // One scan of what is still pending (bounded by maxOutboxEvents) rebuilds the exposure index.
@@ -87,14 +116,18 @@ export class LevelOutbox implements Outbox {
     } catch (cause) {
       this.#state = 'closed';
       await this.#db.close().catch(() => undefined);
+      if (cause instanceof TillgateError && cause.code.startsWith('AT_REST_')) throw cause;
       throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_IO, `cannot open outbox at ${this.location}`, { cause });
     }
     this.#state = 'open';
+    // Re-seal values of an older key (or of a release before encryption at rest) in the background.
+    void this.#atRest.start();
   }
 
   async close(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'closing';
+    await this.#atRest?.close();
     await this.#db.close();
     this.#state = 'closed';
   }
@@ -128,8 +161,9 @@ export class LevelOutbox implements Outbox {
     if (record.seq !== this.#m.head.seq + 1) {
       throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `append seq ${record.seq} after head ${this.#m.head.seq}`);
     }
-    const valid = recordSchema.parse(record); // STYLE 10: check before it is written
     const idem = idempotency === undefined ? undefined : idempotencySchema.parse(idempotency);
+    // STYLE 10: check before it is written. The record names its key, so a re-sequence can move it.
+    const valid = recordSchema.parse(idem === undefined ? record : { ...record, idempotencyKey: idem.key });
     if (idem !== undefined) {
       assertKeyFor(valid, idem);
       if ((await this.#keys.get(idem.key)) !== undefined) {
@@ -143,7 +177,7 @@ export class LevelOutbox implements Outbox {
       b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta });
       if (idem !== undefined) {
         b.put(idem.key, JSON.stringify(idem), { sublevel: this.#keys });
-        b.put(key(idem.seq), JSON.stringify({ key: idem.key, recordedAtMs: idem.recordedAtMs }), { sublevel: this.#keyAges });
+        b.put(ageKey(idem.recordedAtMs, idem.key), JSON.stringify({ key: idem.key, recordedAtMs: idem.recordedAtMs }), { sublevel: this.#keyAges });
       }
     });
     this.#m = next;
@@ -168,19 +202,19 @@ export class LevelOutbox implements Outbox {
 
   async #pruneIdempotencyKeys(policy: IdempotencyPrunePolicy): Promise<number> {
     this.#assertOpen();
-    const doomed: { seqKey: string; key: string }[] = [];
-    for await (const [seqKey, value] of this.#keyAges.iterator({ limit: policy.limit })) {
+    const doomed: { ageEntry: string; key: string }[] = [];
+    for await (const [ageEntry, value] of this.#keyAges.iterator({ limit: policy.limit })) {
       const age = ageEntrySchema.parse(JSON.parse(value));
       const overCount = this.#keyCount - doomed.length > policy.maxKeys;
-      // Seq order is recording order: past the first young key the rest are younger (a clock stepped
+      // Key order is recording order: past the first young key the rest are younger (a clock stepped
       // back only keeps a few keys longer).
       if (!overCount && age.recordedAtMs >= policy.olderThanMs) break;
-      doomed.push({ seqKey, key: age.key });
+      doomed.push({ ageEntry, key: age.key });
     }
     if (doomed.length === 0) return 0;
     await this.#write(false, (b) => {
       for (const d of doomed) {
-        b.del(d.seqKey, { sublevel: this.#keyAges });
+        b.del(d.ageEntry, { sublevel: this.#keyAges });
         b.del(d.key, { sublevel: this.#keys });
       }
     });
@@ -197,15 +231,17 @@ export class LevelOutbox implements Outbox {
     return out;
   }
 
-  acknowledge(ack: ChainHead): Promise<number> {
+  acknowledge(ack: ChainHead): Promise<AckVerdict> {
     return this.#serial(() => this.#acknowledge(ack));
   }
 
-  async #acknowledge(ack: ChainHead): Promise<number> {
+  async #acknowledge(ack: ChainHead): Promise<AckVerdict> {
     this.#assertOpen();
-    if (ack.seq <= this.#m.acked.seq || ack.seq > this.#m.head.seq) return 0;
+    const verdict = judgeAck(ack, this.#m, this.#pending);
+    if (verdict !== 'prune') return { kind: verdict };
+    const seqs = this.#pending.seqsUpTo(ack.seq);
+    if (ack.seq === this.#m.acked.seq && this.#m.synced) return { kind: 'pruned', count: 0 };
     const next: Meta = { ...this.#m, acked: { seq: ack.seq, hash: ack.hash }, synced: true };
-    const seqs = this.#pendingUpTo(ack.seq);
     // No fsync for an ack: losing the prune mark to a power cut only means resending events the
     // gateway answers as duplicates (DESIGN §3.3), and an fsync per ack would halve drain speed.
     await this.#write(false, (b) => {
@@ -213,7 +249,7 @@ export class LevelOutbox implements Outbox {
       b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta });
     });
     this.#m = next;
-    return this.#pending.pruneUpTo(ack.seq).length;
+    return { kind: 'pruned', count: this.#pending.pruneUpTo(ack.seq).length };
   }
 
   adoptBase(base: ChainHead): Promise<void> {
@@ -230,30 +266,104 @@ export class LevelOutbox implements Outbox {
     this.#m = next;
   }
 
-  setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean> {
-    return this.#serial(() => this.#setAside(seq, code, message, atMs));
+  resequence(plan: ResequencePlan): Promise<void> {
+    return this.#serial(() => this.#resequence(plan));
   }
 
-  async #setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean> {
+  async #resequence(plan: ResequencePlan): Promise<void> {
     this.#assertOpen();
-    if (!this.#pending.has(seq)) return false;
-    const raw = await this.#events.get(key(seq));
-    if (raw === undefined) return false;
-    const rec: RejectedRecord = { ...recordSchema.parse(JSON.parse(raw)), code, message: message.slice(0, 512), rejectedAtMs: atMs };
-    await this.#write(true, (b) => {
-      b.del(key(seq), { sublevel: this.#events });
-      b.put(key(seq), JSON.stringify(rejectedSchema.parse(rec)), { sublevel: this.#rejects });
+    checkPlan(plan, this.#m, this.#pending);
+    const moved = plan.moved.map((m) => ({ fromSeq: m.fromSeq, record: recordSchema.parse(m.record) })); // STYLE 10
+    const delivered = this.#pending.seqsUpTo(plan.deliveredUpTo);
+    const refused = plan.refused;
+    let aside: SetAsideRecord | undefined;
+    let refusedKey: IdempotencyRecord | undefined;
+    if (refused !== undefined) {
+      const raw = await this.#events.get(key(refused.seq));
+      if (raw === undefined) throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `refused seq ${refused.seq} is not stored`);
+      const rec = recordSchema.parse(JSON.parse(raw));
+      if (refused.outcome === 'set-aside') {
+        aside = rejectedSchema.parse({ ...rec, code: refused.code, message: refused.message.slice(0, 512), rejectedAtMs: refused.atMs });
+        const idem = await this.#keyRecordOf(rec.idempotencyKey, refused.seq, rec.id);
+        if (idem !== undefined) refusedKey = { ...idem, refusedCode: refused.code };
+      }
+    }
+    // Every moved payment's idempotency key follows it to its new seq (same id: DESIGN §3.2).
+    // Read in two getMany calls, not one get per record: a move can carry maxOutboxEvents records.
+    const idems = await this.#keyRecordsOf(moved.map((m) => ({ named: m.record.idempotencyKey ?? this.#pending.at(m.fromSeq)?.idempotencyKey, seq: m.fromSeq, id: m.record.id })));
+    const keyed: IdempotencyRecord[] = [];
+    const records: OutboxRecord[] = moved.map((m, i) => {
+      const idem = idems[i];
+      if (idem === undefined) return m.record;
+      keyed.push({ ...idem, seq: m.record.seq });
+      return { ...m.record, idempotencyKey: idem.key };
     });
-    this.#pending.remove(seq);
-    this.#rejectedCount++;
-    return true;
+    const next: Meta = { head: headAfter(plan), acked: { seq: plan.base.seq, hash: plan.base.hash }, synced: true };
+    // ONE synced batch: a kill -9 or power cut leaves the old chain or the new one, never a mix.
+    await this.#write(true, (b) => {
+      for (const s of delivered) b.del(key(s), { sublevel: this.#events });
+      if (refused !== undefined) b.del(key(refused.seq), { sublevel: this.#events });
+      for (const m of moved) b.del(key(m.fromSeq), { sublevel: this.#events });
+      // Puts after every delete: a new seq may be an old one (LevelDB applies a batch in order).
+      for (const r of records) b.put(key(r.seq), JSON.stringify(r), { sublevel: this.#events });
+      if (aside !== undefined) b.put(asideKey(aside.seq, aside.id), JSON.stringify(aside), { sublevel: this.#rejects });
+      if (refusedKey !== undefined) b.put(refusedKey.key, JSON.stringify(refusedKey), { sublevel: this.#keys });
+      for (const k of keyed) b.put(k.key, JSON.stringify(k), { sublevel: this.#keys });
+      b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta });
+    });
+    this.#m = next;
+    this.#pending.reset(records);
+    if (aside !== undefined) this.#rejectedCount++;
   }
 
-  async rejected(limit: number): Promise<RejectedRecord[]> {
+  /**
+   * The idempotency record of an event: by the key the record names, or for a record appended by an
+   * older agent (no key in it) by the age index entry it wrote under the event's seq.
+   */
+  async #keyRecordOf(named: string | undefined, seq: number, id: string): Promise<IdempotencyRecord | undefined> {
+    return (await this.#keyRecordsOf([{ named, seq, id }]))[0];
+  }
+
+  async #keyRecordsOf(events: readonly { named: string | undefined; seq: number; id: string }[]): Promise<(IdempotencyRecord | undefined)[]> {
+    const legacy = events.filter((e) => e.named === undefined);
+    const legacyAges = legacy.length === 0 ? [] : await this.#keyAges.getMany(legacy.map((e) => key(e.seq)));
+    const legacyKey = new Map(legacy.map((e, i) => [e.seq, legacyAges[i]]));
+    const names = events.map((e) => {
+      if (e.named !== undefined) return e.named;
+      const age = legacyKey.get(e.seq);
+      return age === undefined ? undefined : ageEntrySchema.parse(JSON.parse(age)).key;
+    });
+    const wanted = names.filter((k): k is string => k !== undefined);
+    const raws = wanted.length === 0 ? [] : await this.#keys.getMany(wanted);
+    const byKey = new Map(wanted.map((k, i) => [k, raws[i]]));
+    return events.map((e, i) => {
+      const k = names[i];
+      const raw = k === undefined ? undefined : byKey.get(k);
+      if (raw === undefined) return undefined;
+      const idem = idempotencySchema.parse(JSON.parse(raw)); // STYLE 10: checked as read back
+      return idem.id === e.id ? idem : undefined;
+    });
+  }
+
+  async listSetAside(limit: number, after?: string): Promise<SetAsidePage> {
     this.#assertOpen();
-    const out: RejectedRecord[] = [];
-    for await (const value of this.#rejects.values({ limit })) out.push(rejectedSchema.parse(JSON.parse(value)));
-    return out;
+    if (after !== undefined && after.length > MAX_CURSOR_CHARS) throw new TypeError('set-aside cursor too long');
+    const out: SetAsideRecord[] = [];
+    const keys: string[] = [];
+    for await (const [k, value] of this.#rejects.iterator({ ...(after === undefined ? {} : { gt: after }), limit: limit + 1 })) {
+      keys.push(k);
+      out.push(rejectedSchema.parse(JSON.parse(value)));
+    }
+    if (out.length <= limit) return { records: out };
+    out.pop();
+    return { records: out, next: keys[limit - 1]! };
+  }
+
+  async setAsideAbove(seq: number, limit: number): Promise<number> {
+    this.#assertOpen();
+    let n = 0;
+    for await (const _ of this.#rejects.keys({ gte: key(seq + 1), limit })) n++;
+    return n;
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -262,17 +372,11 @@ export class LevelOutbox implements Outbox {
     return run;
   }
 
-  #pendingUpTo(seq: number): number[] {
-    const out: number[] = [];
-    for (let s = this.#m.acked.seq + 1; s <= seq; s++) out.push(s);
-    return out;
-  }
-
   async #write(sync: boolean, fill: (b: ReturnType<ClassicLevel<string, string>['batch']>) => void): Promise<void> {
     const batch = this.#db.batch();
     fill(batch);
     try {
-      await batch.write({ sync });
+      await this.#gate.shared(() => batch.write({ sync }));
     } catch (cause) {
       throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_IO, 'outbox write failed', { cause });
     }

@@ -1,10 +1,13 @@
 /**
  * The terminal's durable outbox (DESIGN §4 "durable before acknowledged", first hop): every signed
  * event is appended here before `record()` returns, and stays until the gateway's retained `ack`
- * covers it. Rejected events are moved aside with their code, never resent and never lost.
+ * covers it (and names our own event there). Events the gateway refused for good are set aside with
+ * their code, never resent and never lost; the rest are re-sequenced onto the gateway's head.
  * One interface, several implementations, one conformance suite (STYLE 4).
  */
 import type { ChainHead } from '../../protocol/chain.js';
+import { TillgateError } from '../../protocol/errors.js';
+import { AGENT_ERROR_CODES } from '../errors.js';
 
 export interface OutboxRecord {
   readonly seq: number;
@@ -18,13 +21,18 @@ export interface OutboxRecord {
   readonly exposureMinor: number;
   /** When the agent recorded it, on the agent's clock (ms since epoch). */
   readonly recordedAtMs: number;
+  /** The payment app's idempotency key, when it sent one: a re-sequence updates the key's seq. */
+  readonly idempotencyKey?: string;
 }
 
-export interface RejectedRecord extends OutboxRecord {
+/** An event the gateway refused for good, kept aside with its code: never resent, never deleted. */
+export interface SetAsideRecord extends OutboxRecord {
   readonly code: string;
   readonly message: string;
   readonly rejectedAtMs: number;
 }
+/** The earlier name of SetAsideRecord. */
+export type RejectedRecord = SetAsideRecord;
 
 /**
  * What the outbox keeps per idempotency key (the payment app's retry token): enough to answer a
@@ -33,7 +41,7 @@ export interface RejectedRecord extends OutboxRecord {
 export interface IdempotencyRecord {
   /** The key the payment app sent (validated by the recorder: `IDEMPOTENCY_KEY_PATTERN`). */
   readonly key: string;
-  /** Event id and seq of the event recorded under this key. */
+  /** Event id and seq of the event recorded under this key (the seq follows re-sequencing). */
   readonly id: string;
   readonly seq: number;
   readonly offline: boolean;
@@ -42,9 +50,11 @@ export interface IdempotencyRecord {
   readonly currency: string;
   /** When it was recorded, agent clock (ms since epoch): what `idempotencyKeyTtlS` is measured from. */
   readonly recordedAtMs: number;
+  /** Set when the gateway refused the event for good and it was set aside: a retry is told so. */
+  readonly refusedCode?: string;
 }
 
-/** Which idempotency keys `pruneIdempotencyKeys` removes, oldest (lowest seq) first. */
+/** Which idempotency keys `pruneIdempotencyKeys` removes, oldest first. */
 export interface IdempotencyPrunePolicy {
   /** Keys recorded before this instant (ms since epoch) go. */
   readonly olderThanMs: number;
@@ -55,13 +65,59 @@ export interface IdempotencyPrunePolicy {
 }
 
 export interface OutboxStats {
-  /** Events waiting for the gateway's ack (rejected ones not included). */
+  /** Events waiting for the gateway's ack (set-aside ones not included). */
   readonly depth: number;
   readonly oldestRecordedAtMs: number | null;
   /** Pending events with a non-zero exposure, and the sum of it: what offline limits bound. */
   readonly exposureCount: number;
   readonly exposureMinor: number;
+  /** Events set aside (refused for good by the gateway). */
   readonly rejected: number;
+}
+
+/**
+ * What a retained ack means for this outbox (DESIGN §3.3 `ack`). Only an ack that names the
+ * outbox's OWN event at its seq (same chain hash) prunes anything: a terminal restored from a
+ * backup, or one whose chain the gateway does not share, must never delete payments because the
+ * gateway holds other events at those seqs.
+ */
+export type AckVerdict =
+  /** The ack names our own event (or our acked base): everything up to it is pruned (`count`). */
+  | { readonly kind: 'pruned'; readonly count: number }
+  /** Below what is already acked: nothing to learn. */
+  | { readonly kind: 'old' }
+  /** The gateway holds more of this terminal's chain than the outbox does. */
+  | { readonly kind: 'ahead' }
+  /** The gateway's event at that seq is not ours: the chains differ. */
+  | { readonly kind: 'diverged' };
+
+/**
+ * A re-sequence (DESIGN §3.3 "no terminal stays stuck"): the pending records the gateway never
+ * took are re-signed onto the gateway's head, keeping each event id. Applied as ONE synced write,
+ * so a crash at any instant leaves either the old chain or the new one, never a mix.
+ */
+export interface ResequencePlan {
+  /** Pending records with seq <= this are at the gateway: they leave the outbox as an ack would. */
+  readonly deliveredUpTo: number;
+  /** The gateway's head: it becomes the acked base, and the first moved record follows it. */
+  readonly base: ChainHead;
+  /** The refused record that leaves the chain: set aside with its code, or delivered (the gateway has its id). */
+  readonly refused?: {
+    readonly seq: number;
+    readonly id: string;
+    readonly outcome: 'set-aside' | 'delivered';
+    readonly code: string;
+    readonly message: string;
+    readonly atMs: number;
+  };
+  /** Every other pending record above `deliveredUpTo`, in order, re-signed onto `base` (same id). */
+  readonly moved: readonly { readonly fromSeq: number; readonly record: OutboxRecord }[];
+}
+
+/** A page of the set-aside list; `next` continues it (absent on the last page). */
+export interface SetAsidePage {
+  readonly records: SetAsideRecord[];
+  readonly next?: string;
 }
 
 export const OUTBOX_STATES = ['new', 'opening', 'open', 'closing', 'closed'] as const;
@@ -69,8 +125,8 @@ export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 /**
  * Every call on an outbox that is not `open` fails with `OUTBOX_CLOSED` (sync calls throw, async
- * ones reject). Storage failures fail with `OUTBOX_IO`; an append that is not `head.seq + 1` with
- * `OUTBOX_SEQUENCE`.
+ * ones reject). Storage failures fail with `OUTBOX_IO`; an append that is not `head.seq + 1`, or a
+ * re-sequence plan that does not account for every pending record, with `OUTBOX_SEQUENCE`.
  */
 export interface Outbox {
   readonly state: OutboxState;
@@ -102,8 +158,12 @@ export interface Outbox {
   pruneIdempotencyKeys(policy: IdempotencyPrunePolicy): Promise<number>;
   /** Pending records with seq >= fromSeq, in seq order, at most `limit`. */
   read(fromSeq: number, limit: number): Promise<OutboxRecord[]>;
-  /** Applies a gateway ack: prunes every pending record with seq <= ack.seq; returns how many. */
-  acknowledge(ack: ChainHead): Promise<number>;
+  /**
+   * Applies a gateway ack. Prunes every pending record with seq <= ack.seq ONLY when the ack's hash
+   * is the chain hash of the outbox's own event at ack.seq (or of its acked base); otherwise prunes
+   * nothing and says why.
+   */
+  acknowledge(ack: ChainHead): Promise<AckVerdict>;
   /**
    * After a device reset (nothing recorded yet) the chain continues from the gateway's retained ack
    * (DESIGN §3.3): head = acked = base, synced. Marks an outbox synced without changing a head it
@@ -111,12 +171,17 @@ export interface Outbox {
    */
   adoptBase(base: ChainHead): Promise<void>;
   /**
-   * Moves the pending record `seq` aside with the gateway's reject code (durably). Resolves false
-   * when `seq` is not pending (already acked, or already aside): a stale reject changes nothing.
+   * Applies a re-sequence plan in one synced write: prunes what is delivered, sets the refused
+   * record aside (or drops it as delivered), replaces the moved records by their re-signed
+   * versions, points their idempotency keys at the new seqs, and makes `base` the acked base.
+   * Fails with `OUTBOX_SEQUENCE`, changing nothing, unless the plan accounts for every pending
+   * record above `deliveredUpTo` exactly once, under its own id, renumbered from `base.seq + 1`.
    */
-  setAside(seq: number, code: string, message: string, atMs: number): Promise<boolean>;
-  /** Rejected records in seq order, at most `limit`. */
-  rejected(limit: number): Promise<RejectedRecord[]>;
+  resequence(plan: ResequencePlan): Promise<void>;
+  /** Set-aside records in the order they are kept (seq, then id), at most `limit`, after `after`. */
+  listSetAside(limit: number, after?: string): Promise<SetAsidePage>;
+  /** How many set-aside records have seq > `seq` (refusals since the gateway last acknowledged), counting at most `limit`. */
+  setAsideAbove(seq: number, limit: number): Promise<number>;
 }
 
 /** The idempotency record names the event it is appended with (STYLE 10; a recorder bug otherwise). */
@@ -124,21 +189,37 @@ export function assertKeyFor(record: OutboxRecord, idem: IdempotencyRecord): voi
   if (idem.seq !== record.seq || idem.id !== record.id) throw new TypeError('idempotency record does not name the appended event');
 }
 
+/** What the in-memory index keeps of each pending record. */
+export type PendingItem = Pick<OutboxRecord, 'seq' | 'id' | 'hash' | 'exposureMinor' | 'recordedAtMs' | 'idempotencyKey'>;
+
 /**
- * In-memory index of the pending records (seq, exposure, time) that implementations keep so that
- * `stats()` is O(1) for the offline-limit check on every `record()`.
+ * In-memory index of the pending records (seq, id, hash, exposure, time) that implementations keep
+ * so that `stats()` is O(1) for the offline-limit check on every `record()`, and an ack can be
+ * checked against the outbox's own chain hash without a read.
  */
 export class PendingIndex {
-  #items: { seq: number; exposureMinor: number; recordedAtMs: number }[] = [];
+  /** In seq order (appends are in seq order). */
+  #items: PendingItem[] = [];
   #exposureCount = 0;
   #exposureMinor = 0;
 
-  add(r: Pick<OutboxRecord, 'seq' | 'exposureMinor' | 'recordedAtMs'>): void {
-    this.#items.push({ seq: r.seq, exposureMinor: r.exposureMinor, recordedAtMs: r.recordedAtMs });
+  add(r: PendingItem): void {
+    const item: PendingItem = { seq: r.seq, id: r.id, hash: r.hash, exposureMinor: r.exposureMinor, recordedAtMs: r.recordedAtMs };
+    this.#items.push(r.idempotencyKey === undefined ? item : { ...item, idempotencyKey: r.idempotencyKey });
     if (r.exposureMinor > 0) {
       this.#exposureCount++;
       this.#exposureMinor += r.exposureMinor;
     }
+  }
+
+  /** The seqs a prune up to `upTo` removes. */
+  seqsUpTo(upTo: number): number[] {
+    const out: number[] = [];
+    for (const r of this.#items) {
+      if (r.seq > upTo) break;
+      out.push(r.seq);
+    }
+    return out;
   }
 
   /** Removes every seq <= upTo; returns the removed seqs. */
@@ -150,16 +231,35 @@ export class PendingIndex {
     return removed.map((r) => r.seq);
   }
 
-  remove(seq: number): boolean {
-    const i = this.#items.findIndex((r) => r.seq === seq);
-    if (i === -1) return false;
-    this.#forget(this.#items[i]!.exposureMinor);
-    this.#items.splice(i, 1);
-    return true;
+  has(seq: number): boolean {
+    return this.at(seq) !== undefined;
   }
 
-  has(seq: number): boolean {
-    return this.#items.some((r) => r.seq === seq);
+  /** The pending record at `seq` (binary search: seqs ascend, with holes only in older outboxes). */
+  at(seq: number): PendingItem | undefined {
+    let lo = 0;
+    let hi = this.#items.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const item = this.#items[mid]!;
+      if (item.seq === seq) return item;
+      if (item.seq < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** Pending records with seq > `seq`, in order. */
+  above(seq: number): PendingItem[] {
+    return this.#items.filter((r) => r.seq > seq);
+  }
+
+  /** Replaces the whole index (after a re-sequence, the moved records are all that is pending). */
+  reset(items: readonly PendingItem[]): void {
+    this.#items = [];
+    this.#exposureCount = 0;
+    this.#exposureMinor = 0;
+    for (const r of items) this.add(r);
   }
 
   stats(rejected: number): OutboxStats {
@@ -178,4 +278,59 @@ export class PendingIndex {
       this.#exposureMinor -= exposureMinor;
     }
   }
+}
+
+/** The outbox's chain position, as every implementation keeps it. */
+export interface ChainMeta {
+  readonly head: ChainHead;
+  readonly acked: ChainHead;
+}
+
+/**
+ * Judges a gateway ack against the outbox (item: an ack never deletes what is not the gateway's
+ * own copy of OUR event). `prune` is the seq to prune up to (<= acked.seq when nothing is to prune).
+ */
+export function judgeAck(ack: ChainHead, meta: ChainMeta, pending: PendingIndex): Exclude<AckVerdict['kind'], 'pruned'> | 'prune' {
+  if (ack.seq < meta.acked.seq) return 'old';
+  if (ack.seq === meta.acked.seq) return ack.hash === meta.acked.hash ? 'prune' : 'diverged';
+  if (ack.seq > meta.head.seq) return 'ahead';
+  // A seq that is not pending is a hole an older agent left when it set an event aside: the
+  // gateway's event there is not one we hold, so it cannot be ours.
+  const own = pending.at(ack.seq);
+  return own !== undefined && own.hash === ack.hash ? 'prune' : 'diverged';
+}
+
+/**
+ * Checks a re-sequence plan against the pending records before anything is written (STYLE 10):
+ * it must account for every pending record above `deliveredUpTo` exactly once, under its own id,
+ * renumbered from `base.seq + 1`. A plan that would drop a payment is a bug: `OUTBOX_SEQUENCE`.
+ */
+export function checkPlan(plan: ResequencePlan, meta: ChainMeta, pending: PendingIndex): void {
+  const fail = (why: string): never => {
+    throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `re-sequence plan refused: ${why}`);
+  };
+  if (plan.deliveredUpTo < meta.acked.seq) fail(`deliveredUpTo ${plan.deliveredUpTo} is below the acked seq ${meta.acked.seq}`);
+  if (plan.deliveredUpTo > meta.head.seq) fail(`deliveredUpTo ${plan.deliveredUpTo} is beyond the head ${meta.head.seq}`);
+  if (plan.base.seq < plan.deliveredUpTo) fail(`base ${plan.base.seq} is below deliveredUpTo ${plan.deliveredUpTo}`);
+  const rest = pending.above(plan.deliveredUpTo);
+  let m = 0;
+  for (const item of rest) {
+    if (plan.refused !== undefined && item.seq === plan.refused.seq) {
+      if (item.id !== plan.refused.id) fail(`refused seq ${item.seq} has another id`);
+      continue;
+    }
+    const move = plan.moved[m];
+    if (move === undefined || move.fromSeq !== item.seq) fail(`pending seq ${item.seq} is not moved`);
+    if (move!.record.id !== item.id) fail(`moved seq ${item.seq} changes its id`);
+    if (move!.record.seq !== plan.base.seq + 1 + m) fail(`moved seq ${item.seq} is not renumbered from the base`);
+    m++;
+  }
+  if (m !== plan.moved.length) fail('the plan moves records that are not pending');
+  if (plan.refused !== undefined && !rest.some((r) => r.seq === plan.refused!.seq)) fail(`refused seq ${plan.refused.seq} is not pending`);
+}
+
+/** The chain position after a plan: the last moved record, or the base when nothing moved. */
+export function headAfter(plan: ResequencePlan): ChainHead {
+  const last = plan.moved[plan.moved.length - 1];
+  return last === undefined ? { seq: plan.base.seq, hash: plan.base.hash } : { seq: last.record.seq, hash: last.record.hash };
 }

@@ -8,14 +8,18 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
+import { ENDORSEMENT_ERROR_CODES, signEndorsement } from '../../protocol/endorsement.js';
+import { TillgateError } from '../../protocol/errors.js';
+import type { Signer } from '../../protocol/signer.js';
 import { startAgentFromDir, type Agent } from '../agent.js';
 import { createDeviceKey } from '../device-key.js';
 import { enrollTerminal } from '../enroll.js';
 import type { HostReadings } from '../host-readings.js';
 import type { OfflineLimits } from '../limits.js';
-import { TERMINAL_FILE, writePassword, writeTerminalFile } from '../terminal-dir.js';
+import { TERMINAL_FILE, writeEndorsement, writePassword, writeTerminalFile } from '../terminal-dir.js';
 import { Degrader, type DegradationPlan } from './degrader.js';
 import { LinkProxy } from './link-proxy.js';
+import { SimPspAuthoriser } from './psp-authoriser.js';
 import { exponential } from './random.js';
 import { nextTransaction } from './traffic.js';
 
@@ -38,6 +42,10 @@ export interface SimTerminalOptions {
   readonly limits?: Partial<OfflineLimits>;
   /** Health that degrades until the terminal fails (the demo's prediction that comes true). */
   readonly degradation?: DegradationPlan;
+  /** The PSP to authorise online payments with before recording them (psp-authoriser.ts). */
+  readonly pspUrl?: string;
+  /** The operator's provisioning key: endorses the device key of a new terminal directory. */
+  readonly provisioning?: Signer;
 }
 
 export interface SimTerminalStats {
@@ -72,12 +80,14 @@ export class SimTerminal {
   #degrader: Degrader | undefined;
   /** Dead by its degradation (agent stopped or link lost) until fixed. */
   #dead = false;
+  readonly #psp: SimPspAuthoriser | undefined;
 
   constructor(private readonly o: SimTerminalOptions) {
     this.stats = { terminal: o.terminal, recorded: 0, refused: {}, restarts: 0, drops: 0, maxOutboxDepth: 0, headSeq: 0, ackedSeq: 0, acked: 0, depth: 0, rejected: 0 };
     this.#proxy = new LinkProxy(o.mqttHost, o.mqttPort);
     this.#battery = 60 + Math.floor(o.random() * 40);
     this.#clock = { now: () => Date.now() + o.clockSkewMs, monotonicMs: () => performance.now() };
+    this.#psp = o.pspUrl === undefined ? undefined : new SimPspAuthoriser(o.pspUrl, o.store, o.terminal);
   }
 
   get agent(): Agent | undefined {
@@ -89,10 +99,16 @@ export class SimTerminal {
     const { dir, store, terminal } = this.o;
     const exists = await access(join(dir, TERMINAL_FILE)).then(() => true, () => false);
     if (exists) return;
+    if (this.o.provisioning === undefined) {
+      throw new TillgateError(ENDORSEMENT_ERROR_CODES.missing, `a new simulated terminal needs an endorsement: give the operator's provisioning key (--provisioning-key-file)`);
+    }
     await mkdir(dir, { recursive: true });
     const signer = await createDeviceKey(dir);
     await writeTerminalFile(dir, { store, terminal, kid: signer.kid });
-    const res = await enrollTerminal({ gatewayUrl: this.o.gatewayUrl, adminToken: this.o.adminToken, terminal, publicKey: signer.publicKeyRaw.toString('base64url') });
+    const publicKey = signer.publicKeyRaw.toString('base64url');
+    const endorsement = await signEndorsement({ store, terminal, publicKey }, this.o.provisioning, new Date().toISOString());
+    await writeEndorsement(dir, endorsement);
+    const res = await enrollTerminal({ gatewayUrl: this.o.gatewayUrl, adminToken: this.o.adminToken, terminal, publicKey, endorsement });
     await writePassword(dir, res.password);
     await writeTerminalFile(dir, { store, terminal, kid: signer.kid, gatewayUrl: this.o.gatewayUrl });
   }
@@ -235,7 +251,14 @@ export class SimTerminal {
     const a = this.#agent;
     if (a === undefined || a.outbox.state !== 'open') return; // rebooting: the cashier waits
     try {
-      await a.record(nextTransaction(this.o.random));
+      let tx = nextTransaction(this.o.random);
+      const pays = this.#psp !== undefined && tx.type === 'payment' && tx.outcome === 'approved';
+      // Online: authorise with the PSP first, under the id the event is recorded with.
+      const authorised = pays && !a.isOffline() ? await this.#psp!.authorise(tx, this.#clock.now()) : null;
+      if (authorised !== null) tx = authorised;
+      const result = await a.record(tx);
+      if (pays && authorised === null) this.#psp!.defer(result.id, tx);
+      if (this.#psp !== undefined && !a.isOffline()) await this.#psp.flush();
       this.stats.recorded++;
     } catch (err) {
       const code = String((err as { code?: unknown }).code ?? 'ERROR');

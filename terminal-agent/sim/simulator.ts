@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../lib/logger.js';
+import type { Signer } from '../../protocol/signer.js';
 import type { OfflineLimits } from '../limits.js';
 import { DEGRADATION_MODES } from '../../protocol/degradation.js';
 import type { DegradationPlan } from './degrader.js';
@@ -36,6 +37,11 @@ export interface SimulatorOptions {
   readonly seed?: number;
   readonly terminalPrefix?: string;
   readonly limits?: Partial<OfflineLimits>;
+  /**
+   * The operator's provisioning key (DESIGN §3.1): endorses the key of every terminal this run
+   * creates. Without it only directories endorsed and enrolled by an earlier run can be used.
+   */
+  readonly provisioning?: Signer;
   readonly logger?: Logger;
   /** Terminals whose health degrades until they fail (battery, WiFi, errors in turn); 0 = none. */
   readonly degrading?: number;
@@ -43,6 +49,8 @@ export interface SimulatorOptions {
   readonly degradeFailAfterS?: number;
   /** Seconds a failed terminal stays dead before it is fixed. */
   readonly degradeDeadForS?: number;
+  /** A PSP to authorise online payments with (e.g. `tillgate psp-sim`); none: payments are only recorded. */
+  readonly pspUrl?: string;
 }
 
 export const DEFAULT_SIMULATOR = Object.freeze({
@@ -118,6 +126,8 @@ export async function startSimulator(o: SimulatorOptions): Promise<SimulatorHand
       random: seededRandom(Math.floor(random() * 2 ** 32)), logger: logger.child({ terminal }),
       ...(o.limits === undefined ? {} : { limits: o.limits }),
       ...(plan === undefined ? {} : { degradation: plan }),
+      ...(o.pspUrl === undefined ? {} : { pspUrl: o.pspUrl }),
+      ...(o.provisioning === undefined ? {} : { provisioning: o.provisioning }),
     }));
   }
   // Enroll a few at a time: the gateway hashes each password with scrypt.

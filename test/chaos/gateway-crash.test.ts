@@ -5,12 +5,14 @@
  * acknowledged event would show up as a SEQ_GAP or a retained ack behind what it saw; after the
  * last graceful shutdown the LevelDB dir holds every event exactly once, contiguous, chain valid.
  */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type MqttClient } from 'mqtt';
 import { LevelEventStore } from '../../gateway/store/level-event-store.js';
 import { chainHash } from '../../protocol/chain.js';
 import { topics } from '../../protocol/topics.js';
 import { signChain, testSigner, type SignedChainEvent } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor, within } from '../support/wait.js';
 import { assertBuilt, killAll } from '../support/tillgate-process.js';
@@ -105,7 +107,7 @@ async function enrollAll(p: GatewayProcess): Promise<CrashTerminal[]> {
     const res = await fetch(`${p.httpUrl}/api/terminals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: name, publicKey: signer.publicKeyRaw.toString('base64url') }),
+      body: JSON.stringify({ terminal: name, publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, name, signer) }),
     });
     expect(res.status).toBe(201);
     const { password } = (await res.json()) as { password: string };
@@ -137,7 +139,7 @@ describe('gateway crash safety', () => {
     expect(terminals.flatMap((t) => t.violations)).toEqual([]);
     expect(killedAt).toBeGreaterThan(KILLS * 100);
 
-    const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1_000 });
+    const store = await LevelEventStore.open({ dataDir, rejectsKeep: 1_000, keys: defaultDataKeys(dataDir) });
     try {
       for (const t of terminals) {
         const stored = await store.queue.readTerminalEvents(t.name, 1, EVENTS_PER_TERMINAL + 10);

@@ -1,10 +1,13 @@
-/** The ingest API (DESIGN §3.4) through app.request() on a real LevelDB ledger in a temp dir. */
+/**
+ * The ingest API (DESIGN §3.4) through app.request(), on each real ledger: LevelDB in a temp dir
+ * and PostgreSQL in a fresh database.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signEvent } from '../../protocol/jws.js';
 import { ingestResponseSchema, errorBodySchema } from '../../protocol/ingest-api.js';
-import { makeTempDir, removeDir } from '../support/temp.js';
+import { describePg } from '../support/postgres/test-database.js';
 import { samplePayload, signChain, testSigner, type SignedChainEvent } from '../support/events.js';
-import { ADMIN, enrollmentOf, GW1, GW2, ingestBody, makeTestCloud, postIngest, snapshot, type TestCloud } from './helpers.js';
+import { ADMIN, enrollmentOf, GW1, GW2, ingestBody, makeTestCloud, postIngest, snapshot, STORAGES, type TestCloud, type TestStorage } from './helpers.js';
 
 const alice = testSigner('ingest-alice');
 const mallory = testSigner('ingest-mallory');
@@ -18,27 +21,37 @@ async function errorCode(res: Response): Promise<string> {
 }
 const short = (rs: Array<{ status: string; code?: string }>) => rs.map((r) => r.code ?? r.status);
 
-describe('cloud ingest route', () => {
-  let dir: string;
+for (const kind of ['LevelDB', 'PostgreSQL'] as const) {
+(kind === 'PostgreSQL' ? describePg : describe)(`cloud ingest route (${kind})`, () => {
+  let storage: TestStorage;
   let cloud: TestCloud;
   let chain: SignedChainEvent[];
   let t2: SignedChainEvent[];
 
   beforeEach(async () => {
-    dir = await makeTempDir('tillgate-cloud-');
-    cloud = await makeTestCloud(dir);
+    storage = await STORAGES[kind]();
+    cloud = await makeTestCloud(storage);
     chain = await signChain(alice, 's-1', 't-1', 10);
     t2 = await signChain(alice, 's-1', 't-2', 3);
   });
   afterEach(async () => {
     await cloud.ledger.close();
-    await removeDir(dir);
+    await storage.destroy();
   });
 
   const unchanged = async (act: () => Promise<void>) => {
     const before = await snapshot(cloud.ledger, ['s-1', 's-2'], ['t-1', 't-2']);
     await act();
     expect(await snapshot(cloud.ledger, ['s-1', 's-2'], ['t-1', 't-2'])).toEqual(before);
+  };
+  const extras: TestStorage[] = [];
+  afterEach(async () => {
+    for (const e of extras.splice(0)) await e.destroy();
+  });
+  const extraStorage = async () => {
+    const e = await STORAGES[kind]();
+    extras.push(e);
+    return e;
   };
   const enrollBoth = [enrollmentOf('t-1', alice), enrollmentOf('t-2', alice)];
 
@@ -120,7 +133,8 @@ describe('cloud ingest route', () => {
   });
 
   it('ingest - a key enrolled by another store\'s gateway does not verify this store\'s events', async () => {
-    await results(await postIngest(cloud.app, ingestBody(GW2, [], [enrollmentOf('t-1', alice)]), GW2.token));
+    await results(await postIngest(cloud.app, ingestBody(GW2, [], [enrollmentOf('t-1', alice, 's-2')]), GW2.token));
+    expect(await cloud.ledger.getKey('s-2', 't-1', alice.kid)).toEqual(alice.publicKeyRaw);
     const rs = await results(await postIngest(cloud.app, ingestBody(GW1, [chain[0]!.jws])));
     expect(short(rs)).toEqual(['UNKNOWN_KEY']);
   });
@@ -160,7 +174,7 @@ describe('cloud ingest route', () => {
   });
 
   it('ingest - oversized bodies and too many events are 413 and change nothing', async () => {
-    const small = await makeTestCloud(await makeTempDir('tillgate-cloud-'), { maxBodyBytes: 2048, maxEventsPerRequest: 3 });
+    const small = await makeTestCloud(await extraStorage(), { maxBodyBytes: 2048, maxEventsPerRequest: 3 });
     try {
       const big = ingestBody(GW1, chain.slice(0, 6).map((e) => e.jws), enrollBoth);
       const declared = await postIngest(small.app, big);
@@ -186,7 +200,7 @@ describe('cloud ingest route', () => {
   });
 
   it('ingest - beyond the in-flight limit the answer is 429 BUSY with Retry-After', async () => {
-    const one = await makeTestCloud(await makeTempDir('tillgate-cloud-'), { maxInflightIngests: 1 });
+    const one = await makeTestCloud(await extraStorage(), { maxInflightIngests: 1 });
     try {
       let finish!: () => void;
       const held = new Promise<void>((r) => (finish = r));
@@ -211,13 +225,86 @@ describe('cloud ingest route', () => {
     }
   });
 
+  const admin = (path: string, init: RequestInit = {}) =>
+    Promise.resolve(cloud.app.request(path, { ...init, headers: { authorization: `Bearer ${ADMIN}`, ...(init.headers ?? {}) } }));
+  const revoke = (terminal: string, kid: string, body?: unknown) =>
+    admin(`/v1/stores/s-1/terminals/${terminal}/keys/${kid}/revoke`, { method: 'POST', ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+
+  it('ingest - after an admin revokes a key, its events above the point are KEY_REVOKED and those at or below still settle', async () => {
+    expect(short(await results(await postIngest(cloud.app, ingestBody(GW1, chain.slice(0, 3).map((e) => e.jws), enrollBoth))))).toEqual(['accepted', 'accepted', 'accepted']);
+    const res = await revoke('t-1', alice.kid);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ terminal: 't-1', kid: alice.kid, revokedAfterSeq: 3 });
+    const rs = await results(await postIngest(cloud.app, ingestBody(GW1, [chain[2]!.jws, chain[3]!.jws, t2[0]!.jws])));
+    expect(short(rs)).toEqual(['duplicate', 'KEY_REVOKED', 'accepted']);
+    expect(rs[1]).toEqual({ terminal: 't-1', seq: 4, status: 'rejected', code: 'KEY_REVOKED' });
+    // Lowering the point through the API; raising it again is ignored.
+    expect(await (await revoke('t-1', alice.kid, { afterSeq: 1 })).json()).toMatchObject({ revokedAfterSeq: 1 });
+    expect(await (await revoke('t-1', alice.kid, { afterSeq: 7 })).json()).toMatchObject({ revokedAfterSeq: 1 });
+    const keys = await (await admin('/v1/stores/s-1/terminals/t-1/keys')).json() as { keys: Array<Record<string, unknown>> };
+    expect(keys.keys).toEqual([expect.objectContaining({ kid: alice.kid, revokedAfterSeq: 1, publicKey: alice.publicKeyRaw.toString('base64url') })]);
+    expect(typeof keys.keys[0]!.revokedAt).toBe('string');
+    expect(await cloud.metrics.registry.getSingleMetricAsString('tillgate_cloud_key_revocations_total')).toMatch(/result="revoked"} 2/);
+  });
+
+  it('ingest - revoking is admin-only, validates its input and answers 404 for an unknown key', async () => {
+    await postIngest(cloud.app, ingestBody(GW1, [], enrollBoth));
+    const path = `/v1/stores/s-1/terminals/t-1/keys/${alice.kid}/revoke`;
+    expect((await cloud.app.request(path, { method: 'POST' })).status).toBe(401);
+    expect((await cloud.app.request(path, { method: 'POST', headers: { authorization: `Bearer ${GW1.token}` } })).status).toBe(401);
+    for (const body of [{ afterSeq: -1 }, { afterSeq: 1.5 }, { afterSeq: '2' }, { other: 1 }, 'not json']) {
+      const res = await admin(path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe('MALFORMED');
+    }
+    const big = await admin(path, { method: 'POST', body: JSON.stringify({ afterSeq: 1, pad: 'x'.repeat(2000) }) });
+    expect(big.status).toBe(413);
+    const unknown = await revoke('t-1', mallory.kid);
+    expect(unknown.status).toBe(404);
+    expect(await errorCode(unknown)).toBe('NOT_FOUND');
+    expect((await admin('/v1/stores/s-1/terminals/t-1/keys/not-a-kid/revoke', { method: 'POST' })).status).toBe(400);
+    const keys = await (await admin('/v1/stores/s-1/terminals/t-1/keys')).json() as { keys: Array<Record<string, unknown>> };
+    expect(keys.keys.map((k) => k.revokedAfterSeq)).toEqual([null]);
+  });
+
+  it('ingest - an event id already stored at another seq of the store is DUPLICATE_ID', async () => {
+    await postIngest(cloud.app, ingestBody(GW1, [chain[0]!.jws], enrollBoth));
+    const copy = await signEvent(samplePayload('s-1', 't-2', 1, '', { id: chain[0]!.payload.id }), alice);
+    const rs = await results(await postIngest(cloud.app, ingestBody(GW1, [copy, chain[0]!.jws])));
+    expect(rs).toEqual([{ terminal: 't-2', seq: 1, status: 'rejected', code: 'DUPLICATE_ID' }, { terminal: 't-1', seq: 1, status: 'duplicate' }]);
+  });
+
+  it('ingest - accepted events reach the feed with their decoded fields, in order (GET /v1/feed)', async () => {
+    await postIngest(cloud.app, ingestBody(GW1, [chain[0]!.jws, t2[0]!.jws, chain[1]!.jws], enrollBoth));
+    const res = await admin('/v1/feed?after=0&limit=2');
+    expect(res.status).toBe(200);
+    const page = await res.json() as { head: number; entries: Array<{ position: number; terminal: string; seq: number; jws: string; event: Record<string, unknown> }> };
+    expect(page.entries.map((e) => `${e.terminal}/${e.seq}`)).toEqual(['t-1/1', 't-2/1']);
+    expect(page.entries[0]!.event).toEqual({ id: chain[0]!.payload.id, type: 'payment', at: chain[0]!.payload.at, amount: chain[0]!.payload.amount, currency: 'EUR', outcome: 'approved', mode: 'online' });
+    const rest = await (await admin(`/v1/feed?after=${page.entries[1]!.position}`)).json() as typeof page;
+    expect(rest.entries.map((e) => e.jws)).toEqual([chain[1]!.jws]);
+    expect(rest.head).toBe(rest.entries[0]!.position);
+    expect((await cloud.app.request('/v1/feed')).status).toBe(401);
+    expect((await admin('/v1/feed?limit=0')).status).toBe(400);
+  });
+
+  it('ingest - a valid event with odd field values (year 0000, U+0000 in ref and type) is stored, not a batch that never lands', async () => {
+    const odd = await signEvent(samplePayload('s-1', 't-1', 1, '', { at: '0000-01-01T00:00:00Z', ref: 'psp\u0000ref', type: 'pay\u0000ment' }), alice);
+    const rs = await results(await postIngest(cloud.app, ingestBody(GW1, [odd], enrollBoth)));
+    expect(short(rs)).toEqual(['accepted']);
+    expect((await cloud.ledger.readEvents('s-1', 't-1', 0, 10)).map((e) => e.jws)).toEqual([odd]);
+    const [entry] = await cloud.ledger.readFeed(0, 10);
+    expect(entry!.event).toMatchObject({ at: '0000-01-01T00:00:00Z', ref: 'psp\ufffdref', type: 'pay\ufffdment' });
+  });
+
   it('ingest - a closed ledger is 503 LEDGER_UNAVAILABLE (retry), never a 200', async () => {
     await cloud.ledger.close();
     const res = await postIngest(cloud.app, ingestBody(GW1, [chain[0]!.jws], enrollBoth));
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(await errorCode(res)).toBe('LEDGER_UNAVAILABLE');
-    cloud = await makeTestCloud(dir);
+    cloud = await makeTestCloud(storage);
     expect(await cloud.ledger.head('s-1', 't-1')).toEqual({ seq: 0, hash: '' });
   });
 });
+}

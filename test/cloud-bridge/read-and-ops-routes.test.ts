@@ -73,7 +73,7 @@ describe('cloud read and ops routes', () => {
   });
 
   it('ops - healthz, readyz and metrics answer; readyz is 503 once the ledger is closed', async () => {
-    expect(await (await cloud.app.request('/healthz')).json()).toEqual({ status: 'ok' });
+    expect(await (await cloud.app.request('/healthz')).json()).toMatchObject({ status: 'ok', enrollmentTrust: 'provisioning-keys' });
     expect((await cloud.app.request('/readyz')).status).toBe(200);
     const metrics = await (await cloud.app.request('/metrics')).text();
     expect(metrics).toContain('tillgate_cloud_ingest_requests_total{status="200"} 1');

@@ -13,6 +13,7 @@ import { silentLogger } from '../../lib/logger.js';
 import { topics } from '../../protocol/topics.js';
 import { cloudCount, expectExactlyOnceInOrder } from '../chaos/harness/cloud-ledger.js';
 import { ADMIN_TOKEN, CLOUD_TOKEN, GATEWAY_ID, makeTerminals, publish, STORE } from '../chaos/harness/terminals.js';
+import { TEST_PROVISIONING_PUBLIC_KEY } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -31,7 +32,7 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'applica
 describe('delivery admin API', () => {
   it('forward - the WAN outage toggle builds a backlog and lifting it drains, all behind the admin token', async () => {
     dir = await makeTempDir('tillgate-admin-');
-    cloud = await startCloud({ dataDir: join(dir, 'cloud'), host: '127.0.0.1', httpPort: 0, adminToken: ADMIN_TOKEN, gateways: [`${GATEWAY_ID}:${STORE}:${CLOUD_TOKEN}`], logLevel: 'silent' }, { logger: silentLogger });
+    cloud = await startCloud({ dataDir: join(dir, 'cloud'), host: '127.0.0.1', httpPort: 0, adminToken: ADMIN_TOKEN, gateways: [`${GATEWAY_ID}:${STORE}:${CLOUD_TOKEN}`], provisioningKeys: [TEST_PROVISIONING_PUBLIC_KEY], logLevel: 'silent' }, { logger: silentLogger });
     gateway = await startGateway(
       { dataDir: join(dir, 'gateway'), host: '127.0.0.1', mqttPort: 0, httpPort: 0, store: STORE, gatewayId: GATEWAY_ID, adminToken: ADMIN_TOKEN, cloudUrl: cloud.url, cloudToken: CLOUD_TOKEN, retryDelayMsMax: 300, wanProbeIntervalOfflineMs: 200 },
       { logger: silentLogger },

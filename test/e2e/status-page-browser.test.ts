@@ -22,6 +22,7 @@ import { signEvent } from '../../protocol/jws.js';
 import { topics } from '../../protocol/topics.js';
 import { chromiumAvailable, CHROMIUM_INSTALL_HINT, launchChromium, type ChromiumSession } from '../support/chromium.js';
 import { samplePayload, testSigner } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor, within } from '../support/wait.js';
 import { startFakeCloud, type FakeCloud } from '../status-page/fake-cloud.js';
@@ -145,7 +146,7 @@ describe.skipIf(!haveChromium)('status page in a real browser', () => {
       const res = await gw.app.request('/api/terminals', {
         method: 'POST',
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ terminal: id, publicKey: testSigner(id).publicKeyRaw.toString('base64url') }),
+        body: JSON.stringify({ terminal: id, publicKey: testSigner(id).publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, id, testSigner(id)) }),
       });
       expect(res.status).toBe(201);
       const till: Till = { id, client: null, password: ((await res.json()) as { password: string }).password, seq: 0, hash: '' };

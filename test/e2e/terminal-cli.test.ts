@@ -1,7 +1,7 @@
 /**
  * Proves the operator commands of the terminal agent as real processes (DESIGN §3.5):
- * `tillgate terminal init` (0600 key, prints kid and public key), `tillgate enroll --dir` (stores
- * the password 0600, prints it), and `tillgate simulate --duration` (ready line, then a JSON
+ * `tillgate terminal init` (0600 key, prints kid and public key), `tillgate provision endorse
+ * --dir`, `tillgate enroll --dir` (sends the endorsement, stores the password 0600, prints it), and `tillgate simulate --duration` (ready line, then a JSON
  * summary: recorded, acked, rejected, max outbox depth) against the real gateway.
  */
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { GatewayHandle } from '../../gateway/index.js';
 import { kidOf, parsePublicKey } from '../../protocol/keys.js';
 import { readPassword } from '../../terminal-agent/terminal-dir.js';
+import { writeTestProvisioningKeyFile } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { within } from '../support/wait.js';
 import { ADMIN_TOKEN, gatewayAt } from '../terminal-agent/support/real-gateway.js';
@@ -47,6 +48,8 @@ it('terminal cli - init creates a 0600 device key and enroll stores and prints t
   expect(made.kid).toBe(kidOf(parsePublicKey(made.publicKey)));
   expect((await stat(join(dir, 'device-key.pem'))).mode & 0o777).toBe(0o600);
 
+  const keyFile = await writeTestProvisioningKeyFile(join(root, 'provisioning.pem'));
+  expect((await tillgate(['provision', 'endorse', '--provisioning-key-file', keyFile, '--dir', dir])).code).toBe(0);
   const enroll = await tillgate(['enroll', '--gateway-url', gw.httpUrl, '--admin-token', ADMIN_TOKEN, '--dir', dir]);
   expect(enroll.code).toBe(0);
   const res = enroll.lines[0] as { terminal: string; kid: string; password: string };
@@ -65,6 +68,7 @@ it('terminal cli - simulate runs for its duration and prints a summary in which 
     'simulate', '--gateway-url', gw.httpUrl, '--mqtt-url', `mqtt://127.0.0.1:${gw.mqttPort}`, '--admin-token', ADMIN_TOKEN,
     '--terminals', '4', '--rate', '3', '--duration', '4', '--wifi-drop-mean-s', '0.5', '--wifi-up-mean-s', '1', '--clock-skew-s', '5',
     '--dir', join(root, 'sim'), '--seed', '7', '--log-level', 'error',
+    '--provisioning-key-file', await writeTestProvisioningKeyFile(join(root, 'provisioning.pem')),
   ], 60_000);
   expect(run.code).toBe(0);
   expect(run.lines[0]).toMatchObject({ ready: 'simulate', terminals: 4, store: 's-1' });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { GatewayHandle } from '../../gateway/index.js';
 import { startSimulator, type SimulatorHandle } from '../../terminal-agent/sim/simulator.js';
+import { TEST_PROVISIONING } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { ADMIN_TOKEN, expectGaplessChain, gatewayAt, STORE, storedEvents } from '../terminal-agent/support/real-gateway.js';
 
@@ -34,6 +35,7 @@ it(`terminal e2e - ${TERMINALS} terminals with WiFi drops: the gateway stores ex
     gatewayUrl: gw.httpUrl, mqttUrl: `mqtt://127.0.0.1:${gw.mqttPort}`, adminToken: ADMIN_TOKEN, store: STORE,
     dir: join(root, 'terminals'), terminals: TERMINALS, ratePerS: 1, durationS: DURATION_S,
     wifiDropMeanS: 2, wifiUpMeanS: 6, restartEveryS: 15, clockSkewS: 30, healthIntervalS: 5, drainTimeoutS: 60, seed: 42,
+    provisioning: TEST_PROVISIONING,
   });
   const summary = await sim.done;
   sim = undefined;

@@ -259,6 +259,30 @@ describe('forwarder', () => {
     expect(h.cloud.seqsOf('t-1')).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('forwarder - a reject code or status it does not know dead-letters that one event and forwarding goes on', async () => {
+    const h = setup();
+    let newer = true;
+    // A newer cloud: codes and a status this gateway has never heard of, and the new known codes.
+    h.cloud.rejectRule = (t, s) => (newer && s === 1 ? ({ 't-1': 'FUTURE_CODE', 't-2': 'KEY_REVOKED', 't-3': 'DUPLICATE_ID' } as Record<string, string>)[t] : undefined);
+    h.cloud.statusRule = (t, s) => (newer && t === 't-4' && s === 1 ? 'parked-for-review' : undefined);
+    for (const t of ['t-1', 't-2', 't-3', 't-4', 't-5']) h.queue.appendEvents(t, await chain(t, 1));
+    h.forwarder.start();
+    await idleAndDrained(h);
+    expect((await h.queue.listDeadLetters(10)).map((l) => [l.terminal, l.code])).toEqual([
+      ['t-1', 'FUTURE_CODE'], ['t-2', 'KEY_REVOKED'], ['t-3', 'DUPLICATE_ID'], ['t-4', 'UNKNOWN_STATUS'],
+    ]);
+    expect(h.cloud.seqsOf('t-5')).toEqual([1]);
+    expect(h.forwarder.stats.counters.alarms).toMatchObject({ FUTURE_CODE: 1, KEY_REVOKED: 1, DUPLICATE_ID: 1, UNKNOWN_STATUS: 1 });
+    expect(h.forwarder.stats.counters.batchesFailed).toBe(0);
+    // A dead letter is settled only by an answer that says the cloud holds it.
+    expect(await h.forwarder.retryDeadLetters()).toBe(4);
+    await waitFor(() => h.forwarder.state === 'idle' && h.cloud.requests.length >= 2);
+    expect(h.queue.deadLetterCount()).toBe(4);
+    newer = false;
+    await h.forwarder.retryDeadLetters();
+    await waitFor(() => h.queue.deadLetterCount() === 0 && h.forwarder.state === 'idle');
+  });
+
   it('forwarder - 401 raises an alarm and keeps retrying slowly without losing anything', async () => {
     const h = setup();
     h.queue.appendEvents('t-1', await chain('t-1', 3));

@@ -1,10 +1,13 @@
 /**
  * An in-memory ForwardQueue: a test double of the seam in gateway/forward-queue.ts, so the
- * forwarder is tested fast and alone (STYLE 3). It keeps the contract's rules: positions from 1,
- * the cursor never moves backward, readAfter bounds by count and bytes (at least one entry),
- * pruneAccepted never touches anything past the cursor.
+ * forwarder is tested fast and alone (STYLE 3). It passes the same conformance suite as the LevelDB
+ * queue (test/forwarder/forward-queue.conformance.ts): positions from 1, the cursor never moves
+ * backward, readAfter bounds by count and bytes (at least one entry), money by class, and retention
+ * that counts age from the cloud's acceptance and never touches a dead letter or anything past the
+ * cursor.
  */
 import type { BacklogSummary, DeadLetter, ForwardEntry, ForwardQueue } from '../../gateway/forward-queue.js';
+import { addToMoney, classifyTransaction, EMPTY_MONEY, type TxClass } from '../../gateway/store/money.js';
 import type { SignedChainEvent } from '../support/events.js';
 
 type EventEntry = Extract<ForwardEntry, { kind: 'event' }>;
@@ -16,6 +19,9 @@ export class MemoryForwardQueue implements ForwardQueue {
   readonly cursorWrites: number[] = [];
   #cursor = 0;
   #head = 0;
+  readonly #cls = new Map<number, TxClass>();
+  /** When the cloud took each position (cursor advance, or a dead letter's later delivery). */
+  readonly #acceptedAtMs = new Map<number, number>();
   readonly #listeners = new Set<() => void>();
   readonly #now: () => number;
 
@@ -30,7 +36,9 @@ export class MemoryForwardQueue implements ForwardQueue {
 
   appendEvents(terminal: string, events: readonly SignedChainEvent[]): void {
     for (const e of events) {
-      this.entries.push({ pos: ++this.#head, kind: 'event', terminal, seq: e.seq, jws: e.jws, storedAtMs: this.#now(), amount: e.payload.amount, currency: e.payload.currency });
+      const pos = ++this.#head;
+      this.entries.push({ pos, kind: 'event', terminal, seq: e.seq, jws: e.jws, storedAtMs: this.#now(), amount: e.payload.amount, currency: e.payload.currency });
+      this.#cls.set(pos, classifyTransaction(e.payload.type, e.payload.outcome));
     }
     this.#notify();
   }
@@ -64,14 +72,16 @@ export class MemoryForwardQueue implements ForwardQueue {
   }
 
   async advanceCursor(pos: number): Promise<void> {
-    if (pos > this.#head) throw new TypeError(`cursor ${pos} past head ${this.#head}`);
-    this.cursorWrites.push(pos);
-    this.#cursor = Math.max(this.#cursor, pos);
+    await this.advanceCursorWithDeadLetters(pos, []);
   }
 
   async advanceCursorWithDeadLetters(pos: number, deadLetters: readonly DeadLetter[]): Promise<void> {
+    if (pos > this.#head) throw new TypeError(`cursor ${pos} past head ${this.#head}`);
     for (const d of deadLetters) this.deadLetters.set(d.pos, d);
-    await this.advanceCursor(pos);
+    this.cursorWrites.push(pos);
+    const now = this.#now();
+    for (let p = this.#cursor + 1; p <= pos; p++) if (!this.deadLetters.has(p)) this.#acceptedAtMs.set(p, now);
+    this.#cursor = Math.max(this.#cursor, pos);
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
@@ -85,6 +95,7 @@ export class MemoryForwardQueue implements ForwardQueue {
       if (d !== undefined) {
         out.push(d);
         this.deadLetters.delete(p);
+        this.#acceptedAtMs.set(p, this.#now());
       }
     }
     return out;
@@ -95,10 +106,10 @@ export class MemoryForwardQueue implements ForwardQueue {
   }
 
   backlog(): BacklogSummary {
-    const pending = this.entries.filter((e): e is EventEntry => e.kind === 'event' && e.pos > this.#cursor && !this.deadLetters.has(e.pos));
-    const amountByCurrency: Record<string, number> = {};
-    for (const e of pending) amountByCurrency[e.currency] = (amountByCurrency[e.currency] ?? 0) + e.amount;
-    return { events: pending.length, oldestStoredAtMs: pending[0]?.storedAtMs ?? null, amountByCurrency };
+    const pending = this.entries.filter((e): e is EventEntry => e.kind === 'event' && e.pos > this.#cursor);
+    let money = EMPTY_MONEY;
+    for (const e of pending) money = addToMoney(money, this.#cls.get(e.pos) ?? 'unclassified', e.currency, e.amount);
+    return { events: pending.length, oldestStoredAtMs: pending[0]?.storedAtMs ?? null, amountByCurrency: money.takings.byCurrency, money };
   }
 
   onAppend(listener: () => void): () => void {
@@ -111,8 +122,10 @@ export class MemoryForwardQueue implements ForwardQueue {
     for (let i = 0; i < this.entries.length && removed < maxEntries; ) {
       const e = this.entries[i] as ForwardEntry;
       if (e.pos > this.#cursor) break;
-      if (e.kind === 'event' && e.storedAtMs < olderThanMs && !this.deadLetters.has(e.pos)) {
+      const acceptedAtMs = this.#acceptedAtMs.get(e.pos);
+      if (e.kind === 'event' && acceptedAtMs !== undefined && acceptedAtMs < olderThanMs && !this.deadLetters.has(e.pos)) {
         this.entries.splice(i, 1);
+        this.#acceptedAtMs.delete(e.pos);
         removed++;
       } else {
         i++;

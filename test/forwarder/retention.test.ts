@@ -1,6 +1,7 @@
 /**
- * Retention on a fake clock: only events the cloud accepted and older than the retention window
- * are deleted, bounded per run; nothing past the cursor is ever touched; the node-cron job is
+ * Retention on a fake clock: only events the cloud accepted more than the retention window ago are
+ * deleted (age counts from the acceptance), bounded per run; nothing past the cursor is ever
+ * touched (dead letters: test/forwarder/forward-queue.conformance.ts); the node-cron job is
  * scheduled with noOverlap and removed on stop.
  */
 import cron from 'node-cron';
@@ -26,17 +27,19 @@ async function queueWithHistory(clock: FakeClock) {
 }
 
 describe('retention', () => {
-  it('retention - deletes accepted events older than the window, never anything not yet accepted', async () => {
+  it('retention - deletes events the cloud accepted more than the window ago, counting from the acceptance', async () => {
     const clock = new FakeClock();
     const queue = await queueWithHistory(clock);
-    await queue.advanceCursor(15); // the cloud accepted seq 1–15
-    clock.advance(15 * DAY_MS); // now: day 35 → the window starts at day 5
+    await queue.advanceCursor(15); // day 20: the cloud accepts seq 1–15 (stored on days 0 and 10)
+    clock.advance(15 * DAY_MS); // day 35: stored up to 35 days ago, but accepted only 15 days ago
+    expect(await runRetention(queue, clock, options)).toMatchObject({ deleted: 0, bounded: false });
+    clock.advance(16 * DAY_MS); // day 51: accepted 31 days ago
     const run = await runRetention(queue, clock, options);
-    expect(run).toMatchObject({ deleted: 10, bounded: false });
-    expect(queue.entries.map((e) => (e.kind === 'event' ? e.seq : 0))[0]).toBe(11);
+    expect(run).toMatchObject({ deleted: 15, bounded: false });
+    expect(queue.entries.map((e) => (e.kind === 'event' ? e.seq : 0))[0]).toBe(16);
     clock.advance(100 * DAY_MS); // everything is old now, but only pos ≤ 15 is accepted
     const again = await runRetention(queue, clock, options);
-    expect(again.deleted).toBe(5);
+    expect(again.deleted).toBe(0);
     expect(queue.entries.length).toBe(15);
     expect(queue.backlog().events).toBe(15);
   });
@@ -45,7 +48,7 @@ describe('retention', () => {
     const clock = new FakeClock();
     const queue = await queueWithHistory(clock);
     await queue.advanceCursor(30);
-    clock.advance(365 * DAY_MS);
+    clock.advance(365 * DAY_MS); // accepted a year ago
     const first = await runRetention(queue, clock, { ...options, retentionMaxEntriesPerRun: 12 });
     expect(first).toMatchObject({ deleted: 12, bounded: true });
     const second = await runRetention(queue, clock, { ...options, retentionMaxEntriesPerRun: 12 });

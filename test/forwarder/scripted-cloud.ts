@@ -5,8 +5,7 @@
  * cloud-bridge does that in the e2e and chaos tests.
  */
 import { decodeEvent } from '../../protocol/jws.js';
-import type { IngestRequest, IngestResult } from '../../protocol/ingest-api.js';
-import type { RejectCode } from '../../protocol/errors.js';
+import type { IngestRequest, ReceivedIngestResult } from '../../protocol/ingest-api.js';
 import type { CloudClient, IngestOutcome, ProbeOutcome } from '../../gateway/forwarder/cloud-client.js';
 
 export type Fault =
@@ -37,8 +36,13 @@ export class ScriptedCloud implements CloudClient {
   readonly faultAt = new Map<number, Fault>();
   /** When set, events whose key was never enrolled get UNKNOWN_KEY. */
   requireKeys = false;
-  /** Permanent refusals, e.g. `(t, s) => s === 3 ? 'BAD_SIGNATURE' : undefined`. */
-  rejectRule: (terminal: string, seq: number) => RejectCode | undefined = () => undefined;
+  /**
+   * Permanent refusals, e.g. `(t, s) => s === 3 ? 'BAD_SIGNATURE' : undefined`; any string, as a
+   * newer cloud may send codes this gateway does not know (DESIGN §3.4).
+   */
+  rejectRule: (terminal: string, seq: number) => string | undefined = () => undefined;
+  /** A status this gateway does not know, answered instead of storing (a newer cloud). */
+  statusRule: (terminal: string, seq: number) => string | undefined = () => undefined;
   /** When set, every call fails with it (e.g. a token that stays wrong until fixed). */
   persistentFault: Fault | null = null;
 
@@ -69,13 +73,15 @@ export class ScriptedCloud implements CloudClient {
     return this.ledger.filter((e) => e.terminal === terminal).map((e) => e.seq);
   }
 
-  #apply(request: IngestRequest): IngestResult[] {
+  #apply(request: IngestRequest): ReceivedIngestResult[] {
     for (const e of request.enrollments) this.keys.add(`${e.terminal}:${e.kid}`);
     return request.events.map((jws) => {
       const ev = decodeEvent(jws);
       const { terminal, seq } = ev.payload;
       const head = this.heads.get(terminal) ?? 0;
       if (this.requireKeys && !this.keys.has(`${terminal}:${ev.header.kid}`)) return { terminal, seq, status: 'rejected', code: 'UNKNOWN_KEY' };
+      const status = this.statusRule(terminal, seq);
+      if (status !== undefined && seq > head) return { terminal, seq, status };
       const refusal = this.rejectRule(terminal, seq);
       if (refusal !== undefined && seq > head) return { terminal, seq, status: 'rejected', code: refusal };
       if (seq <= head) return { terminal, seq, status: 'duplicate' };

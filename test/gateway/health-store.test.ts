@@ -2,9 +2,13 @@
 import { LevelHealthStore } from '../../gateway/health/level-health-store.js';
 import { MemoryHealthStore } from '../../gateway/health/memory-health-store.js';
 import { openDb, sectionsOf } from '../../gateway/store/sections.js';
+import { SealCodec, staticKeyProvider } from '../../lib/at-rest/index.js';
 import { silentLogger } from '../../lib/logger.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { healthStoreConformance } from './health-store.conformance.js';
+
+/** Health records are sealed at rest like every other gateway keyspace. */
+const codec = new SealCodec(staticKeyProvider([{ id: 'health-test', key: Buffer.alloc(32, 7) }], 'health-test'));
 
 healthStoreConformance('leveldb', {
   durable: true,
@@ -15,7 +19,7 @@ healthStoreConformance('leveldb', {
       const db = openDb(dir);
       await db.open();
       dbs.push(db);
-      return LevelHealthStore.open(db, sectionsOf(db), clock, limits, silentLogger);
+      return LevelHealthStore.open(db, sectionsOf(db, codec), clock, limits, silentLogger);
     };
     const store = await openOne();
     return {

@@ -115,7 +115,7 @@ describe.each([0, 1])('gateway ingest (verify threads: %i)', (threads) => {
   it('gateway - refuses new events with STORE_FULL past the disk high-water mark and says so on the status topic', async () => {
     let usedPct = 50;
     t = await startTestGateway({ diskHighWaterPct: 90, diskCheckIntervalMs: 60_000, verifyThreads }, {
-      diskProbe: async () => ({ totalBytes: 1000, freeBytes: 1000 - usedPct * 10 }),
+      diskProbe: async () => ({ totalBytes: 100 * 1024 ** 3, freeBytes: (100 - usedPct) * 1024 ** 3 }),
     });
     const { who, client, inbox } = await terminalClient('t-full');
     await subscribe(client, topics.gatewayStatus(STORE));

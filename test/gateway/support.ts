@@ -6,6 +6,7 @@ import { silentLogger } from '../../lib/logger.js';
 import { topics } from '../../protocol/topics.js';
 import type { KeyObjectSigner } from '../../protocol/signer.js';
 import { testSigner } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { onceWithin, within } from '../support/wait.js';
 
@@ -40,12 +41,12 @@ export interface Enrolled {
   readonly kid: string;
 }
 
-/** Enrolls `terminal` (its deterministic test key unless one is given) over the HTTP API. */
+/** Enrolls `terminal` (its deterministic test key unless one is given, endorsed by the test provisioning key) over the HTTP API. */
 export async function enroll(gw: GatewayHandle, terminal: string, signer: KeyObjectSigner = testSigner(terminal)): Promise<Enrolled> {
   const res = await gw.app.request('/api/terminals', {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ terminal, publicKey: signer.publicKeyRaw.toString('base64url') }),
+    body: JSON.stringify({ terminal, publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, terminal, signer) }),
   });
   if (res.status !== 201) throw new Error(`enroll ${terminal}: HTTP ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { kid: string; password: string };

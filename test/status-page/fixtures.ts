@@ -1,5 +1,11 @@
 /** Status views for the page's tests: one healthy store, and the problem states built from it. */
+import { EMPTY_MONEY, type MoneyTotals } from '../../gateway/store/money.js';
 import type { StatusView, TerminalView } from '../../gateway/status-page/view.js';
+
+/** Money waiting made of approved payments only (what most fixtures need). */
+export function takings(count: number, byCurrency: Record<string, number>): MoneyTotals {
+  return { ...EMPTY_MONEY, takings: { count, byCurrency } };
+}
 
 export const MIN_MS = 60_000;
 
@@ -32,6 +38,7 @@ export function healthyView(nowMs: number, overrides: Partial<StatusView> = {}):
       backlogEvents: 0,
       oldestPendingAgeS: null,
       amountByCurrency: {},
+      money: EMPTY_MONEY,
       ratePerS: 4.2,
       lastSuccessAtMs: nowMs - 1_500,
       lastErrorCode: null,
@@ -55,6 +62,7 @@ export function wanDownView(nowMs: number): StatusView {
       backlogEvents: 342,
       oldestPendingAgeS: 12 * 60,
       amountByCurrency: { EUR: 421_050 },
+      money: takings(342, { EUR: 421_050 }),
       ratePerS: 0,
       lastSuccessAtMs: nowMs - 12 * MIN_MS - 5_000,
       lastErrorCode: 'NETWORK',

@@ -9,6 +9,7 @@ import { silentLogger } from '../../lib/logger.js';
 import { hasCode } from '../../protocol/errors.js';
 import { topics } from '../../protocol/topics.js';
 import { signChain, testSigner } from '../support/events.js';
+import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor, within } from '../support/wait.js';
 import { parsePrometheusText, valueOf } from './prometheus-text.js';
@@ -57,7 +58,7 @@ describe('status page on a real gateway', () => {
     const enrolled = await g.app.request('/api/terminals', {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url') }),
+      body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-1', signer) }),
     });
     const { password } = (await enrolled.json()) as { password: string };
     client = await within(
@@ -100,7 +101,7 @@ describe('status page on a real gateway', () => {
     const crossSite = await fetch(`${g.httpUrl}/api/terminals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN}`, origin: 'http://shop.example', 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: 't-2', publicKey: testSigner('t-2').publicKeyRaw.toString('base64url') }),
+      body: JSON.stringify({ terminal: 't-2', publicKey: testSigner('t-2').publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-2', testSigner('t-2')) }),
     });
     expect(crossSite.status).toBe(403);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildHeadline, DEFAULT_HEADLINE_OPTIONS, listProblems, PROBLEM_CODES } from '../../gateway/status-page/headline.js';
+import { EMPTY_MONEY } from '../../gateway/store/money.js';
 import { FakeClock } from '../support/fake-clock.js';
 import {
   deadLettersView,
@@ -7,6 +8,7 @@ import {
   MIN_MS,
   rejectsView,
   storeFullView,
+  takings,
   terminal,
   terminalSilentView,
   wanDownView,
@@ -28,7 +30,7 @@ describe('status page headline', () => {
     const base = healthyView(now);
     const view = {
       ...base,
-      forwarder: { ...base.forwarder, backlogEvents: 5, oldestPendingAgeS: 2, amountByCurrency: { EUR: 500 } },
+      forwarder: { ...base.forwarder, backlogEvents: 5, oldestPendingAgeS: 2, amountByCurrency: { EUR: 500 }, money: takings(5, { EUR: 500 }) },
       terminals: [terminal('t-01', now), terminal('t-02', now, { connected: false, lastSeenAtMs: now - MIN_MS })],
     };
     expect(buildHeadline(view).sentence).toBe('All good — 1 of 2 terminals connected, 5 payments on the way to the cloud');
@@ -49,11 +51,28 @@ describe('status page headline', () => {
     const later = {
       ...view,
       nowMs: clock.now(),
-      forwarder: { ...view.forwarder, backlogEvents: 1, amountByCurrency: { JPY: 1200, EUR: 421_050 } },
+      forwarder: { ...view.forwarder, backlogEvents: 2, amountByCurrency: { JPY: 1200, EUR: 421_050 }, money: takings(2, { JPY: 1200, EUR: 421_050 }) },
     };
-    expect(buildHeadline(later).sentence).toBe('Internet down for 1 h 12 min — 1 payment (EUR 4,210.50 + JPY 1,200) waiting, all stored safely on this gateway');
-    const empty = { ...later, forwarder: { ...later.forwarder, backlogEvents: 0, amountByCurrency: {} }, wan: { ...later.wan, sinceMs: null } };
+    expect(buildHeadline(later).sentence).toBe('Internet down for 1 h 12 min — 2 payments (EUR 4,210.50 + JPY 1,200) waiting, all stored safely on this gateway');
+    const empty = { ...later, forwarder: { ...later.forwarder, backlogEvents: 0, amountByCurrency: {}, money: EMPTY_MONEY }, wan: { ...later.wan, sinceMs: null } };
     expect(buildHeadline(empty).sentence).toBe('Internet down — no payments waiting; new ones are stored safely on this gateway');
+  });
+
+  it('headline - counts approved payments as takings, names refunds apart and never counts declined money', () => {
+    const now = new FakeClock().now();
+    const view = wanDownView(now);
+    const money = {
+      ...EMPTY_MONEY,
+      takings: { count: 340, byCurrency: { EUR: 420_000 } },
+      refunds: { count: 2, byCurrency: { EUR: 3_000 } },
+      declined: { count: 40, byCurrency: {} },
+    };
+    const mixed = { ...view, forwarder: { ...view.forwarder, backlogEvents: 382, amountByCurrency: { EUR: 420_000 }, money } };
+    expect(buildHeadline(mixed).sentence).toBe('Internet down for 12 min — 340 payments (EUR 4,200.00) and 2 refunds (EUR 30.00) waiting, all stored safely on this gateway');
+    const declinedOnly = { ...view, forwarder: { ...view.forwarder, backlogEvents: 3, amountByCurrency: {}, money: { ...EMPTY_MONEY, declined: { count: 3, byCurrency: {} } } } };
+    expect(buildHeadline(declinedOnly).sentence).toBe('Internet down for 12 min — 3 transactions waiting, all stored safely on this gateway');
+    const online = { ...mixed, wan: healthyView(now).wan, forwarder: { ...mixed.forwarder, oldestPendingAgeS: 1 } };
+    expect(buildHeadline(online).sentence).toBe('All good — 12 terminals connected, 340 payments and 2 refunds on the way to the cloud');
   });
 
   it('headline - storage full outranks the internet being down', () => {

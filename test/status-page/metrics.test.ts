@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createGatewayMetrics, type MetricsSources } from '../../gateway/metrics/gateway-metrics.js';
+import { EMPTY_MONEY } from '../../gateway/store/money.js';
 import { REJECT_CODES } from '../../protocol/errors.js';
 import { parsePrometheusText, valueOf } from './prometheus-text.js';
 
@@ -9,10 +10,12 @@ function sources(overrides: Partial<MetricsSources> = {}): MetricsSources {
     ingestTotals: () => ({ stored: 1200, duplicate: 3, rejected: 5 }),
     rejectTotals: () => ({ BAD_SIGNATURE: 2, SEQ_GAP: 3 }),
     backlogEvents: () => 342,
+    backlogMoney: () => ({ ...EMPTY_MONEY, takings: { count: 340, byCurrency: { EUR: 420_000 } }, refunds: { count: 1, byCurrency: { EUR: 1_050 } }, declined: { count: 1, byCurrency: {} } }),
     oldestPendingAgeS: () => 720,
     deadLetters: () => 1,
     eventsStored: () => 1200,
     accepting: () => true,
+    integrityState: () => 'ok',
     wanState: () => 'offline',
     diskFreeBytes: () => 12 * 1024 ** 3,
     terminalsConnected: () => 11,
@@ -37,6 +40,12 @@ describe('gateway metrics', () => {
     expect(valueOf(families, 'tillgate_ingest_events_total', { result: 'stored' })).toBe(1200);
     expect(valueOf(families, 'tillgate_rejects_total', { code: 'BAD_SIGNATURE' })).toBe(2);
     expect(valueOf(families, 'tillgate_forward_backlog_events')).toBe(342);
+    // Money by class: approved payments are takings, refunds apart, declined carry no amount.
+    expect(valueOf(families, 'tillgate_forward_backlog_amount_minor', { class: 'takings', currency: 'EUR' })).toBe(420_000);
+    expect(valueOf(families, 'tillgate_forward_backlog_amount_minor', { class: 'refunds', currency: 'EUR' })).toBe(1_050);
+    expect(valueOf(families, 'tillgate_forward_backlog_amount_minor', { class: 'declined', currency: 'EUR' })).toBeUndefined();
+    expect(valueOf(families, 'tillgate_forward_backlog_transactions', { class: 'takings' })).toBe(340);
+    expect(valueOf(families, 'tillgate_forward_backlog_transactions', { class: 'declined' })).toBe(1);
     expect(valueOf(families, 'tillgate_forward_oldest_pending_age_seconds')).toBe(720);
     expect(valueOf(families, 'tillgate_forward_dead_letters_events')).toBe(1);
     expect(valueOf(families, 'tillgate_forward_batches_total', { outcome: 'ok' })).toBe(2);

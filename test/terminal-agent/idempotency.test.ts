@@ -4,6 +4,7 @@
  * payment is refused with IDEMPOTENCY_MISMATCH, and keys are pruned by age and count off the
  * record path. Fake clock; real LevelDB in a temp dir where durability is the point.
  */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
@@ -114,12 +115,12 @@ describe('record() with an idempotency key', () => {
   it('idempotency - after the agent restarts on the same LevelDB outbox a retry replays the durable event', async () => {
     dir = await makeTempDir('tillgate-idem-');
     const location = join(dir, 'outbox');
-    const before = new LevelOutbox(location);
+    const before = new LevelOutbox(location, defaultDataKeys(dir));
     await before.open();
     await before.adoptBase({ seq: 0, hash: '' });
     const first = await recorderOn(before).record(tx(1_234), { idempotencyKey: 'pos-9:tx-1' });
     await before.close(); // the answer never reached the app
-    const after = new LevelOutbox(location);
+    const after = new LevelOutbox(location, defaultDataKeys(dir));
     await after.open();
     try {
       const r = recorderOn(after);

@@ -3,6 +3,7 @@
  * (support/mini-gateway.ts) and real MQTT.js clients: order, acks, SEQ_GAP, rejects, STORE_FULL,
  * reconnects, reset from the retained ack, WAN status, health samples.
  */
+import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chainHash } from '../../protocol/chain.js';
@@ -44,7 +45,7 @@ async function gateway(port = 0): Promise<MiniGateway> {
 async function outbox(): Promise<{ outbox: Outbox; dir: string }> {
   const dir = await makeTempDir('tillgate-pub-');
   dirs.push(dir);
-  return { outbox: new LevelOutbox(join(dir, 'outbox')), dir };
+  return { outbox: new LevelOutbox(join(dir, 'outbox'), defaultDataKeys(dir)), dir };
 }
 
 async function agent(url: string, o: Outbox, extra: Parameters<typeof startAgent>[0] extends infer A ? Partial<A> : never = {}): Promise<Agent> {
@@ -117,21 +118,19 @@ describe('publisher', () => {
     expect(stored(g)).toHaveLength(10);
   });
 
-  it('publisher - keeps a rejected event aside with its code, never resends it, and stops the chain there', async () => {
+  it('publisher - moves an event refused with BAD_CHAIN onto the gateway head instead of setting it aside', async () => {
     const g = await gateway();
     const { outbox: o } = await outbox();
     const a = await agent(g.url, o);
     await waitFor(() => o.synced());
     g.rejectSeq(T, 3, 'BAD_CHAIN');
     for (let i = 1; i <= 6; i++) await a.record(tx(i));
-    await waitFor(() => a.publisher.blocked !== undefined, { what: 'blocked' });
-    expect(a.publisher.blocked).toEqual({ seq: 3, code: 'BAD_CHAIN' });
-    await waitFor(() => a.stats().ackedSeq === 2);
-    const aside = await o.rejected(10);
-    expect(aside.map((r) => [r.seq, r.code])).toEqual([[3, 'BAD_CHAIN']]);
-    expect((await o.read(1, 10)).map((r) => r.seq)).toEqual([4, 5, 6]); // nothing lost
-    expect(g.rejects.filter((r) => r.seq === 3)).toHaveLength(1); // never resent
-    expect(a.stats().blocked).toEqual({ seq: 3, code: 'BAD_CHAIN' });
+    await waitFor(() => a.stats().ackedSeq === 6 && a.stats().depth === 0, { what: 'all six delivered' });
+    expect(g.rejects.filter((r) => r.seq === 3).map((r) => r.code)).toEqual(['BAD_CHAIN']);
+    expect(stored(g)).toEqual([1, 2, 3, 4, 5, 6]);
+    expectValidChain(g.events.get(T)!);
+    expect((await o.listSetAside(10)).records).toEqual([]); // the event was fine: nothing set aside
+    expect(a.stats()).toMatchObject({ rejected: 0, chain: { kind: 'in-step' }, blocked: undefined });
   });
 
   it('publisher - holds events while the gateway store is full and sends them once it accepts again', async () => {

@@ -10,7 +10,9 @@ import { MemoryOutbox } from '../../terminal-agent/outbox/memory-outbox.js';
 import { createRecordApp, MAX_RECORD_BODY_BYTES } from '../../terminal-agent/record-api.js';
 import { Recorder } from '../../terminal-agent/recorder.js';
 import { PASSWORD_FILE, readPassword, readTerminalFile, writePassword, writeTerminalFile } from '../../terminal-agent/terminal-dir.js';
-import { testSigner } from '../support/events.js';
+import { chainHash } from '../../protocol/chain.js';
+import { decodeEvent, signEvent } from '../../protocol/jws.js';
+import { samplePayload, testSigner, testUuid } from '../support/events.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 
@@ -26,7 +28,7 @@ describe('record API', () => {
     await outbox.open();
     await outbox.adoptBase({ seq: 0, hash: '' });
     const recorder = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox, clock: new FakeClock(), limits: { ...DEFAULT_OFFLINE_LIMITS, maxOfflineTxAmountMinor: 1_000 }, isOffline: () => true });
-    app = createRecordApp({ record: (t, o) => recorder.record(t, o), stats: () => ({ ...outbox.stats(), headSeq: outbox.head().seq }) as never });
+    app = createRecordApp({ record: (t, o) => recorder.record(t, o), stats: () => ({ ...outbox.stats(), headSeq: outbox.head().seq }) as never, listSetAside: (l, a) => outbox.listSetAside(l, a) });
   });
 
   it('record API - answers 201 with id, seq and the offline flag', async () => {
@@ -85,9 +87,49 @@ describe('record API', () => {
     const fresh = new MemoryOutbox();
     await fresh.open();
     const r = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox: fresh, clock: new FakeClock(), limits: DEFAULT_OFFLINE_LIMITS, isOffline: () => false });
-    const res = await post(createRecordApp({ record: (t) => r.record(t), stats: () => ({}) as never }), JSON.stringify(tx));
+    const res = await post(createRecordApp({ record: (t) => r.record(t), stats: () => ({}) as never, listSetAside: (l, a) => fresh.listSetAside(l, a) }), JSON.stringify(tx));
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_SYNCED');
+  });
+
+  it('record API - answers 503 RESYNCING and CHAIN_BLOCKED while the chain is moved or held, and records nothing', async () => {
+    for (const [chain, code] of [[{ kind: 'resyncing', reason: 'gateway-ahead' }, 'RESYNCING'], [{ kind: 'held', seq: 3, code: 'SCHEMA' }, 'CHAIN_BLOCKED']] as const) {
+      const r = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox, clock: new FakeClock(), limits: DEFAULT_OFFLINE_LIMITS, isOffline: () => false, chain: () => chain });
+      const res = await post(createRecordApp({ record: (t) => r.record(t), stats: () => ({}) as never, listSetAside: (l, a) => outbox.listSetAside(l, a) }), JSON.stringify(tx));
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+    }
+    expect(outbox.head().seq).toBe(0);
+  });
+
+  it('record API - lists set-aside events in pages, with the JWS, and without any card number', async () => {
+    const signer = testSigner('t-1');
+    // One event with a card number in a free-text field (written below the recorder's own check),
+    // one refused for its schema: both set aside through the outbox's re-sequence.
+    const pan = '4111111111111111';
+    let prev = '';
+    for (const [seq, extra] of [[1, { ref: `card ${pan}` }], [2, { note: 'fine' }]] as const) {
+      const jws = await signEvent(samplePayload('s-1', 't-1', seq, prev, extra), signer);
+      await outbox.append({ seq, id: testUuid('t-1', seq), jws, hash: chainHash(jws), exposureMinor: 0, recordedAtMs: 1_000 * seq });
+      prev = chainHash(jws);
+    }
+    const second = (await outbox.read(2, 1))[0]!;
+    await outbox.resequence({ deliveredUpTo: 0, base: { seq: 0, hash: '' }, refused: { seq: 1, id: testUuid('t-1', 1), outcome: 'set-aside', code: 'PAN_DETECTED', message: 'card number', atMs: 5_000 }, moved: [{ fromSeq: 2, record: { ...second, seq: 1 } }] });
+    await outbox.resequence({ deliveredUpTo: 0, base: { seq: 0, hash: '' }, refused: { seq: 1, id: testUuid('t-1', 2), outcome: 'set-aside', code: 'FUTURE_CODE', message: 'newer gateway', atMs: 6_000 }, moved: [] });
+    const first = await app.request('/set-aside?limit=1');
+    expect(first.status).toBe(200);
+    const page1 = (await first.json()) as { events: { id: string; code: string; jws: string | null; event: { ref?: string } }[]; next?: string };
+    expect(page1.events).toHaveLength(1);
+    const page2 = (await (await app.request(`/set-aside?limit=1&after=${encodeURIComponent(page1.next!)}`)).json()) as typeof page1;
+    const all = [...page1.events, ...page2.events];
+    expect(page2.next).toBeUndefined();
+    const byCode = Object.fromEntries(all.map((e) => [e.code, e]));
+    expect(byCode.PAN_DETECTED).toMatchObject({ id: testUuid('t-1', 1), jws: null, event: { ref: '[card number removed]', seq: 1 }, recordedAt: new Date(1_000).toISOString(), refusedAt: new Date(5_000).toISOString() });
+    expect(byCode.FUTURE_CODE).toMatchObject({ id: testUuid('t-1', 2), event: { note: 'fine' } });
+    expect(decodeEvent(byCode.FUTURE_CODE!.jws!).payload.id).toBe(testUuid('t-1', 2));
+    expect(JSON.stringify(all)).not.toContain(pan);
+    expect((await app.request('/set-aside?limit=0')).status).toBe(400);
+    expect((await app.request('/set-aside?after=%27%3B')).status).toBe(400);
   });
 });
 

@@ -3,6 +3,7 @@
  * as children, with the TCP proxy between them, on 127.0.0.1 and ephemeral ports.
  */
 import { join } from 'node:path';
+import { TEST_PROVISIONING_PUBLIC_KEY } from '../../support/provisioning.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { makeTempDir, removeDir } from '../../support/temp.js';
 import { killAll, readyNumber, readyString, spawnTillgate, type TillgateProcess } from '../../support/tillgate-process.js';
@@ -49,7 +50,8 @@ export class TestSystem {
 
   async startCloud(): Promise<TillgateProcess> {
     this.cloud = await spawnTillgate(
-      ['cloud', '--data-dir', join(this.dir, 'cloud'), '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN_TOKEN, '--gateways', `${GATEWAY_ID}:${STORE}:${CLOUD_TOKEN}`, '--log-level', 'warn'],
+      ['cloud', '--data-dir', join(this.dir, 'cloud'), '--host', '127.0.0.1', '--http-port', '0', '--admin-token', ADMIN_TOKEN, '--gateways', `${GATEWAY_ID}:${STORE}:${CLOUD_TOKEN}`,
+        '--provisioning-keys', TEST_PROVISIONING_PUBLIC_KEY, '--log-level', 'warn'],
       { readyKind: 'cloud' },
     );
     this.proxy.setTarget(readyNumber(this.cloud, 'httpPort'));

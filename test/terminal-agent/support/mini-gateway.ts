@@ -1,8 +1,10 @@
 /**
  * A minimal gateway for publisher mechanics tests: a REAL Aedes broker on 127.0.0.1 port 0 with the
  * DESIGN §3.3 ingest rules in `authorizePublish` (decode, verify, sequence/chain, store in memory,
- * retained ack, rejects with PUBACK). Not the real gateway (tests against it live in test/e2e/):
- * it lets these tests inject rejects and a full store, which the real gateway offers no switch for.
+ * retained ack, rejects with PUBACK, and event-id uniqueness: DUPLICATE_ID). Not the real gateway
+ * (tests against it live in test/e2e/): it lets these tests inject any reject code (also ones no
+ * gateway sends today), a full store, another chain for a terminal, and held answers, which the
+ * real gateway offers no switch for.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
@@ -18,8 +20,22 @@ export interface MiniGateway {
   readonly port: number;
   readonly events: Map<string, string[]>;
   readonly rejects: { terminal: string; seq: number; code: string }[];
-  /** Reject the event with this seq (once) with `code`. */
-  rejectSeq(terminal: string, seq: number, code: RejectCode): void;
+  /** Reject the event with this seq (once) with `code`: any wire code, known or not. */
+  rejectSeq(terminal: string, seq: number, code: string): void;
+  /**
+   * Refuse the event first published at this seq with `code`, and that event (its id) every time
+   * again, wherever it is sent: a gateway refusing its content, as a real one does.
+   */
+  refuseEvent(terminal: string, seq: number, code: string): void;
+  /** Reject every event of the terminal with `code` until called with undefined. */
+  rejectAll(terminal: string, code: string | undefined): void;
+  /** Replaces a terminal's stored chain and publishes its retained ack (a gateway holding another chain). */
+  setChain(terminal: string, list: string[]): Promise<void>;
+  /** Holds every answer (PUBACK, ack, reject) until `resume()`. */
+  pause(): void;
+  resume(): void;
+  /** How many times each event id was published (and verified). */
+  readonly sends: Map<string, number>;
   /** PUBACK the event with this seq (once) without storing it: a lost message. */
   dropSeq(terminal: string, seq: number): void;
   /** Restores a terminal's stored events (a gateway restart on the same disk). */
@@ -39,7 +55,12 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
   const heads = new Map<string, ChainHead>();
   const events = new Map<string, string[]>();
   const rejects: MiniGateway['rejects'] = [];
-  const planned = new Map<string, RejectCode | 'DROP'>();
+  const planned = new Map<string, string>();
+  const always = new Map<string, string>();
+  const refuseAtSeq = new Map<string, string>();
+  const refusedIds = new Map<string, string>();
+  const sends = new Map<string, number>();
+  let paused: { promise: Promise<void>; release: () => void } | undefined;
   const health: unknown[] = [];
   broker.on('publish', (packet, client) => {
     if (client !== null && packet.topic.endsWith('/health')) health.push(JSON.parse(packet.payload.toString()));
@@ -63,6 +84,7 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
     const terminal = client.id;
     // Serialize per client so PUBACKs keep publish order (DESIGN §5.1).
     const run = (chains.get(terminal) ?? Promise.resolve()).then(async () => {
+      if (paused !== undefined) await paused.promise;
       const head = heads.get(terminal) ?? EMPTY_HEAD;
       let seq = 0;
       let id = '';
@@ -72,11 +94,17 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
         id = ev.payload.id;
         verifyEventSignature(ev, publicKeyFromRaw(terminals[terminal]!.signer.publicKeyRaw));
         const key = `${terminal}:${seq}`;
-        const plannedCode = planned.get(key);
+        sends.set(id, (sends.get(id) ?? 0) + 1);
+        const atSeq = refuseAtSeq.get(key);
+        if (atSeq !== undefined) {
+          refuseAtSeq.delete(key);
+          refusedIds.set(id, atSeq);
+        }
+        const plannedCode = planned.get(key) ?? refusedIds.get(id) ?? always.get(terminal);
         if (plannedCode !== undefined) {
           planned.delete(key);
           if (plannedCode === 'DROP') return;
-          throw new RejectError(plannedCode, 'planned by the test');
+          throw new RejectError(plannedCode as RejectCode, 'planned by the test');
         }
         if (gw.storeFull) throw new RejectError('STORE_FULL', 'store full');
         const v = classifySequence(head, seq, ev.payload.prev);
@@ -88,6 +116,8 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
           throw new RejectError('SEQ_GAP', 'gap', { expected: v.expected });
         } else if (v.kind === 'bad-chain') {
           throw new RejectError('BAD_CHAIN', 'bad chain');
+        } else if (list.some((stored, i) => i !== seq - 1 && stored !== undefined && decodeEvent(stored).payload.id === id)) {
+          throw new RejectError('DUPLICATE_ID', 'this event id is stored at another seq');
         } else {
           list[seq - 1] = ev.jws;
           events.set(terminal, list);
@@ -132,6 +162,26 @@ export async function startMiniGateway(store: string, terminals: Record<string, 
       if (last !== undefined) heads.set(terminal, { seq: list.length, hash: chainHash(last) });
     },
     rejectSeq: (terminal, seq, code) => void planned.set(`${terminal}:${seq}`, code),
+    refuseEvent: (terminal, seq, code) => void refuseAtSeq.set(`${terminal}:${seq}`, code),
+    rejectAll: (terminal, code) => void (code === undefined ? always.delete(terminal) : always.set(terminal, code)),
+    sends,
+    async setChain(terminal, list) {
+      events.set(terminal, [...list]);
+      const last = list[list.length - 1];
+      const head = last === undefined ? EMPTY_HEAD : { seq: list.length, hash: chainHash(last) };
+      heads.set(terminal, head);
+      await publish(topics.ack(store, terminal), JSON.stringify(head), true);
+    },
+    pause() {
+      if (paused !== undefined) return;
+      let release = () => undefined as void;
+      const promise = new Promise<void>((r) => (release = r));
+      paused = { promise, release };
+    },
+    resume() {
+      paused?.release();
+      paused = undefined;
+    },
     dropSeq: (terminal, seq) => void planned.set(`${terminal}:${seq}`, 'DROP'),
     publishStatus: (s) => publish(topics.gatewayStatus(store), JSON.stringify({ ...s, backlog: 0, at: new Date().toISOString() }), true),
     dropClients: () => {

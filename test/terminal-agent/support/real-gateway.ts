@@ -8,7 +8,8 @@ import { decodeEvent } from '../../../protocol/jws.js';
 import { startAgentFromDir, type Agent, type AgentOptions } from '../../../terminal-agent/agent.js';
 import { createDeviceKey } from '../../../terminal-agent/device-key.js';
 import { enrollTerminal } from '../../../terminal-agent/enroll.js';
-import { writePassword, writeTerminalFile } from '../../../terminal-agent/terminal-dir.js';
+import { writeEndorsement, writePassword, writeTerminalFile } from '../../../terminal-agent/terminal-dir.js';
+import { endorse } from '../../support/provisioning.js';
 
 export const STORE = 's-1';
 export const ADMIN_TOKEN = 'admin-token-for-tests';
@@ -17,11 +18,13 @@ export async function gatewayAt(dataDir: string, mqttPort = 0): Promise<GatewayH
   return startGateway({ dataDir, host: '127.0.0.1', mqttPort, httpPort: 0, store: STORE, gatewayId: 'g-1', adminToken: ADMIN_TOKEN, logLevel: 'silent' }, { logger: silentLogger });
 }
 
-/** `tillgate terminal init` + `tillgate enroll`, as library calls. */
+/** `tillgate terminal init` + `tillgate provision endorse` + `tillgate enroll`, as library calls. */
 export async function initAndEnroll(dir: string, terminal: string, gatewayUrl: string): Promise<void> {
   const signer = await createDeviceKey(dir);
   await writeTerminalFile(dir, { store: STORE, terminal, kid: signer.kid });
-  const res = await enrollTerminal({ gatewayUrl, adminToken: ADMIN_TOKEN, terminal, publicKey: signer.publicKeyRaw.toString('base64url') });
+  const endorsement = endorse(STORE, terminal, signer);
+  await writeEndorsement(dir, endorsement);
+  const res = await enrollTerminal({ gatewayUrl, adminToken: ADMIN_TOKEN, terminal, publicKey: signer.publicKeyRaw.toString('base64url'), endorsement });
   await writePassword(dir, res.password);
 }
 
