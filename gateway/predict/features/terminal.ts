@@ -18,6 +18,8 @@ export const TERMINAL_FEATURES = [
   'battery.discharging',
   'battery.drain',
   'battery.urgency',
+  'battery.urgencyWorn',
+  'battery.drainRatio',
   'wifi.weakness',
   'wifi.drop',
   'wifi.cusum',
@@ -70,6 +72,12 @@ export interface TerminalFacts {
   readonly firmware: string | null;
 }
 
+/**
+ * Where a worn battery's voltage sags below what the device runs on, in % shown: a worn battery
+ * shuts down well before 0 % (15–20 % is common), so time to this level matters as much as time to empty.
+ */
+const WORN_CUTOFF_PCT = 20;
+
 const clip = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 /** 0 on a good signal, 0.5 at -74 dBm, near 1 below -82 dBm (the usual "weak" and "very weak" bands). */
@@ -77,6 +85,8 @@ const weakness = (rssiDbm: number) => sigmoid((-74 - rssiDbm) / 4);
 
 export class TerminalDetectors {
   readonly #batterySlope = new RobustSlope({ tauMs: 40 * MIN_MS, clipZ: 3, minScale: 0.6, minPoints: 8, minSpanMs: 6 * MIN_MS });
+  /** The terminal's usual drain off its charger (%/h): a worn battery drains several times faster. */
+  readonly #usualDrain = new RobustBaseline({ tauMs: 72 * HOUR_MS, clipZ: 2.5, minScale: 1, warmupSamples: 60 });
   readonly #rssi = new RobustBaseline({ tauMs: 6 * HOUR_MS, clipZ: 2.5, minScale: 2, warmupSamples: 20 });
   readonly #rssiCusum = new Cusum({ k: 1, cap: 400, direction: 'down' });
   readonly #weakLong = new Ewma(45 * MIN_MS);
@@ -114,6 +124,7 @@ export class TerminalDetectors {
     this.#charging = charging;
     if (typeof s.batteryPct === 'number') this.#batterySlope.update(s.batteryPct, atMs);
     else this.#batterySlope.reset();
+    if (charging !== true && this.#batterySlope.ready && this.#batterySlope.slopePerH < -0.5) this.#usualDrain.update(-this.#batterySlope.slopePerH, atMs);
 
     if (typeof s.rssiDbm === 'number') {
       this.#weakLong.update(weakness(s.rssiDbm), atMs);
@@ -148,6 +159,8 @@ export class TerminalDetectors {
     const slope = this.#batterySlope.ready ? this.#batterySlope.slopePerH : 0;
     const drain = discharging ? clip(-slope, 0, 100) : 0;
     const tteH = discharging && drain > 0.5 ? this.#batterySlope.hoursTo(0, 'down') : Number.POSITIVE_INFINITY;
+    const tteWornH = discharging && drain > 0.5 ? this.#batterySlope.hoursTo(WORN_CUTOFF_PCT, 'down') : Number.POSITIVE_INFINITY;
+    const usual = this.#usualDrain.samples >= 60 ? this.#usualDrain.level : Number.NaN;
     const lowness = pct === null ? 0 : 1 - pct / 100;
     const rssi = typeof s?.rssiDbm === 'number' ? s.rssiDbm : null;
     let i = 0;
@@ -155,6 +168,8 @@ export class TerminalDetectors {
     out[i++] = discharging ? 1 : 0;
     out[i++] = drain / 10;
     out[i++] = Number.isFinite(tteH) ? Math.exp(-tteH) : 0;
+    out[i++] = Number.isFinite(tteWornH) ? Math.exp(-Math.max(0, tteWornH)) : 0;
+    out[i++] = drain > 0 && usual > 0 ? clip(drain / usual - 1, 0, 6) : 0;
     out[i++] = rssi === null ? 0 : weakness(rssi);
     out[i++] = rssi === null ? 0 : clip(-this.#rssiZ, -3, 8) / 4;
     out[i++] = Math.log1p(this.#rssiCusum.value) / 3;
