@@ -19,7 +19,7 @@ import {
   assertHead, assertIngestMeta, assertStoredEvent, assertTerminalRecord, corrupt,
   type IngestMeta, type QueueRecord, type RejectRecord, type StoredEvent, type TerminalRecord,
 } from './records.js';
-import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Section, type Sections } from './sections.js';
+import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Sections } from './sections.js';
 import { isDiskFull, isStorageDamage, type DamageReporter } from './storage-errors.js';
 
 export interface LevelEventStoreOptions {
