@@ -48,6 +48,7 @@ export const runSpecs: OptionSpecs = {
   maxIdempotencyKeys: { type: 'number', doc: `most idempotency keys kept; the oldest go first (${DEFAULT_IDEMPOTENCY.maxIdempotencyKeys})` },
   maxConsecutiveSetAside: { type: 'number', doc: `events refused for good in a row before the agent holds and refuses payments (${DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside})` },
   heldRetryS: { type: 'number', doc: `while held, seconds between tries of the held event (${DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000})` },
+  maxRetainedAckedEvents: { type: 'number', doc: `acknowledged events kept until the cloud has them, so a gateway restored from a backup can be refilled; past it the oldest go (${DEFAULT_PUBLISHER_LIMITS.maxRetainedAckedEvents})` },
   ...AT_REST_OPTION_SPECS,
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
@@ -68,6 +69,8 @@ export const runSchema = z.object({
   // would stop the terminal); at most 100: beyond that a systematic refusal is obvious long before.
   maxConsecutiveSetAside: z.number().int().min(1).max(100).default(DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside),
   heldRetryS: z.number().min(1).max(86_400).default(DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000),
+  // 0 keeps nothing after the gateway's ack (the behaviour before the cloud field).
+  maxRetainedAckedEvents: z.number().int().min(0).max(10_000_000).default(DEFAULT_PUBLISHER_LIMITS.maxRetainedAckedEvents),
   // Encryption at rest of the outbox (lib/at-rest/options.ts).
   ...atRestOptionsShape,
   logLevel,

@@ -61,7 +61,7 @@ async function run(argv: string[]): Promise<number> {
     healthIntervalS: o.healthIntervalS,
     maxOutboxEvents: o.maxOutboxEvents,
     idempotency: { idempotencyKeyTtlS: o.idempotencyKeyTtlS, maxIdempotencyKeys: o.maxIdempotencyKeys },
-    publisherLimits: { maxConsecutiveSetAside: o.maxConsecutiveSetAside, heldRetryMs: o.heldRetryS * 1000 },
+    publisherLimits: { maxConsecutiveSetAside: o.maxConsecutiveSetAside, heldRetryMs: o.heldRetryS * 1000, maxRetainedAckedEvents: o.maxRetainedAckedEvents },
     limits: {
       maxOfflineTxAmountMinor: o.maxOfflineTxAmountMinor,
       maxUnackedAmountMinor: o.maxUnackedAmountMinor,
