@@ -13,6 +13,12 @@ export interface OptionSpec {
   readonly type: OptionType;
   /** One line for `--help` and the README's configuration reference. */
   readonly doc: string;
+  /**
+   * A secret (a token, a password, a URL with a password): it may also come from a file,
+   * `--<flag>-file`, `TILLGATE_<FLAG>_FILE` or the config key `<key>File`, so it never has to be on
+   * a command line or in the environment.
+   */
+  readonly secret?: boolean;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
