@@ -1,5 +1,5 @@
 /**
- * `tillgate gateway` (DESIGN §3.5): options from flags, `TILLGATE_*` env vars and a config file
+ * `tillgate gateway` (DESIGN §3.5), and `tillgate gateway backup|restore`: options from flags, `TILLGATE_*` env vars and a config file
  * (one parse step, lib/config.ts), one ready JSON line on stdout, logs on stderr, graceful shutdown
  * on SIGTERM/SIGINT (exit 0).
  */
@@ -10,6 +10,9 @@ import { GATEWAY_OPTION_SPECS, gatewayOptionsSchema } from './config.js';
 import { startGateway } from './index.js';
 
 export async function main(argv: string[]): Promise<number> {
+  // `tillgate gateway backup|restore` (gateway/backup/cli.ts).
+  if (argv[0] === 'backup') return (await import('./backup/cli.js')).backupMain(argv.slice(1));
+  if (argv[0] === 'restore') return (await import('./backup/cli.js')).restoreMain(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText('gateway', GATEWAY_OPTION_SPECS));
     return 0;

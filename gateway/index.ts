@@ -14,6 +14,7 @@ import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { ProvisioningKeys } from '../protocol/endorsement.js';
 import { parseTopic, topics } from '../protocol/topics.js';
 import { AckPublisher } from './acks.js';
+import { mountBackupRoute, startAdminSocket } from './backup/serve.js';
 import { Authenticator } from './auth/authenticator.js';
 import { boundedPersistence } from './broker/bounded-persistence.js';
 import { ConnectionGate } from './broker/connection-gate.js';
@@ -304,6 +305,10 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       statusUser: options.statusUser,
       statusPassword: options.statusPassword,
     });
+    // A consistent copy of the store while it runs: admin HTTP and the data directory's socket.
+    mountBackupRoute(app, { adminToken: options.adminToken, db: store.db, clock });
+    const adminSocket = await startAdminSocket(options.dataDir, { db: store.db, clock, logger });
+    if (adminSocket !== null) closers.push(() => adminSocket.close());
     const server = await serveHttp(app, options.host, options.httpPort);
     closers.push(() => closeHttp(server));
     const httpPort = (server.address() as AddressInfo).port;
