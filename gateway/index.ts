@@ -289,7 +289,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       healthStats: health.stats,
       atRest: () => store.atRest.status(),
       restore: () => restore.status(),
-      forwarding: forwardsToCloud(options) ? 'cloud' : 'store-only',
+      forwarding: forwardsToCloud(options) ? 'cloud' : options.storeOnly ? 'store-only' : 'no-cloud',
     };
     const app = createApp({
       adminToken: options.adminToken,

@@ -50,8 +50,8 @@ export interface StatusSources {
   readonly atRest: () => AtRestStatus;
   /** A restore from backup and the terminals whose heads wait for the cloud, or null (store/restore-state.ts). */
   readonly restore: () => RestoreStatus | null;
-  /** `cloud`: payments go to the cloud; `store-only`: they stay here (no cloud, or `--store-only`). */
-  readonly forwarding: 'cloud' | 'store-only';
+  /** `cloud`: payments go to the cloud; `store-only`: they stay here by choice (`--store-only`); `no-cloud`: none configured. */
+  readonly forwarding: 'cloud' | 'store-only' | 'no-cloud';
 }
 
 export interface TerminalSummary {
