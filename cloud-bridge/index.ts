@@ -2,6 +2,7 @@
  * The cloud-bridge (DESIGN §5.4): `startCloud()` wires the production objects in one place: the
  * ledger chosen by the options, the gateway directory, metrics, the Hono app and its HTTP server.
  */
+import { listenFailure } from '../lib/cli-failure.js';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -84,7 +85,9 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   let server: Server;
   let info: AddressInfo;
   try {
-    ({ server, info } = await listen(app, options));
+    ({ server, info } = await listen(app, options).catch((err: unknown) => {
+      throw listenFailure(err, 'httpPort', options.host, options.httpPort);
+    }));
   } catch (cause) {
     await verifier.close();
     await ledger.close();

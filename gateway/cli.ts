@@ -3,6 +3,7 @@
  * (one parse step, lib/config.ts), one ready JSON line on stdout, logs on stderr, graceful shutdown
  * on SIGTERM/SIGINT (exit 0).
  */
+import { namingOption } from '../lib/cli-failure.js';
 import { helpText, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { untilStopSignal } from '../lib/signals.js';
@@ -19,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const options = loadConfig(gatewayOptionsSchema, GATEWAY_OPTION_SPECS, { argv, env: process.env });
   const logger = createLogger({ level: options.logLevel, bindings: { program: 'gateway', gateway: options.gatewayId } });
-  const gateway = await startGateway(options, { logger });
+  const gateway = await namingOption(GATEWAY_OPTION_SPECS, () => startGateway(options, { logger }));
   // Listen for SIGTERM before saying ready: a supervisor (or a test) that stops us the moment it
   // reads the ready line must get a graceful shutdown, not Node's default of dying on the spot.
   const stopped = untilStopSignal();

@@ -187,7 +187,7 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   dataDir: { type: 'string', doc: 'directory of the LevelDB event store (required)' },
   store: { type: 'string', doc: 'store id this gateway serves (required)' },
   gatewayId: { type: 'string', doc: 'this gateway\'s id, as the cloud knows it (required)' },
-  adminToken: { type: 'string', doc: 'bearer token for admin HTTP calls such as enrollment (required)' },
+  adminToken: { type: 'string', secret: true, doc: 'bearer token for admin HTTP calls such as enrollment (required)' },
   host: { type: 'string', doc: `address to listen on (default ${DEFAULT_HOST})` },
   mqttPort: { type: 'number', doc: `MQTT TCP port, 0 = ephemeral (default ${DEFAULT_MQTT_PORT})` },
   mqttTlsPort: { type: 'number', doc: `MQTT over TLS port when a cert is set (default ${DEFAULT_MQTT_TLS_PORT})` },

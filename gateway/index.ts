@@ -8,11 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { listenFailure } from '../lib/cli-failure.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { ProvisioningKeys } from '../protocol/endorsement.js';
-import { parseTopic, topics } from '../protocol/topics.js';
+import { parseTopic } from '../protocol/topics.js';
 import { AckPublisher } from './acks.js';
 import { mountBackupRoute, startAdminSocket } from './backup/serve.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -309,7 +310,9 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     mountBackupRoute(app, { adminToken: options.adminToken, db: store.db, clock });
     const adminSocket = await startAdminSocket(options.dataDir, { db: store.db, clock, logger });
     if (adminSocket !== null) closers.push(() => adminSocket.close());
-    const server = await serveHttp(app, options.host, options.httpPort);
+    const server = await serveHttp(app, options.host, options.httpPort).catch((err: unknown) => {
+      throw listenFailure(err, 'httpPort', options.host, options.httpPort);
+    });
     closers.push(() => closeHttp(server));
     const httpPort = (server.address() as AddressInfo).port;
 

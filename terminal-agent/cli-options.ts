@@ -87,11 +87,12 @@ export const setAsideSchema = z
 
 export const enrollSpecs: OptionSpecs = {
   gatewayUrl: { type: 'string', doc: 'gateway HTTP URL, e.g. http://192.168.1.2:8080' },
-  adminToken: { type: 'string', doc: "the gateway's admin bearer token" },
+  adminToken: { type: 'string', secret: true, doc: "the gateway's admin bearer token" },
   dir: { type: 'string', doc: 'terminal directory: its key is enrolled and the password stored there (0600)' },
   terminal: { type: 'string', doc: 'without --dir: the terminal id to enroll' },
   publicKey: { type: 'string', doc: 'without --dir: base64url raw Ed25519 public key' },
   endorsement: { type: 'string', doc: 'without --dir: the key\'s endorsement from `tillgate provision endorse` (with --dir: read from DIR/endorsement.jws)' },
+  passwordFile: { type: 'string', doc: 'write the MQTT password to this file (mode 0600) instead of printing it (with --dir: DIR/mqtt-password, the default)' },
 };
 export const enrollSchema = z
   .object({
@@ -101,6 +102,7 @@ export const enrollSchema = z
     terminal: terminalIdSchema.optional(),
     publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
     endorsement: z.string().min(1).max(MAX_ENDORSEMENT_CHARS).optional(),
+    passwordFile: z.string().min(1).optional(),
   })
   .refine((o) => o.dir !== undefined || (o.terminal !== undefined && o.publicKey !== undefined && o.endorsement !== undefined), {
     path: ['dir'],
@@ -110,7 +112,7 @@ export const enrollSchema = z
 export const simulateSpecs: OptionSpecs = {
   gatewayUrl: { type: 'string', doc: 'gateway HTTP URL (enrollment)' },
   mqttUrl: { type: 'string', doc: 'gateway MQTT URL' },
-  adminToken: { type: 'string', doc: "the gateway's admin bearer token" },
+  adminToken: { type: 'string', secret: true, doc: "the gateway's admin bearer token" },
   store: { type: 'string', doc: "store id (default: read from the gateway's /api/status)" },
   terminals: { type: 'number', doc: `number of simulated terminals (1..${DEFAULT_SIMULATOR.maxTerminals})` },
   rate: { type: 'number', doc: 'payments per second per terminal' },

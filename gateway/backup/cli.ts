@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { z } from 'zod';
+import { namingOption } from '../../lib/cli-failure.js';
 import { helpText, loadConfig, type OptionSpecs } from '../../lib/config.js';
 import { DEFAULT_DATA_KEY_FILE_NAME, openKeyFile, resolveKeyFile } from '../../lib/at-rest/key-provider.js';
 import { hasCode, TillgateError } from '../../protocol/errors.js';
@@ -66,6 +67,10 @@ export async function backupMain(argv: string[]): Promise<number> {
     return 0;
   }
   const o = loadConfig(backupSchema, backupSpecs, { argv, env: process.env });
+  return namingOption(backupSpecs, () => backup(o));
+}
+
+async function backup(o: z.infer<typeof backupSchema>): Promise<number> {
   let manifest;
   if (o.gatewayUrl !== undefined) {
     manifest = await writeBackup(o.out, await httpBackup(o.gatewayUrl, o.adminToken!), 'online');
@@ -84,6 +89,10 @@ export async function restoreMain(argv: string[]): Promise<number> {
     return 0;
   }
   const o = loadConfig(restoreSchema, restoreSpecs, { argv, env: process.env });
+  return namingOption(restoreSpecs, () => restore(o));
+}
+
+async function restore(o: z.infer<typeof restoreSchema>): Promise<number> {
   const manifest = await readManifest(o.from);
   // Check the whole backup before touching the target: a damaged one changes nothing.
   let count = 0;

@@ -112,7 +112,7 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
     const more = lost.length > 1 ? ` (and ${plural(lost.length - 1, 'more problem')})` : '';
     out.push({ code: PROBLEM_CODES.storeLost, level: 'alarm', sentence: `Storage lost data — ${first?.message ?? ''}${more}` });
   }
-  if (view.restore != null && view.restore.unconfirmedCount > 0) {
+  if (view.restore !== undefined && view.restore !== null && view.restore.unconfirmedCount > 0) {
     const n = view.restore.unconfirmedCount;
     const who = n === 1 ? `terminal ${view.restore.unconfirmed[0] ?? ''}` : `${n} terminals (${view.restore.unconfirmed.slice(0, MAX_IDS_IN_SENTENCE).join(', ')}${n > MAX_IDS_IN_SENTENCE ? ` and ${n - MAX_IDS_IN_SENTENCE} more` : ''})`;
     out.push({

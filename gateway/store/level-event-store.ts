@@ -80,7 +80,15 @@ export class LevelEventStore implements EventStore {
   /** Opens (creating if needed) the store in `dataDir`. Fails with LEVEL_LOCKED if another process has it. */
   static async open(opts: LevelEventStoreOptions): Promise<LevelEventStore> {
     const db = openDb(opts.dataDir);
-    await db.open();
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if ((cause as { code?: unknown } | undefined)?.code === 'LEVEL_LOCKED') {
+        throw new TillgateError('DATA_DIR_LOCKED', `${opts.dataDir} is in use by another process (another gateway, or a backup reading it)`, { cause: err });
+      }
+      throw err;
+    }
     try {
       const codec = new SealCodec(opts.keys);
       // Before anything is read or written: every key the stored values need is at hand.
