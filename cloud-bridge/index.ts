@@ -85,13 +85,13 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   let server: Server;
   let info: AddressInfo;
   try {
-    ({ server, info } = await listen(app, options).catch((err: unknown) => {
-      throw listenFailure(err, 'httpPort', options.host, options.httpPort);
-    }));
+    ({ server, info } = await listen(app, options));
   } catch (cause) {
     await verifier.close();
     await ledger.close();
-    throw new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
+    // A port in use or not allowed names --http-port; anything else is LISTEN_FAILED.
+    const named = listenFailure(cause, 'httpPort', options.host, options.httpPort);
+    throw named !== cause ? named : new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
   }
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`;
