@@ -8,7 +8,7 @@ import { camelToKebab, envName, expandedSpecs, type OptionSpecs } from '../lib/c
 import { cloudOptionSpecs } from '../cloud-bridge/options.js';
 import { GATEWAY_OPTION_SPECS } from '../gateway/config.js';
 import { backupSpecs, restoreSpecs } from '../gateway/backup/cli.js';
-import { enrollSpecs, initSpecs, runSpecs, setAsideSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
+import { enrollSpecs, initSpecs, rotateKeySpecs, runSpecs, setAsideSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
 import { provisionEndorseSpecs, provisionInitSpecs } from '../provision/options.js';
 import { START_OPTION_SPECS } from './start-options.js';
 
@@ -24,6 +24,7 @@ const COMMANDS: readonly (readonly [string, OptionSpecs])[] = [
   ['tillgate terminal init', initSpecs],
   ['tillgate terminal run', runSpecs],
   ['tillgate terminal set-aside', setAsideSpecs],
+  ['tillgate terminal rotate-key', rotateKeySpecs],
   ['tillgate enroll', enrollSpecs],
   ['tillgate simulate', simulateSpecs],
   ['tillgate provision init', provisionInitSpecs],

@@ -13,7 +13,8 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   gateway     the store gateway: MQTT broker, durable ingest, forwarder, status page
               (gateway backup | restore: copy its store, put a copy back)
   cloud       the cloud-bridge: ingest API and exactly-once ledger
-  terminal    init | run | set-aside: create a device key; run the terminal agent; export refused events
+  terminal    init | run | set-aside | rotate-key: create a device key; run the terminal agent; export
+              refused events; replace the device key
   simulate    many simulated terminals with a rate, a duration and fault patterns
   enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
   provision   init | endorse: create the operator's provisioning key; endorse a terminal key

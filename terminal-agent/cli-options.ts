@@ -76,6 +76,12 @@ export const runSchema = z.object({
   logLevel,
 });
 
+export const rotateKeySpecs: OptionSpecs = {
+  dir: { type: 'string', doc: 'terminal directory (its agent stopped): a new device key replaces the current one, which is kept in DIR/retired-keys/' },
+  dataKeyFile: { type: 'string', doc: 'the data key file the outbox is sealed with (default: as `terminal run` finds it; never created)' },
+};
+export const rotateKeySchema = z.object({ dir: z.string().min(1), dataKeyFile: atRestOptionsShape.dataKeyFile });
+
 export const setAsideSpecs: OptionSpecs = {
   dir: { type: 'string', doc: 'terminal directory; its outbox is read when the agent is stopped' },
   apiUrl: { type: 'string', doc: 'the running agent\'s local API, e.g. http://127.0.0.1:8470 (read instead of --dir)' },

@@ -15,7 +15,10 @@ import { TillgateError } from '../protocol/errors.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { createLogger } from '../lib/logger.js';
 import { startAgentFromDir } from './agent.js';
-import { enrollSchema, enrollSpecs, initSchema, initSpecs, runSchema, runSpecs, setAsideSchema, setAsideSpecs, simulateSchema, simulateSpecs } from './cli-options.js';
+import {
+  enrollSchema, enrollSpecs, initSchema, initSpecs, rotateKeySchema, rotateKeySpecs, runSchema, runSpecs, setAsideSchema, setAsideSpecs, simulateSchema, simulateSpecs,
+} from './cli-options.js';
+import { rotateDeviceKey } from './rotate-key.js';
 import { createDeviceKey, readDevicePublicKey } from './device-key.js';
 import { enrollTerminal } from './enroll.js';
 import { AGENT_ERROR_CODES } from './errors.js';
@@ -40,7 +43,20 @@ export async function terminalMain(argv: string[]): Promise<number> {
   if (sub === 'init') return wantsHelp(rest) ? help('terminal init', initSpecs) : namingOption(initSpecs, () => init(rest));
   if (sub === 'run') return wantsHelp(rest) ? help('terminal run', runSpecs) : namingOption(runSpecs, () => run(rest));
   if (sub === 'set-aside') return wantsHelp(rest) ? help('terminal set-aside', setAsideSpecs) : namingOption(setAsideSpecs, () => setAside(rest));
-  throw usageError('give a subcommand: tillgate terminal init|run|set-aside [options] (--help for the options)');
+  if (sub === 'rotate-key') return wantsHelp(rest) ? help('terminal rotate-key', rotateKeySpecs) : namingOption(rotateKeySpecs, () => rotateKey(rest));
+  throw usageError('give a subcommand: tillgate terminal init|run|set-aside|rotate-key [options] (--help for the options)');
+}
+
+/** `tillgate terminal rotate-key`: a new device key; the old one kept, and the seq to revoke it after. */
+async function rotateKey(argv: string[]): Promise<number> {
+  const o = loadConfig(rotateKeySchema, rotateKeySpecs, sources(argv));
+  const { path } = resolveKeyFile(o.dataKeyFile, join(o.dir, DEFAULT_DATA_KEY_FILE_NAME));
+  const rotated = await rotateDeviceKey(o.dir, openKeyFile(path, { create: false }));
+  print({
+    ...rotated,
+    next: `endorse the new key (tillgate provision endorse --dir ${o.dir}), enroll it (tillgate enroll --dir ${o.dir}), start the agent; then revoke ${rotated.previousKid} at the cloud after seq ${rotated.previousKeyLastSeq}`,
+  });
+  return 0;
 }
 
 async function init(argv: string[]): Promise<number> {

@@ -287,7 +287,7 @@ export class IngestPipeline {
       { qos: 1, retain: false },
     );
     this.counts.rejected++;
-    if (err.code === 'CONFLICT') this.#deps.logger.error('ALARM: conflicting event bytes for a stored seq', { terminal: ctx.terminal, seq });
+    if (err.code === 'CONFLICT') this.#deps.logger.error('ALARM: conflicting event bytes for a stored seq', { alarm: 'CONFLICT', terminal: ctx.terminal, seq });
     return { kind: 'rejected', code: err.code, seq };
   }
 }

@@ -24,7 +24,7 @@ function run(args: readonly string[], env: Record<string, string> = {}): Promise
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return within(new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr }))), 30_000, `tillgate ${args.slice(0, 2).join(' ')}`)
+  return within(new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr }))), 30_000, `tillgate ${args.slice(0, 2).join(' ')}`)
     .finally(() => child.kill('SIGKILL'));
 }
 
