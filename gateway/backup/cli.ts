@@ -48,16 +48,22 @@ const backupSchema = z
 
 export const restoreSpecs: OptionSpecs = {
   from: { type: 'string', doc: 'the backup directory (written by `tillgate gateway backup`)' },
+  empty: { type: 'boolean', doc: 'instead of --from: no backup (a replacement box): start from an empty store that confirms every terminal enrolled again with the cloud' },
   dataDir: { type: 'string', doc: 'the stopped gateway\'s data directory to restore into' },
   replace: { type: 'boolean', doc: 'the data directory holds a store: move it aside into DATA_DIR/replaced-<time>/ and restore over it (nothing is deleted)' },
   dataKeyFile: { type: 'string', doc: 'the data key file the gateway will use, to check it holds the keys the backup needs (default: as the gateway finds it)' },
 };
-const restoreSchema = z.object({
-  from: z.string().min(1),
-  dataDir: z.string().min(1),
-  replace: z.boolean().default(false),
-  dataKeyFile: z.string().min(1).optional(),
-});
+const restoreSchema = z
+  .object({
+    from: z.string().min(1).optional(),
+    empty: z.boolean().default(false),
+    dataDir: z.string().min(1),
+    replace: z.boolean().default(false),
+    dataKeyFile: z.string().min(1).optional(),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.from === undefined) === !o.empty) ctx.addIssue({ code: 'custom', path: ['from'], message: 'give the backup directory, or --empty for a replacement box without one (one of them)' });
+  });
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
@@ -93,6 +99,7 @@ export async function restoreMain(argv: string[]): Promise<number> {
 }
 
 async function restore(o: z.infer<typeof restoreSchema>): Promise<number> {
+  if (o.from === undefined) return restoreEmpty(o.dataDir, o.replace);
   const manifest = await readManifest(o.from);
   // Check the whole backup before touching the target: a damaged one changes nothing.
   let count = 0;
@@ -124,6 +131,22 @@ async function restore(o: z.infer<typeof restoreSchema>): Promise<number> {
     ...(replacedTo === null ? {} : { replacedTo }),
     ...(missingKeys.length === 0 ? {} : { missingKeys }),
     next: 'start the gateway: it confirms every terminal\'s chain with the cloud before it acknowledges new payments, and terminals resend what they kept',
+  });
+  return 0;
+}
+
+/**
+ * A replacement box with no backup: an empty store marked restored, so every terminal enrolled
+ * again is confirmed with the cloud (its head adopted) before its payments are acknowledged, and
+ * the terminals resend what they kept.
+ */
+async function restoreEmpty(dataDir: string, replace: boolean): Promise<number> {
+  const replacedTo = await prepareTarget(dataDir, replace);
+  const marker: RestoreMarker = { v: 1, restoredAt: new Date().toISOString(), backupTakenAt: 'none: an empty store' };
+  await writeDurably(join(dataDir, RESTORE_MARKER_FILE), `${JSON.stringify(marker)}\n`);
+  print({
+    restored: dataDir, entries: 0, backupTakenAt: null, ...(replacedTo === null ? {} : { replacedTo }),
+    next: 'start the gateway and enroll every terminal again (tillgate enroll --dir, then restart its agent): each is confirmed with the cloud, and terminals resend what they kept',
   });
   return 0;
 }

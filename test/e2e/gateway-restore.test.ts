@@ -151,4 +151,46 @@ describe('gateway restore from backup', () => {
       return st.every((x) => x.retained === 0 && x.depth === 0);
     }, { what: 'the terminals deleting what the cloud has', timeoutMs: 20_000 });
   }, 180_000);
+
+  it('restore - a replacement box without any backup (restore --empty): terminals enrolled again refill it and every 201 is in the cloud once', async () => {
+    const s = (system = await TestSystem.create());
+    await s.startCloud();
+    const mqttPort = await freePort();
+    const httpPort = await freePort();
+    const gatewayFlags = [...GATEWAY_FLAGS, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)];
+    let gateway = await s.startGateway(gatewayFlags);
+    const dir = join(s.dir, 't-1');
+    await mkdir(dir);
+    await initAndEnroll(dir, 't-1', s.gatewayUrl);
+    let agent = await startTerminal(dir, mqttPort);
+    terminals.push(agent);
+    const ids = new Set<string>();
+    let n = 0;
+    const pay = async (count: number) => {
+      for (let i = 0; i < count; i++) ids.add((await recordConfirmed(agent.api, 100 + ++n, `order-${n}`)).id);
+    };
+    await pay(4);
+    await waitFor(async () => (await cloudEvents(s.cloudUrl, 't-1')).length === 4, { what: 'the first payments in the cloud', timeoutMs: 20_000 });
+    s.proxy.setMode('refuse');
+    await pay(4);
+    await waitFor(async () => (await terminalStatus(agent.api)).ackedSeq === 8, { what: 'every payment acknowledged', timeoutMs: 20_000 });
+    // The box dies with its disk: a new, empty data directory, marked for confirmation.
+    await gateway.kill9();
+    const fresh = await run(['gateway', 'restore', '--empty', '--data-dir', join(s.dir, 'gateway'), '--replace']);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    s.proxy.setMode('pass');
+    gateway = await s.startGateway(gatewayFlags);
+    // The terminal is enrolled again (a fresh password) and its agent restarted with it.
+    expect(await agent.process.stop()).toBe(0);
+    terminals = terminals.filter((t) => t !== agent);
+    const enrolled = await run(['enroll', '--gateway-url', s.gatewayUrl, '--admin-token', 'admin-token-for-tests', '--dir', dir]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    agent = await startTerminal(dir, mqttPort);
+    terminals.push(agent);
+    await pay(2);
+    await expectCloudHoldsEveryConfirmedPaymentOnce(s, new Map([['t-1', ids]]));
+    const st = (await (await fetch(`${s.gatewayUrl}/api/status`)).json()) as { restore: { state: string; cloudOnly: { terminal: string; from: number; through: number }[] } };
+    expect(st.restore.state).toBe('confirmed');
+    expect(st.restore.cloudOnly).toEqual([{ terminal: 't-1', from: 1, through: 4 }]);
+  }, 120_000);
 });
