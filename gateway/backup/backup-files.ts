@@ -40,7 +40,7 @@ export type BackupManifest = z.infer<typeof manifestSchema>;
  * already). The stream is checked as it is written (header, records, trailer count and checksum);
  * a copy cut short or damaged fails with BACKUP_INVALID and leaves no manifest.
  */
-export async function writeBackup(outDir: string, chunks: AsyncIterable<string | Uint8Array>, source: BackupManifest['source']): Promise<BackupManifest> {
+export async function writeBackup(outDir: string, chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, source: BackupManifest['source']): Promise<BackupManifest> {
   await mkdir(outDir, { recursive: true });
   const existing = await readdir(outDir);
   if (existing.includes(BACKUP_MANIFEST_FILE) || existing.includes(BACKUP_STORE_FILE)) {
@@ -126,7 +126,7 @@ export async function* backupRecords(dir: string, manifest: BackupManifest): Asy
 }
 
 /** Splits a stream of text chunks into lines (bounded), handing each chunk to `write` first. */
-async function* writtenLines(chunks: AsyncIterable<string | Uint8Array>, write: (text: string) => Promise<void>): AsyncGenerator<string> {
+async function* writtenLines(chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, write: (text: string) => Promise<void>): AsyncGenerator<string> {
   let rest = '';
   for await (const chunk of chunks) {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
