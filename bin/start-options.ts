@@ -20,6 +20,13 @@ export const DEFAULT_START_RATE_PER_S = 0.5;
 export const DEFAULT_START_REPORT_INTERVAL_S = 15;
 /** On shutdown, how long the simulated terminals may take to empty their outboxes. */
 export const START_DRAIN_TIMEOUT_S = 5;
+/** The simulated PSP's port. */
+export const DEFAULT_START_PSP_PORT = 8480;
+/**
+ * The simulated PSP's delays are divided by this in the demo: the 20-minute tail becomes 2 minutes,
+ * so a visitor sees late authorisations, contradictions and reconciliation within a few minutes.
+ */
+export const DEFAULT_START_PSP_TIME_SCALE = 10;
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -44,6 +51,9 @@ export const startOptionsSchema = z.object({
   wanOutage: wanOutageSchema.optional(),
   adminToken: z.string().min(8).optional(),
   reportIntervalS: z.number().min(0).max(3_600).default(DEFAULT_START_REPORT_INTERVAL_S),
+  pspPort: port.default(DEFAULT_START_PSP_PORT),
+  pspTimeScale: z.number().min(1).max(10_000).default(DEFAULT_START_PSP_TIME_SCALE),
+  optimisticCharge: z.boolean().default(true),
   logLevel: z.enum(LOG_LEVELS).default('warn'),
 });
 
@@ -60,5 +70,8 @@ export const START_OPTION_SPECS: OptionSpecs = {
   wanOutage: { type: 'string', doc: 'SECONDS[@AFTER]: cut the gateway\'s link to the cloud for SECONDS, AFTER seconds from start (default 10)' },
   adminToken: { type: 'string', secret: true, doc: 'admin token of the gateway and cloud (default: a random one, saved in DATA_DIR/admin-token)' },
   reportIntervalS: { type: 'number', doc: `seconds between one-line summaries on stderr, 0 = none (default ${DEFAULT_START_REPORT_INTERVAL_S})` },
+  pspPort: { type: 'number', doc: `simulated PSP port, 0 = ephemeral (default ${DEFAULT_START_PSP_PORT})` },
+  pspTimeScale: { type: 'number', doc: `divide the simulated PSP's delays (and the reconciliation wait) by this (default ${DEFAULT_START_PSP_TIME_SCALE})` },
+  optimisticCharge: { type: 'boolean', doc: 'charge online payments on the terminal\'s success (default true; --no-optimistic-charge to wait for the PSP)' },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default warn)' },
 };

@@ -1,9 +1,11 @@
 /**
  * `npm start` = `tillgate start` (DESIGN §3.5): the whole system on one machine — an embedded
- * cloud-bridge, a store gateway forwarding to it, and a handful of simulated terminals — with data
- * under `./.tillgate/`. bin/ is the one place allowed to import all three programs. It plays the
- * operator too: a provisioning key in the data dir (0600, created once) whose public key is the one
- * the cloud trusts, and which endorses every simulated terminal (DESIGN §3.1).
+ * cloud-bridge, a store gateway forwarding to it, a simulated PSP, and a handful of simulated
+ * terminals that authorise their online payments with it — with data under `./.tillgate/`.
+ * Optimistic charging is on; the cloud's dashboard shows the lifecycle. bin/ is the one place
+ * allowed to import all the programs. It plays the operator too: a provisioning key in the data
+ * dir (0600, created once) whose public key is the one the cloud trusts, and which endorses every
+ * simulated terminal (DESIGN §3.1).
  *
  * STDOUT gets exactly one ready JSON line; the human guide and the periodic summary go to STDERR.
  * SIGINT/SIGTERM stops the terminals, then the gateway, then the cloud, and exits 0.
@@ -20,6 +22,9 @@ import type { KeyObjectSigner } from '../protocol/signer.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { startSimulator, type SimulatorHandle } from '../terminal-agent/sim/simulator.js';
+import { startPspSim, type PspSimHandle } from '../psp-sim/index.js';
+import { ADYEN_WEBHOOK_PATH } from '../cloud-bridge/http/webhook-route.js';
+import { DEFAULT_RECONCILE_AFTER_S } from '../cloud-bridge/lifecycle/options.js';
 import { START_DRAIN_TIMEOUT_S, START_OPTION_SPECS, startOptionsSchema, type StartOptions } from './start-options.js';
 
 const STORE = 'store-1';
@@ -46,6 +51,8 @@ async function start(o: StartOptions): Promise<number> {
   const provisioningKeys = [provisioning.publicKeyRaw.toString('base64url')];
   // The gateway's cloud token is a per-run secret between two programs of this one process.
   const cloudToken = randomBytes(24).toString('base64url');
+  // So is the PSP's webhook HMAC key (hex, as Adyen's Customer Area shows it).
+  const pspHmacKey = randomBytes(32).toString('hex').toUpperCase();
 
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -58,14 +65,26 @@ async function start(o: StartOptions): Promise<number> {
     }
   };
   try {
+    // The simulated PSP first: the cloud needs its status API, and it learns the cloud's webhook URL after.
+    const psp = await startPspSim(
+      { host: o.host, httpPort: o.pspPort, hmacKey: pspHmacKey, timeScale: o.pspTimeScale, logLevel: o.logLevel },
+      { logger: logger.child({ program: 'psp-sim' }) },
+    );
+    stops.push(() => psp.close());
     const cloud = await startCloud(
-      { dataDir: join(dataDir, 'cloud'), host: o.host, httpPort: o.cloudPort, adminToken, gateways: [{ id: GATEWAY_ID, store: STORE, token: cloudToken }], provisioningKeys, logLevel: o.logLevel },
+      {
+        dataDir: join(dataDir, 'cloud'), host: o.host, httpPort: o.cloudPort, adminToken, gateways: [{ id: GATEWAY_ID, store: STORE, token: cloudToken }], provisioningKeys, logLevel: o.logLevel,
+        pspHmacKey, pspUrl: psp.url, optimisticCharge: o.optimisticCharge,
+        // Reconciliation on the PSP's scaled clock, checked every 10 s.
+        reconcileAfterS: Math.max(1, Math.round(DEFAULT_RECONCILE_AFTER_S / o.pspTimeScale)), reconcileCron: '*/10 * * * * *',
+      },
       { logger: logger.child({ program: 'cloud' }) },
     ).catch((err: unknown) => {
       // The embedded cloud's port is `--cloud-port` here.
       throw err instanceof OptionError && err.option === 'httpPort' ? optionError(err.code, 'cloudPort', err.message.replace(/^.*?\): /, ''), err) : err;
     });
     stops.push(() => cloud.close());
+    psp.simulator.setWebhookUrls([`${cloud.url}${ADYEN_WEBHOOK_PATH}`]);
     const gateway = await startGateway(
       { dataDir: join(dataDir, 'gateway'), host: o.host, mqttPort: o.mqttPort, httpPort: o.httpPort, store: STORE, gatewayId: GATEWAY_ID, adminToken, cloudUrl: cloud.url, cloudToken, provisioningKeys, logLevel: o.logLevel },
       { logger: logger.child({ program: 'gateway' }) },
@@ -76,6 +95,7 @@ async function start(o: StartOptions): Promise<number> {
       sim = await startSimulator({
         gatewayUrl: gateway.httpUrl, mqttUrl: `mqtt://${urlHost(o.host)}:${gateway.mqttPort}`, adminToken, store: STORE,
         dir: join(dataDir, 'terminals'), terminals: o.terminals, ratePerS: o.ratePerS, drainTimeoutS: START_DRAIN_TIMEOUT_S, provisioning, logger: logger.child({ program: 'terminals' }),
+        pspUrl: psp.url,
       });
       const s = sim;
       stops.push(() => s.stop());
@@ -85,8 +105,8 @@ async function start(o: StartOptions): Promise<number> {
     if (o.wanOutage !== undefined) timers.push(scheduleOutage(gateway, adminToken, o.wanOutage, logger));
     if (o.reportIntervalS > 0) timers.push(setInterval(() => void summary(gateway, cloud, sim).then((line) => process.stderr.write(`${line}\n`)), o.reportIntervalS * 1000));
 
-    process.stdout.write(`${JSON.stringify({ ready: 'start', statusUrl: `${gateway.httpUrl}/`, httpPort: gateway.httpPort, mqttPort: gateway.mqttPort, cloudUrl: cloud.url, store: STORE, terminals: o.terminals })}\n`);
-    process.stderr.write(guide(o, gateway, cloud, dataDir));
+    process.stdout.write(`${JSON.stringify({ ready: 'start', statusUrl: `${gateway.httpUrl}/`, httpPort: gateway.httpPort, mqttPort: gateway.mqttPort, cloudUrl: cloud.url, dashboardUrl: `${cloud.url}/`, pspUrl: psp.url, store: STORE, terminals: o.terminals })}\n`);
+    process.stderr.write(guide(o, gateway, cloud, psp, dataDir));
 
     const signal = await untilStopSignal();
     process.stderr.write(`tillgate start: ${signal}, stopping terminals, gateway and cloud…\n`);
@@ -135,7 +155,7 @@ async function summary(gateway: GatewayHandle, cloud: CloudHandle, sim: Simulato
   return `tillgate start: WAN ${gateway.statusTopic.wan}, terminals recorded ${recorded}, gateway backlog ${backlog.events}${backlog.oldestStoredAtMs === null ? '' : ` (oldest ${Math.round((Date.now() - backlog.oldestStoredAtMs) / 1000)} s)`}, in the cloud ledger ${inCloud}`;
 }
 
-function guide(o: StartOptions, gateway: GatewayHandle, cloud: CloudHandle, dataDir: string): string {
+function guide(o: StartOptions, gateway: GatewayHandle, cloud: CloudHandle, psp: PspSimHandle, dataDir: string): string {
   const tokenFile = join(dataDir, 'admin-token');
   const auth = o.adminToken === undefined ? `"Authorization: Bearer $(cat ${tokenFile})"` : '"Authorization: Bearer <your --admin-token>"';
   return `
@@ -147,6 +167,9 @@ tillgate is running: a cloud-bridge, a store gateway and ${o.terminals} simulate
   MQTT broker      mqtt://${urlHost(o.host)}:${gateway.mqttPort}   (topic tillgate/v1/${STORE}/#)
   cloud-bridge     ${cloud.url}/healthz
   cloud ledger     curl -H ${auth} ${cloud.url}/v1/stores/${STORE}/terminals
+  payments         ${cloud.url}/   the payments dashboard (user: admin, password: the admin token${o.adminToken === undefined ? ` in ${tokenFile}` : ''})
+  latency JSON     curl -H ${auth} ${cloud.url}/v1/payments/latency
+  simulated PSP    ${psp.url}/v1/stats   optimistic charging ${o.optimisticCharge ? 'on' : 'off'}, PSP delays divided by ${o.pspTimeScale}
   provisioning key ${join(dataDir, PROVISIONING_KEY_FILE)}   the cloud accepts only terminal keys it endorsed
 
 Try a WAN outage and watch the backlog build and drain on the status page:

@@ -19,6 +19,7 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
   provision   init | endorse: create the operator's provisioning key; endorse a terminal key
   data-key    init | rotate | retire | show: the data keys of encryption at rest
+  psp-sim     a simulated PSP: authorises terminal payments, sends Adyen-format webhooks, answers status queries
 
   tillgate --version prints this release's version.
 `;
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   enroll: async () => (await import('../terminal-agent/cli.js')).enrollMain,
   'data-key': async () => (await import('./data-key.js')).main,
   provision: async () => (await import('../provision/cli.js')).main,
+  'psp-sim': async () => (await import('../psp-sim/cli.js')).main,
 };
 
 async function run(argv: string[]): Promise<number> {

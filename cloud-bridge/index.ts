@@ -13,6 +13,7 @@ import { KeyCache } from '../protocol/keys.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
+import type { EmbeddedAtRest } from './lifecycle/wire.js';
 import { GatewayDirectory } from './auth.js';
 import { createCloudApp } from './http/app.js';
 import { openLevelLedger } from './level-ledger.js';
@@ -22,6 +23,8 @@ import { enrollmentTrustOf, TRUST_GATEWAY_WARNING } from './enrollment-trust.js'
 import { CloudMetrics } from './metrics.js';
 import { inlineVerifier, workerVerifier } from '../lib/verify-pool.js';
 import { cloudOptionsSchema, DEFAULT_DATA_DIR, DEFAULT_READ_LIMIT, type CloudOptions, type CloudOptionsInput } from './options.js';
+import type { Lifecycle } from './lifecycle/lifecycle.js';
+import { lifecycleOptionsOf, openLifecycle, type LifecycleHandle } from './lifecycle/wire.js';
 
 export * from './options.js';
 export type { Ledger, AppendItem, AppendOutcome, KeyRecord, KeyView, KeyState, KeyRef, LedgerEvent, TerminalHead, LedgerState } from './ledger.js';
@@ -44,6 +47,8 @@ export interface CloudHandle {
   readonly app: Hono;
   readonly ledger: Ledger;
   readonly options: Readonly<CloudOptions>;
+  /** The payment lifecycle (DESIGN §3.6), following the ledger's feed. */
+  readonly lifecycle: Lifecycle;
   readonly state: CloudState;
   /** Stops accepting, lets running requests finish (bounded), closes the ledger. Idempotent. */
   close(): Promise<void>;
@@ -68,13 +73,22 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   const metrics = new CloudMetrics();
   metrics.trustGatewayEnrollments.set(trust.mode === 'gateway' ? 1 : 0);
   metrics.provisioningKeys.set(trust.mode === 'gateway' ? 0 : trust.keys.size);
-  const ledger = await openLedger(options, clock, logger, metrics);
+  const atRest = embeddedAtRest(options, logger);
+  const ledger = await openLedger(options, clock, logger, metrics, atRest);
+  let lifecycle: LifecycleHandle;
+  try {
+    lifecycle = await openLifecycle({ ledger, dataDir: options.dataDir ?? DEFAULT_DATA_DIR, dbRetryMax: options.dbRetryMax, options: lifecycleOptionsOf(options), clock, logger, registry: metrics.registry, ...(atRest === undefined ? {} : { atRest }) });
+  } catch (err) {
+    await ledger.close();
+    throw err;
+  }
   const verifier = options.verifyThreads === 0 ? inlineVerifier(new KeyCache()) : workerVerifier(options.verifyThreads);
   let state: CloudState = 'starting';
   const app = createCloudApp({
     ledger,
     directory: new GatewayDirectory(options.gateways, options.adminToken),
     metrics,
+    lifecycle: lifecycle.lifecycle,
     verifier,
     trust,
     clock,
@@ -88,6 +102,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     ({ server, info } = await listen(app, options));
   } catch (cause) {
     await verifier.close();
+    await lifecycle.close();
     await ledger.close();
     // A port in use or not allowed names --http-port; anything else is LISTEN_FAILED.
     const named = listenFailure(cause, 'httpPort', options.host, options.httpPort);
@@ -99,6 +114,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
   if (options.gateways.length === 0) logger.warn('no gateways configured: every ingest is 401');
   if (trust.mode === 'gateway') logger.warn(`${TRUST_GATEWAY_WARNING.code}: ${TRUST_GATEWAY_WARNING.message}`, { warning: TRUST_GATEWAY_WARNING.code });
   else logger.info('enrollments need an endorsement by a provisioning key', { provisioningKeys: trust.keys.kids() });
+  lifecycle.lifecycle.start();
   state = 'running';
   logger.info('cloud-bridge listening', { url, gateways: options.gateways.map((g) => `${g.id}:${g.store}`) });
 
@@ -109,6 +125,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     app,
     ledger,
     options,
+    lifecycle: lifecycle.lifecycle,
     get state() {
       return state;
     },
@@ -117,6 +134,7 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
         state = 'closing';
         await stopServer(server, options.shutdownGraceMs);
         await verifier.close();
+        await lifecycle.close();
         await ledger.close();
         state = 'closed';
         logger.info('cloud-bridge closed');
@@ -131,7 +149,20 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
  * database's own, see docs/cloud-postgres.md), else the embedded LevelDB, sealed with the cloud's
  * data key.
  */
-async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics): Promise<Ledger> {
+/**
+ * The embedded (LevelDB) cloud seals its ledger and lifecycle store at rest with one data key (a key
+ * file in its data directory by default); on PostgreSQL the database's own protection applies.
+ */
+function embeddedAtRest(options: CloudOptions, logger: Logger): EmbeddedAtRest | undefined {
+  if (options.databaseUrl !== undefined) return undefined;
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  mkdirSync(dataDir, { recursive: true });
+  const dataKeys = loadDataKeys(options, dataDir);
+  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
+  return { keys: dataKeys.keys, pace: { ...reencryptPace(options), logger } };
+}
+
+async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, metrics: CloudMetrics, atRest: EmbeddedAtRest | undefined): Promise<Ledger> {
   if (options.databaseUrl !== undefined) {
     return openPgLedger({
       databaseUrl: options.databaseUrl,
@@ -145,12 +176,8 @@ async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, m
       onRetry: (sqlState) => metrics.ledgerRetries.inc({ sqlstate: sqlState }),
     });
   }
-  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
-  // The embedded ledger is sealed at rest with the cloud's data key (a key file in its directory by default).
-  mkdirSync(dataDir, { recursive: true });
-  const dataKeys = loadDataKeys(options, dataDir);
-  logger.info('data key loaded for encryption at rest', { keyFile: dataKeys.path, source: dataKeys.source, currentKey: dataKeys.keys.current().id });
-  return openLevelLedger({ dataDir, clock, keys: dataKeys.keys, atRest: { ...reencryptPace(options), logger } });
+  if (atRest === undefined) throw new TypeError('the embedded ledger needs its data keys');
+  return openLevelLedger({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, clock, keys: atRest.keys, atRest: atRest.pace });
 }
 
 function listen(app: Hono, options: CloudOptions): Promise<{ server: Server; info: AddressInfo }> {

@@ -11,6 +11,7 @@ import { MAX_INGEST_BODY_BYTES, MAX_INGEST_ENROLLMENTS, MAX_INGEST_EVENTS } from
 import type { OptionSpecs } from '../lib/config.js';
 import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 import { MAX_LEDGER_READ } from './ledger.js';
+import { LIFECYCLE_OPTION_SPECS, lifecycleOptionsShape } from './lifecycle/options.js';
 
 export const DEFAULT_DATA_DIR = '.tillgate/cloud';
 export const DEFAULT_HOST = '0.0.0.0';
@@ -134,6 +135,8 @@ export const cloudOptionsSchema = z
     dbRetryMax: z.number().int().min(0).max(100).default(DEFAULT_DB_RETRY_MAX),
     dbMigrationLockTimeoutMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_DB_MIGRATION_LOCK_TIMEOUT_MS),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    // The payment lifecycle's options (PSP webhooks, optimism, reconciliation): lifecycle/options.ts.
+    ...lifecycleOptionsShape,
     // Encryption at rest of the embedded LevelDB ledger (lib/at-rest/options.ts).
     ...atRestOptionsShape,
   })
@@ -194,5 +197,6 @@ export const cloudOptionSpecs: OptionSpecs = {
   dbRetryMax: { type: 'number', doc: `retries of a transaction on serialization failure or deadlock, then 503 (default ${DEFAULT_DB_RETRY_MAX})` },
   dbMigrationLockTimeoutMs: { type: 'number', doc: `wait for another replica's schema migration at start (default ${DEFAULT_DB_MIGRATION_LOCK_TIMEOUT_MS})` },
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
+  ...LIFECYCLE_OPTION_SPECS,
   ...AT_REST_OPTION_SPECS,
 };

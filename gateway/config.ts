@@ -12,6 +12,7 @@ import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
+import { UPDATES_OPTION_SPECS, updatesOptionsShape } from './updates/options.js';
 import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
@@ -149,6 +150,8 @@ export const gatewayOptionsSchema = z
     ...deliveryOptionsShape,
     // The status page's options (basic auth, live updates): gateway/status-page/options.ts.
     ...statusPageOptionsShape,
+    // Payment updates from the cloud to terminals: gateway/updates/options.ts.
+    ...updatesOptionsShape,
     // Encryption at rest of the event store (lib/at-rest/options.ts).
     ...atRestOptionsShape,
   })
@@ -226,5 +229,6 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...DELIVERY_OPTION_SPECS,
   ...STATUS_PAGE_OPTION_SPECS,
+  ...UPDATES_OPTION_SPECS,
   ...AT_REST_OPTION_SPECS,
 };

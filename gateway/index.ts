@@ -27,6 +27,7 @@ import { Enrollment } from './enrollment.js';
 import { systemTimers } from './forwarder/timers.js';
 import { forwardsToCloud, wireDelivery } from './forwarder/wire.js';
 import { wireStatusPage } from './status-page/wire.js';
+import { wireUpdates } from './updates/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
 import { LevelHealthLog, type HealthLog } from './health-log.js';
 import { createApp, type Readiness } from './http/app.js';
@@ -117,6 +118,8 @@ export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   const delivery = wireDelivery(ctx);
   // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
   wireStatusPage(ctx, delivery);
+  // Payment updates from the cloud to the terminals (gateway/updates/wire.ts).
+  await wireUpdates(ctx);
 }
 
 /** Starts the gateway: store, broker, sockets and HTTP. Resolves when it is ready to serve. */

@@ -13,3 +13,6 @@ export * from './topics.js';
 export * from './messages.js';
 export * from './ingest-api.js';
 export * from './uuid.js';
+export * from './adyen.js';
+export * from './payments.js';
+export * from './psp-api.js';

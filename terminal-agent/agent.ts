@@ -23,6 +23,7 @@ import { Recorder, type RecordOptions, type RecordResult } from './recorder.js';
 import { Resequencer } from './resequence.js';
 import { SerialQueue } from './serial-queue.js';
 import { OUTBOX_DIR, readPassword, readTerminalFile } from './terminal-dir.js';
+import { PaymentUpdates } from './updates.js';
 import type { BackoffOptions } from './backoff.js';
 import { DEFAULT_AT_REST_CONFIG, loadDataKeys, reencryptPace, type AtRestConfig } from '../lib/at-rest/options.js';
 
@@ -69,6 +70,8 @@ export interface Agent {
   readonly terminal: string;
   readonly outbox: Outbox;
   readonly publisher: Publisher;
+  /** The latest state of recent payments, as the cloud reports them (updates.ts). */
+  readonly payments: PaymentUpdates;
   /** `options.idempotencyKey` makes a retry safe: the same key answers with the original result. */
   record(tx: unknown, options?: RecordOptions): Promise<RecordResult>;
   isOffline(): boolean;
@@ -102,6 +105,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...(o.maxOutboxEvents === undefined ? {} : { maxOutboxEvents: o.maxOutboxEvents }),
     ...(o.randomBytes === undefined ? {} : { random: o.randomBytes }),
   });
+  const payments = new PaymentUpdates(o.terminal, clock);
+  publisher.on('update', (payload: Buffer) => payments.offer(payload));
   await publisher.start();
   const intervalS = o.healthIntervalS ?? DEFAULT_HEALTH_INTERVAL_S;
   const stopHealth = intervalS > 0
@@ -113,6 +118,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     terminal: o.terminal,
     outbox: o.outbox,
     publisher,
+    payments,
     async record(tx, options) {
       if (state !== 'running') throw new TillgateError(AGENT_ERROR_CODES.AGENT_STOPPED, `agent is ${state}`);
       const result = await recorder.record(tx, options);

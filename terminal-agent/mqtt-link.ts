@@ -38,7 +38,8 @@ export interface MqttLinkOptions {
 
 /**
  * Events: `up` (client, rttMs) once connected and subscribed; `down` when a connected link is
- * lost; `message` (topic, payload) from the current connection only.
+ * lost; `message` (topic, payload) from the current connection only; `update` (topic, payload)
+ * for the terminal's payment updates (DESIGN §3.6).
  */
 export class MqttLink extends EventEmitter {
   state: LinkState = { kind: 'idle' };
@@ -104,7 +105,9 @@ export class MqttLink extends EventEmitter {
     this.#client = client;
     client.on('connect', () => void this.#onConnect(client, startedMs));
     client.on('message', (topic, payload) => {
-      if (client === this.#client) this.emit('message', topic, payload);
+      if (client !== this.#client) return;
+      // Payment updates from the cloud have their own listener (terminal-agent/updates.ts).
+      this.emit(topic === topics.updates(this.#o.store, this.#o.terminal) ? 'update' : 'message', topic, payload);
     });
     client.on('error', (err) => {
       this.counters.errors++;
@@ -122,6 +125,7 @@ export class MqttLink extends EventEmitter {
         client.subscribeAsync({
           [topics.ack(store, terminal)]: { qos: 1 },
           [topics.rejects(store, terminal)]: { qos: 1 },
+          [topics.updates(store, terminal)]: { qos: 1 },
           [topics.gatewayWildcard(store)]: { qos: 1 },
         }),
         this.#o.limits.connectTimeoutMs,

@@ -111,6 +111,7 @@ export class Publisher extends EventEmitter {
     this.#link.on('up', (client: MqttClient, rttMs: number) => void this.#onUp(client, rttMs));
     this.#link.on('down', () => this.#onDown());
     this.#link.on('message', (topic: string, payload: Buffer) => this.#onMessage(topic, payload));
+    this.#link.on('update', (_topic: string, payload: Buffer) => this.emit('update', payload));
   }
 
   get link(): LinkState {

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { MAX_JWS_BYTES } from '../protocol/event.js';
 import type { Agent } from './agent.js';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency.js';
+import { mountPaymentUpdates } from './updates.js';
 import { exportSetAside } from './set-aside.js';
 
 /** A transaction is well under a JWS's 16 KiB once signed and encoded. */
@@ -45,7 +46,7 @@ const setAsideQuerySchema = z.object({
   after: z.string().min(1).max(128).regex(/^[0-9A-Za-z:-]+$/).optional(),
 });
 
-export function createRecordApp(agent: Pick<Agent, 'record' | 'stats' | 'listSetAside'>): Hono {
+export function createRecordApp(agent: Pick<Agent, 'record' | 'stats' | 'listSetAside'> & Partial<Pick<Agent, 'payments'>>): Hono {
   const app = new Hono();
   app.post(
     '/record',
@@ -80,5 +81,7 @@ export function createRecordApp(agent: Pick<Agent, 'record' | 'stats' | 'listSet
       return c.json({ error: { code, message: (err as Error).message } }, STATUS_BY_CODE[code] ?? 500);
     }
   });
+  // What the cloud says of recent payments (DESIGN §3.6): GET /payments, GET /payments/{id}.
+  if (agent.payments !== undefined) mountPaymentUpdates(app, agent.payments);
   return app;
 }

@@ -11,6 +11,7 @@ import type { Clock } from '../lib/clock.js';
 import { chainHash } from '../protocol/chain.js';
 import { TillgateError } from '../protocol/errors.js';
 import { describeIssues, eventPayloadSchema, MAX_JWS_BYTES, type EventPayload } from '../protocol/event.js';
+import { UUID_PATTERN } from '../protocol/ids.js';
 import { signEvent } from '../protocol/jws.js';
 import { valueContainsPan } from '../protocol/pan.js';
 import type { Signer } from '../protocol/signer.js';
@@ -22,11 +23,16 @@ import { assertWithinOfflineLimits, type OfflineLimits } from './limits.js';
 import type { Outbox } from './outbox/outbox.js';
 import { SerialQueue } from './serial-queue.js';
 
-/** What the payment app hands in: the event payload less what the agent assigns; `at` defaults to now. */
+/**
+ * What the payment app hands in: the event payload less what the agent assigns; `at` defaults to
+ * now. `id` is optional: an app that authorises online with the PSP first passes the event id it
+ * gave the PSP as merchantReference (DESIGN §3.6), so the PSP's notifications join this event.
+ */
 export const transactionSchema = z
   .object(eventPayloadSchema.shape)
   .omit({ v: true, store: true, terminal: true, seq: true, prev: true, id: true })
   .partial({ at: true })
+  .extend({ id: z.string().regex(UUID_PATTERN, 'must be a UUID').optional() })
   .loose();
 export type TransactionInput = (typeof transactionSchema)['_input'];
 
@@ -116,7 +122,7 @@ export class Recorder {
       terminal: o.terminal,
       seq: head.seq + 1,
       prev: head.hash,
-      id: uuidv7(nowMs, o.random ?? cryptoRandom),
+      id: tx.id ?? uuidv7(nowMs, o.random ?? cryptoRandom),
       at: tx.at ?? new Date(nowMs).toISOString(),
       mode: offline ? 'offline' : tx.mode,
     };

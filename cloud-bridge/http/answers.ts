@@ -16,6 +16,11 @@ export const HTTP_ERROR_CODES = {
   unavailable: 'LEDGER_UNAVAILABLE',
   corrupt: 'LEDGER_CORRUPT',
   internal: 'INTERNAL',
+  /** A PSP notification item whose HMAC signature does not verify (DESIGN §3.6): nothing stored. */
+  badHmac: 'BAD_HMAC',
+  tooManyItems: 'TOO_MANY_ITEMS',
+  /** The payment lifecycle's storage is unavailable: retry (PSPs resend on any non-2xx). */
+  lifecycleUnavailable: 'LIFECYCLE_UNAVAILABLE',
 } as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[keyof typeof HTTP_ERROR_CODES];
 

@@ -32,6 +32,8 @@ export interface CloudAppParts {
   readonly trust: EnrollmentTrust;
   /** False while the service starts or shuts down: /readyz answers 503. */
   readonly isReady: () => boolean;
+  /** The payment lifecycle's routes (webhooks, payments, updates, dashboard), when it runs. */
+  readonly lifecycle?: { mount(app: Hono, directory: GatewayDirectory, limits: ReadLimits): void } | undefined;
 }
 
 /**
@@ -61,6 +63,9 @@ export function createCloudApp(parts: CloudAppParts): Hono {
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
 
   mountIngestRoute(app, { ledger, verifier: parts.verifier, clock: parts.clock, logger, metrics, trust: parts.trust }, directory, parts.limits);
+  // Before the ledger's read routes: those guard /v1/stores/* with the admin token, and the
+  // updates route there takes a gateway's token (each lifecycle route checks its own).
+  parts.lifecycle?.mount(app, directory, parts.limits);
   mountReadRoutes(app, ledger, directory, parts.limits);
   mountKeyRoutes(app, ledger, metrics, logger);
   mountFeedRoute(app, ledger, directory, parts.limits);

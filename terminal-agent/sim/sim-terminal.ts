@@ -17,6 +17,7 @@ import type { HostReadings } from '../host-readings.js';
 import type { OfflineLimits } from '../limits.js';
 import { TERMINAL_FILE, writeEndorsement, writePassword, writeTerminalFile } from '../terminal-dir.js';
 import { LinkProxy } from './link-proxy.js';
+import { SimPspAuthoriser } from './psp-authoriser.js';
 import { exponential } from './random.js';
 import { nextTransaction } from './traffic.js';
 
@@ -37,6 +38,8 @@ export interface SimTerminalOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly limits?: Partial<OfflineLimits>;
+  /** The PSP to authorise online payments with before recording them (psp-authoriser.ts). */
+  readonly pspUrl?: string;
   /** The operator's provisioning key: endorses the device key of a new terminal directory. */
   readonly provisioning?: Signer;
 }
@@ -68,12 +71,14 @@ export class SimTerminal {
   #restarting: Promise<void> | undefined;
   /** The acked seq when this run began: what was acked before is not this run's. */
   #baseAckedSeq: number | undefined;
+  readonly #psp: SimPspAuthoriser | undefined;
 
   constructor(private readonly o: SimTerminalOptions) {
     this.stats = { terminal: o.terminal, recorded: 0, refused: {}, restarts: 0, drops: 0, maxOutboxDepth: 0, headSeq: 0, ackedSeq: 0, acked: 0, depth: 0, rejected: 0 };
     this.#proxy = new LinkProxy(o.mqttHost, o.mqttPort);
     this.#battery = 60 + Math.floor(o.random() * 40);
     this.#clock = { now: () => Date.now() + o.clockSkewMs, monotonicMs: () => performance.now() };
+    this.#psp = o.pspUrl === undefined ? undefined : new SimPspAuthoriser(o.pspUrl, o.store, o.terminal);
   }
 
   get agent(): Agent | undefined {
@@ -175,7 +180,14 @@ export class SimTerminal {
     const a = this.#agent;
     if (a === undefined || a.outbox.state !== 'open') return; // rebooting: the cashier waits
     try {
-      await a.record(nextTransaction(this.o.random));
+      let tx = nextTransaction(this.o.random);
+      const pays = this.#psp !== undefined && tx.type === 'payment' && tx.outcome === 'approved';
+      // Online: authorise with the PSP first, under the id the event is recorded with.
+      const authorised = pays && !a.isOffline() ? await this.#psp!.authorise(tx, this.#clock.now()) : null;
+      if (authorised !== null) tx = authorised;
+      const result = await a.record(tx);
+      if (pays && authorised === null) this.#psp!.defer(result.id, tx);
+      if (this.#psp !== undefined && !a.isOffline()) await this.#psp.flush();
       this.stats.recorded++;
     } catch (err) {
       const code = String((err as { code?: unknown }).code ?? 'ERROR');

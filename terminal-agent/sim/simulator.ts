@@ -41,6 +41,8 @@ export interface SimulatorOptions {
    */
   readonly provisioning?: Signer;
   readonly logger?: Logger;
+  /** A PSP to authorise online payments with (e.g. `tillgate psp-sim`); none: payments are only recorded. */
+  readonly pspUrl?: string;
 }
 
 export const DEFAULT_SIMULATOR = Object.freeze({
@@ -96,6 +98,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<SimulatorHand
       healthIntervalS: o.healthIntervalS ?? DEFAULT_SIMULATOR.healthIntervalS,
       random: seededRandom(Math.floor(random() * 2 ** 32)), logger: logger.child({ terminal }),
       ...(o.limits === undefined ? {} : { limits: o.limits }),
+      ...(o.pspUrl === undefined ? {} : { pspUrl: o.pspUrl }),
       ...(o.provisioning === undefined ? {} : { provisioning: o.provisioning }),
     }));
   }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { openLevelLedger } from '../../cloud-bridge/level-ledger.js';
+import { openLevelLifecycleStore } from '../../cloud-bridge/lifecycle/level-lifecycle-store.js';
+import { adyenItem, eventFact, eventSignal, paymentAfter, paymentId } from './lifecycle/support.js';
 import { signChain, testSigner } from '../support/events.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
@@ -37,6 +39,23 @@ describe('cloud ledger encryption at rest', () => {
     const again = await openLevelLedger({ dataDir: dir, clock: new FakeClock(), keys: defaultDataKeys(dir) });
     expect((await again.readEvents('s-1', 't-1', 0, 100)).map((e) => e.jws)).toEqual(chain.map((e) => e.jws));
     await again.close();
+  });
+
+  it('cloud at rest - the lifecycle store files hold no PSP reference, merchant account or amount of the payments it tracks', async () => {
+    dir = await makeTempDir('tillgate-lifecycle-at-rest-');
+    const store = await openLevelLifecycleStore({ dataDir: dir, keys: defaultDataKeys(dir) });
+    for (let i = 1; i <= 20; i++) {
+      const id = paymentId(i);
+      await store.accept([adyenItem({ merchantReference: id, pspReference: `PSPREF${String(i).padStart(10, '0')}`, merchantAccountCode: 'SecretMerchantAcct', amount: { value: 771_234, currency: 'EUR' } })], false, i);
+      const p = paymentAfter(id, [eventSignal(eventFact({ seq: i, amount: 771_234 }))]);
+      await store.apply({ ids: [p.id], cursor: { name: 'inbox', from: i - 1, to: i } }, () => [p]);
+    }
+    expect((await store.read(0, 100)).length).toBe(20);
+    expect((await store.get(paymentId(7)))?.id).toBe(paymentId(7));
+    await store.close();
+    const raw = rawFiles(dir);
+    expect(raw.length).toBeGreaterThan(2_000);
+    for (const needle of ['PSPREF', 'SecretMerchantAcct', '771234']) expect(raw.includes(Buffer.from(needle)), needle).toBe(false);
   });
 });
 

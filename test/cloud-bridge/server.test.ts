@@ -1,4 +1,5 @@
 /** The cloud-bridge over real HTTP: startCloud on 127.0.0.1 port 0, and `tillgate cloud` as a process. */
+import { CLOUD_MIGRATIONS } from '../../cloud-bridge/pg/migrations/index.js';
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventsPageSchema, ingestResponseSchema } from '../../protocol/ingest-api.js';
@@ -92,7 +93,7 @@ describe('cloud server', () => {
     expect(ingestResponseSchema.parse(await res.json()).results.map((r) => r.status)).toEqual(Array(5).fill('accepted'));
     const page = eventsPageSchema.parse(await (await fetch(`${b.url}/v1/stores/s-1/terminals/t-1/events`, { headers: { authorization: `Bearer ${ADMIN}` } })).json());
     expect(page.events.map((e) => e.jws)).toEqual(chain.map((e) => e.jws));
-    expect((await db.query('SELECT count(*)::int AS n FROM tillgate_migrations')).rows[0]).toEqual({ n: 1 });
+    expect((await db.query('SELECT count(*)::int AS n FROM tillgate_migrations')).rows[0]).toEqual({ n: CLOUD_MIGRATIONS.length });
     expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
   });
 

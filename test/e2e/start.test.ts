@@ -24,11 +24,13 @@ describe('tillgate start', () => {
   it('start - runs the whole system, prints the status URL, delivers events to the cloud, exits 0 on SIGTERM', async () => {
     dir = await makeTempDir('tillgate-start-');
     proc = await spawnTillgate(
-      ['start', '--data-dir', dir, '--http-port', '0', '--mqtt-port', '0', '--cloud-port', '0', '--terminals', '3', '--rate-per-s', '5', '--report-interval-s', '0'],
+      ['start', '--data-dir', dir, '--http-port', '0', '--mqtt-port', '0', '--cloud-port', '0', '--psp-port', '0', '--terminals', '3', '--rate-per-s', '5', '--report-interval-s', '0'],
       { readyKind: 'start', timeoutMs: 20_000 },
     );
-    const ready = proc.ready as { statusUrl: string; cloudUrl: string; store: string };
+    const ready = proc.ready as { statusUrl: string; cloudUrl: string; dashboardUrl: string; pspUrl: string; store: string };
     expect(ready.statusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(ready.dashboardUrl).toBe(`${ready.cloudUrl}/`);
+    expect((await fetch(`${ready.pspUrl}/healthz`)).status).toBe(200);
     await waitFor(() => proc?.stderr().includes(ready.statusUrl), { what: 'the guide on stderr' });
     expect((await fetch(`${ready.statusUrl}api/status`)).status).toBe(200);
     const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
@@ -43,6 +45,18 @@ describe('tillgate start', () => {
     expect(await (await fetch(`${ready.cloudUrl}/healthz`)).json()).toMatchObject({ enrollmentTrust: 'provisioning-keys' });
     const forwarder = (await (await fetch(`${ready.statusUrl}api/forwarder`)).json()) as { wan: { state: string } };
     expect(forwarder.wan.state).toBe('online');
+    // The payment lifecycle runs with optimism on: the terminals' payments are charged, the
+    // simulated PSP notifies the cloud, and the dashboard opens with the admin token.
+    const admin = { authorization: `Bearer ${token}` };
+    await waitFor(async () => ((await (await fetch(`${ready.cloudUrl}/v1/payments/latency`, { headers: admin })).json()) as { optimistic: { charged: number } }).optimistic.charged > 0, {
+      timeoutMs: 20_000, what: 'optimistic charges in the cloud',
+    });
+    await waitFor(async () => ((await (await fetch(`${ready.pspUrl}/v1/stats`)).json()) as { delivery: { delivered: number } }).delivery.delivered > 0, {
+      timeoutMs: 20_000, what: 'notifications delivered by the simulated PSP',
+    });
+    const dashboard = await fetch(ready.dashboardUrl, { headers: { authorization: `Basic ${Buffer.from(`admin:${token}`).toString('base64')}` } });
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toMatch(/<h1>Payments<\/h1>/);
     expect(await proc.stop()).toBe(0);
   });
 });

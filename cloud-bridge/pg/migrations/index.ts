@@ -5,5 +5,6 @@
  */
 import type { Migration } from '../migrate.js';
 import { ledgerMigration } from './0001-ledger.js';
+import { lifecycleMigration } from './0002-lifecycle.js';
 
-export const CLOUD_MIGRATIONS: readonly Migration[] = [ledgerMigration];
+export const CLOUD_MIGRATIONS: readonly Migration[] = [ledgerMigration, lifecycleMigration];
