@@ -27,6 +27,9 @@ import type { Refusal, ResequenceOutcome, Resequencer } from './resequence.js';
 
 export type { Connector, LinkState } from './mqtt-link.js';
 
+/** Acknowledged events deleted over `maxRetainedAckedEvents` are logged the first time and then every this many. */
+const RETAINED_DROP_LOG_EVERY = 1_000;
+
 /** Why the chain stopped or is being moved: the event and the gateway's code. */
 export interface ChainBlock {
   readonly seq: number;
@@ -508,8 +511,10 @@ export class Publisher extends EventEmitter {
         if (verdict.kind === 'pruned') {
           if (verdict.count > 0) this.#setAsideInARow = 0;
           if (verdict.dropped !== undefined) {
+            const before = this.#retainedDropped;
             this.#retainedDropped += verdict.dropped;
-            this.#o.logger.warn('kept more acknowledged events than --max-retained-acked-events while the cloud does not have them: deleted the oldest (the gateway holds them)', {
+            // Once, then every RETAINED_DROP_LOG_EVERY more: a cloud away for long must not flood the log.
+            if (before === 0 || Math.floor(before / RETAINED_DROP_LOG_EVERY) !== Math.floor(this.#retainedDropped / RETAINED_DROP_LOG_EVERY)) this.#o.logger.warn('kept more acknowledged events than --max-retained-acked-events while the cloud does not have them: deleted the oldest (the gateway holds them)', {
               dropped: verdict.dropped, droppedTotal: this.#retainedDropped, maxRetained: this.#limits.maxRetainedAckedEvents,
             });
           }
