@@ -86,21 +86,21 @@ describe('token rotation', () => {
 
     // Cloud token, step 1: the cloud accepts the old and the new token (restarted with both).
     await secret('gateways', `g-1:${STORE}:${OLD_CLOUD_TOKEN}\ng-1:${STORE}:${NEW_CLOUD_TOKEN}`);
-    expect(await cloud.stop()).toBe(0);
+    expect(await cloud.stop(), cloud.stderr()).toBe(0);
     cloud = await startCloud();
     expect((await ingestWith(OLD_CLOUD_TOKEN)).status).toBe(200);
     expect((await ingestWith(NEW_CLOUD_TOKEN)).status).toBe(200);
     await pay(2);
     // Step 2: the gateway gets the new token file and restarts (terminals keep payments meanwhile).
     await secret('cloud-token', NEW_CLOUD_TOKEN);
-    expect(await gateway.stop()).toBe(0);
+    expect(await gateway.stop(), gateway.stderr()).toBe(0);
     await pay(2);
     gateway = await startGateway();
     await pay(2);
     await inCloud();
     // Step 3: the old entry goes; the old token is refused, the gateway keeps forwarding.
     await secret('gateways', `g-1:${STORE}:${NEW_CLOUD_TOKEN}`);
-    expect(await cloud.stop()).toBe(0);
+    expect(await cloud.stop(), cloud.stderr()).toBe(0);
     cloud = await startCloud();
     expect((await ingestWith(OLD_CLOUD_TOKEN)).status).toBe(401);
     await pay(2);
@@ -112,7 +112,7 @@ describe('token rotation', () => {
     const drainWith = (token: string) => fetch(`${gatewayUrl}/api/forwarder/drain`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect((await drainWith(ADMIN_TOKEN)).status).toBe(202);
     await secret('admin-token', NEW_ADMIN_TOKEN);
-    expect(await gateway.stop()).toBe(0);
+    expect(await gateway.stop(), gateway.stderr()).toBe(0);
     gateway = await startGateway();
     expect((await drainWith(ADMIN_TOKEN)).status).toBe(401);
     expect((await drainWith(NEW_ADMIN_TOKEN)).status).toBe(202);
