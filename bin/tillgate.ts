@@ -16,12 +16,12 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   terminal    init | run | set-aside | rotate-key: create a device key; run the terminal agent; export
               refused events; replace the device key
   simulate    many simulated terminals with a rate, a duration and fault patterns
-  enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
+  enroll      enroll a terminal's public key at a gateway, with its endorsement; writes the MQTT password to a 0600 file
   provision   init | endorse: create the operator's provisioning key; endorse a terminal key
   data-key    init | rotate | retire | show: the data keys of encryption at rest
   psp-sim     a simulated PSP: authorises terminal payments, sends Adyen-format webhooks, answers status queries
 
-  tillgate --version prints this release's version.
+  --version   this release's version
 `;
 
 type Main = (argv: string[]) => Promise<number>;
