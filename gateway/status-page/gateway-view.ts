@@ -150,5 +150,12 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),
+    storeOnly: s.forwarding === 'store-only',
+    restore: restoreView(s.restore()),
   };
+}
+
+/** The page's part of a restore: only while terminals wait for the cloud's word. */
+function restoreView(r: ReturnType<GatewayViewSources['status']['restore']>): StatusView['restore'] {
+  return r === null || r.state !== 'confirming' ? null : { unconfirmedCount: r.unconfirmedCount, unconfirmed: r.unconfirmed, backupTakenAt: r.backupTakenAt };
 }

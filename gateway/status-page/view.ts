@@ -107,4 +107,11 @@ export interface StatusView {
   readonly terminals: readonly TerminalView[];
   /** Newest first, bounded by whoever builds the view. */
   readonly alarms: readonly AlarmView[];
+  /** True when payments stay on this gateway by choice (`--store-only`). Absent means false. */
+  readonly storeOnly?: boolean;
+  /**
+   * A restore from backup whose terminals' chains are being confirmed with the cloud
+   * (gateway/store/restore-state.ts); absent or null when there is nothing to say.
+   */
+  readonly restore?: { readonly unconfirmedCount: number; readonly unconfirmed: readonly string[]; readonly backupTakenAt: string } | null;
 }
