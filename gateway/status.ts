@@ -19,6 +19,7 @@ import type { PredictionSource } from './predict/live.js';
 import type { SubjectRisk } from './predict/scorer.js';
 import type { Presence } from './presence.js';
 import type { EventStore } from './store/event-store.js';
+import type { RestoreStatus } from './store/restore-state.js';
 import type { TerminalRecord } from './store/records.js';
 
 export interface StatusSources {
@@ -49,6 +50,10 @@ export interface StatusSources {
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
   /** Encryption at rest: the current data key, the keys stored values still use, the re-seal pass. */
   readonly atRest: () => AtRestStatus;
+  /** A restore from backup and the terminals whose heads wait for the cloud, or null (store/restore-state.ts). */
+  readonly restore: () => RestoreStatus | null;
+  /** `cloud`: payments go to the cloud; `store-only`: they stay here by choice (`--store-only`); `no-cloud`: none configured. */
+  readonly forwarding: 'cloud' | 'store-only' | 'no-cloud';
   /** Live failure risk (gateway/predict), when prediction runs. */
   readonly prediction?: PredictionSource;
 }
@@ -148,6 +153,8 @@ export function buildStatus(src: StatusSources) {
     health: { ...src.healthStats },
     prediction: predictionStatus(src),
     atRest: src.atRest(),
+    forwarding: src.forwarding,
+    restore: src.restore(),
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
     terminals: src.eventStore.terminalIds().map((t) => terminalSummary(src, t)),

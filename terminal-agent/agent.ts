@@ -62,6 +62,8 @@ export interface AgentStats extends OutboxStats {
   readonly chain: ChainState;
   /** The event and code holding or moving the chain, if any. */
   readonly blocked: Publisher['blocked'];
+  /** Acknowledged events deleted before the cloud had them (over `--max-retained-acked-events`) since start. */
+  readonly retainedDropped: number;
 }
 
 export interface Agent {
@@ -134,6 +136,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         link: publisher.link.kind,
         chain: publisher.chain,
         blocked: publisher.blocked,
+        retainedDropped: publisher.counters.retainedDropped,
       };
     },
     listSetAside: (limit, after) => o.outbox.listSetAside(limit, after),

@@ -38,6 +38,9 @@ export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
     // The event holding (or being moved past) the chain, and how many are set aside for an operator.
     ...(publisher.blocked === undefined ? {} : { blockedSeq: publisher.blocked.seq, blockedCode: publisher.blocked.code }),
     ...(stats === undefined || stats.rejected === 0 ? {} : { setAside: stats.rejected }),
+    // Acknowledged payments kept until the cloud has them, and any deleted before it did (over the bound).
+    ...(stats === undefined || stats.retained === 0 ? {} : { retained: stats.retained }),
+    ...(publisher.counters.retainedDropped === 0 ? {} : { retainedDropped: publisher.counters.retainedDropped }),
   };
 }
 

@@ -165,7 +165,14 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     terminals,
     alarms: alarms.slice(0, limits.alarms),
     ...(s.prediction === undefined ? {} : { prediction: { modelVersion: s.prediction.modelVersion, wan: riskView(s.prediction.wan()) } }),
+    storeOnly: s.forwarding === 'store-only',
+    restore: restoreView(s.restore()),
   };
+}
+
+/** The page's part of a restore: only while terminals wait for the cloud's word. */
+function restoreView(r: ReturnType<GatewayViewSources['status']['restore']>): StatusView['restore'] {
+  return r === null || r.state !== 'confirming' ? null : { unconfirmedCount: r.unconfirmedCount, unconfirmed: r.unconfirmed, backupTakenAt: r.backupTakenAt };
 }
 
 /** Alarm codes of failure-prediction level changes. */

@@ -43,6 +43,7 @@ export const PROBLEM_CODES = {
   rejects: 'REJECTS',
   noCloud: 'NO_CLOUD',
   failurePredicted: 'FAILURE_PREDICTED',
+  restoreUnconfirmed: 'RESTORE_UNCONFIRMED',
   keysNotEndorsed: 'KEYS_NOT_ENDORSED',
 } as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[keyof typeof PROBLEM_CODES];
@@ -114,6 +115,15 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
     const more = lost.length > 1 ? ` (and ${plural(lost.length - 1, 'more problem')})` : '';
     out.push({ code: PROBLEM_CODES.storeLost, level: 'alarm', sentence: `Storage lost data — ${first?.message ?? ''}${more}` });
   }
+  if (view.restore !== undefined && view.restore !== null && view.restore.unconfirmedCount > 0) {
+    const n = view.restore.unconfirmedCount;
+    const who = n === 1 ? `terminal ${view.restore.unconfirmed[0] ?? ''}` : `${n} terminals (${view.restore.unconfirmed.slice(0, MAX_IDS_IN_SENTENCE).join(', ')}${n > MAX_IDS_IN_SENTENCE ? ` and ${n - MAX_IDS_IN_SENTENCE} more` : ''})`;
+    out.push({
+      code: PROBLEM_CODES.restoreUnconfirmed,
+      level: 'warn',
+      sentence: `Restored from a backup — checking with the cloud which payments of ${who} it already has; until then ${n === 1 ? 'its' : 'their'} new payments wait on the ${n === 1 ? 'terminal' : 'terminals'}, safely`,
+    });
+  }
   if (wan.state === 'offline') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'no payments waiting; new ones are stored safely on this gateway';
     out.push({ code: PROBLEM_CODES.wanOffline, level: 'alarm', sentence: `Internet down${forPart(view, wan.sinceMs)} — ${tail}` });
@@ -147,7 +157,10 @@ export function listProblems(view: StatusView, options: HeadlineOptions = DEFAUL
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
     out.push({ code: PROBLEM_CODES.wanDegraded, level: 'warn', sentence: `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}` });
   } else if (forwarder.state === NOT_RUNNING && forwarder.backlogEvents > 0) {
-    out.push({ code: PROBLEM_CODES.noCloud, level: 'warn', sentence: `No cloud configured — ${waiting} kept on this gateway, nothing is sent` });
+    const sentence = view.storeOnly === true
+      ? `Store only — ${waiting} kept on this gateway; nothing is sent to a cloud (--store-only)`
+      : `No cloud configured — ${waiting} kept on this gateway, nothing is sent`;
+    out.push({ code: PROBLEM_CODES.noCloud, level: 'warn', sentence });
   } else if (wan.state !== 'offline' && (forwarder.oldestPendingAgeS ?? 0) > options.forwardBehindAfterS) {
     out.push({
       code: PROBLEM_CODES.forwardBehind,
@@ -206,7 +219,7 @@ function allGoodSentence(view: StatusView): string {
     total === 0 ? 'no terminals enrolled yet' : connected === total ? `${plural(total, 'terminal')} connected` : `${connected} of ${plural(total, 'terminal')} connected`;
   const backlog = view.forwarder.backlogEvents;
   const queue = backlog === 0 ? 'nothing waiting' : `${waitingCountPhrase(view.forwarder.money, backlog)} on the way to the cloud`;
-  return `All good — ${terminals}, ${queue}`;
+  return view.storeOnly === true ? `All good — ${terminals}, store only: nothing is sent to a cloud` : `All good — ${terminals}, ${queue}`;
 }
 
 /**

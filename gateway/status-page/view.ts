@@ -128,4 +128,11 @@ export interface StatusView {
   readonly alarms: readonly AlarmView[];
   /** Failure prediction, when it runs (the WAN's risk; terminals carry their own). */
   readonly prediction?: PredictionView;
+  /** True when payments stay on this gateway by choice (`--store-only`). Absent means false. */
+  readonly storeOnly?: boolean;
+  /**
+   * A restore from backup whose terminals' chains are being confirmed with the cloud
+   * (gateway/store/restore-state.ts); absent or null when there is nothing to say.
+   */
+  readonly restore?: { readonly unconfirmedCount: number; readonly unconfirmed: readonly string[]; readonly backupTakenAt: string } | null;
 }

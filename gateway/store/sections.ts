@@ -48,6 +48,17 @@ export interface Sections {
    * pruned (the start-up check tells the two apart).
    */
   readonly pruned: Section;
+  /**
+   * `terminal` → highest seq of that terminal the cloud accepted (every seq ≤ it is in the cloud:
+   * the cloud keeps each chain gapless, DESIGN §3.4). Written in the same batch as the forward
+   * cursor; sent to the terminal as `cloud` in its retained ack.
+   */
+  readonly cloud: Section;
+  /**
+   * A gateway restored from a backup (gateway/store/restore-state.ts): `info` → RestoreInfo, and
+   * `c!terminal` → HeadCheck, one per terminal whose head the cloud confirmed since the restore.
+   */
+  readonly restore: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
   /** `timeMs` → WAN probe result (unsynced telemetry). */
@@ -59,7 +70,7 @@ export interface Sections {
 }
 
 /**
- * LevelDB memory bounds of the gateway (an appliance with little RAM), issue 4: RSS < 150 MB while
+ * LevelDB memory bounds of the gateway (an appliance with little RAM), the target: RSS < 150 MB while
  * a 1,000,000-event backlog drains. LevelDB 1.20 mmaps every table file it opens (up to 1,000 maps
  * on 64-bit) and keeps it mapped while the table cache holds it, so the pages the forwarder reads
  * stay resident (file-backed RSS) until the table is evicted: with the defaults (1,000 open files,
@@ -107,6 +118,8 @@ export function sectionsOf(db: Db, codec: SealCodec): Sections {
     accepted: sealed('accepted'),
     ids: sealed('ids'),
     pruned: sealed('pruned'),
+    cloud: sealed('cloud'),
+    restore: sealed('restore'),
     health: sealed('health'),
     wanProbes: sealed('wan'),
     healthRollups: sealed('rollup'),
