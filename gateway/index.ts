@@ -36,6 +36,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
 import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
+import { DEFAULT_PRESENCE_FLUSH_INTERVAL_MS, loadLastSeen, PresenceLog } from './presence-log.js';
 import { keysNotEndorsed, type StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
 import { corruptionProblem } from './integrity.js';
@@ -187,7 +188,12 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       lockoutMs: options.authLockoutMs,
       cacheEntries: options.maxTerminals,
     });
-    const presence = new Presence(options.maxTerminals);
+    // Last-seen times survive a restart (gateway/presence-log.ts): restored now, written in bounded batches.
+    const presence = new Presence(options.maxTerminals, await loadLastSeen(store.sections.presence, options.maxTerminals, logger));
+    const presenceLog = new PresenceLog(store.db, store.sections.presence, presence, logger);
+    presenceLog.start(DEFAULT_PRESENCE_FLUSH_INTERVAL_MS);
+    // After the broker has closed its clients (their disconnect times count), before the store closes.
+    closers.push(() => presenceLog.close());
     const acl: AclCounters = { publishDenied: 0, subscribeDenied: 0, oversizeClosed: 0 };
     const lanes = new ClientLanes(options.maxInflightPerClient);
     const connections = new ConnectionGate({

@@ -50,6 +50,10 @@ export interface Sections {
   readonly pruned: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
+  /** `terminal` → when it was last seen (gateway/presence-log.ts): the page's "last seen" survives a restart. */
+  readonly presence: Section;
+  /** Alarms with start and end, WAN outages, backlog samples (gateway/history/): the page's last 24 hours. */
+  readonly history: Section;
   /** `ingest` → IngestMeta, `forward` → ForwardMeta. */
   readonly meta: Section;
 }
@@ -104,6 +108,8 @@ export function sectionsOf(db: Db, codec: SealCodec): Sections {
     ids: sealed('ids'),
     pruned: sealed('pruned'),
     health: sealed('health'),
+    presence: sealed('presence'),
+    history: sealed('history'),
     meta: sealed('meta'),
   };
 }
