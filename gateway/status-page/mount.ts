@@ -32,7 +32,6 @@ export interface StatusPageOptions extends HeadlineOptions, RenderOptions, Broad
 
 export const DEFAULT_STATUS_PAGE_OPTIONS: StatusPageOptions = Object.freeze({
   ...DEFAULT_HEADLINE_OPTIONS,
-  silentTerminalAfterMs: DEFAULT_HEADLINE_OPTIONS.silentTerminalAfterMs,
   maxTerminalsShown: DEFAULT_MAX_TERMINALS_SHOWN,
   maxStreams: DEFAULT_MAX_STATUS_STREAMS,
   maxStreamsPerAddress: DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS,

@@ -11,6 +11,7 @@ import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-me
 import { gatewayMetricsSources } from '../metrics/gateway-sources.js';
 import { readGatewayView, type WanDetail } from './gateway-view.js';
 import { mountStatusPage, type StatusPageHandle, type StatusPageOptions } from './mount.js';
+import { systemTimeZone } from './time-words.js';
 
 export interface StatusPageWiring {
   readonly page: StatusPageHandle;
@@ -43,12 +44,13 @@ export function wireStatusPage(ctx: GatewayContext, delivery: DeliveryHandle | n
           const link = delivery.monitor.link;
           // Before the first probe the monitor says "offline" to be safe; the page says "not known yet".
           if ('reason' in link && link.reason === 'NOT_PROBED') return { state: 'unknown', sinceMs: null, rttMs: null };
-          return { state: link.state, sinceMs: link.since, rttMs: link.rttMs };
+          return { state: link.state, sinceMs: link.since, rttMs: link.rttMs, reason: 'reason' in link ? link.reason : null, cutUntilMs: delivery.gate.cutUntilMs() };
         };
   const metrics = createGatewayMetrics(gatewayMetricsSources(ctx.statusSources, wan === undefined ? undefined : () => wan().state));
   delivery?.forwarder.onOutcome((o) => metrics.observeForwardBatch(o.kind, o.latencyMs));
+  const display = { storeName: ctx.options.storeName, timeZone: ctx.options.timeZone ?? systemTimeZone() };
   const page = mountStatusPage(ctx.app, {
-    readView: () => readGatewayView({ status: ctx.statusSources, ...(forwarder ? { forwarder } : {}), ...(wan ? { wan } : {}) }),
+    readView: () => readGatewayView({ status: ctx.statusSources, display, ...(forwarder ? { forwarder } : {}), ...(wan ? { wan } : {}) }),
     metrics,
     clock: ctx.clock,
     logger: ctx.logger.child({ part: 'status-page' }),

@@ -86,8 +86,8 @@ describe('status page on a real gateway', () => {
     expect(valueOf(m, 'tillgate_disk_free_bytes')).toBeGreaterThan(0);
 
     const html = await (await fetch(`${g.httpUrl}/`)).text();
-    expect(headlineOf(html)).toBe('Possible tampering — terminal t-1 sent 1 event the gateway refused (BAD_SIGNATURE)');
-    expect(html).toMatch(/<tr id="terminal-t-1">.*?Connected.*?>3<\/td>.*?BAD_SIGNATURE ×1/);
+    expect(headlineOf(html)).toBe('Possible tampering — terminal t-1 sent 1 transaction the gateway refused (BAD_SIGNATURE)');
+    expect(html).toMatch(/<tr id="terminal-t-1" class="has-problem">.*?Connected.*?Possible tampering.*?>3<\/td>.*?BAD_SIGNATURE ×1/);
   });
 
   it('gateway page - basic auth guards reads when configured, health probes stay open', async () => {
