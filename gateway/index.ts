@@ -36,6 +36,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
 import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
+import { LevelHistoryStore, type HistoryStore } from './history/history-store.js';
 import { DEFAULT_PRESENCE_FLUSH_INTERVAL_MS, loadLastSeen, PresenceLog } from './presence-log.js';
 import { keysNotEndorsed, type StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
@@ -97,6 +98,8 @@ export interface GatewayContext {
   readonly statusTopic: StatusTopic;
   readonly health: HealthLog;
   readonly statusSources: StatusSources;
+  /** The history keyspace (alarms with start and end, outages, backlog) for the status page (gateway/history). */
+  readonly history: HistoryStore;
   /** Registers a closer; closers run (newest first) before the store closes. */
   onClose(closer: () => Promise<void> | void): void;
 }
@@ -108,8 +111,8 @@ export interface GatewayContext {
  */
 export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   const delivery = wireDelivery(ctx);
-  // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
-  wireStatusPage(ctx, delivery);
+  // The technician's page, its live stream, its history and /metrics (gateway/status-page/wire.ts).
+  await wireStatusPage(ctx, delivery);
   // Payment updates from the cloud to the terminals (gateway/updates/wire.ts).
   await wireUpdates(ctx);
 }
@@ -294,6 +297,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const extensionClosers: (() => Promise<void> | void)[] = [];
     await wireExtensions({
       options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, statusSources,
+      history: new LevelHistoryStore(store.db, store.sections.history),
       onClose: (closer) => extensionClosers.push(closer),
     });
     closers.push(() => runClosers(extensionClosers, logger));

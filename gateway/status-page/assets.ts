@@ -60,7 +60,7 @@ tr.has-problem td:first-child{box-shadow:inset 4px 0 0 var(--alarm)}
 h3{font-size:.98rem;margin:12px 0 4px}
 .history{list-style:none;margin:0;padding:0}
 .history li{padding:5px 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
-svg.chart{display:block;width:100%;max-width:760px;height:auto;background:#fff;border:1px solid var(--line);border-radius:4px}
+svg.chart{display:block;width:100%;max-width:560px;height:auto;background:#fff;border:1px solid var(--line);border-radius:4px}
 .admin .actions{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px}
 .admin form{margin:0}
 .admin button{font:inherit;font-weight:700;padding:10px 14px;min-height:44px;border:2px solid #000;border-radius:6px;background:#fff;cursor:pointer}

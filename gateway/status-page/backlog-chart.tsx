@@ -15,9 +15,10 @@ const GAP_MS = 5 * 60_000;
 /** Hour marks every this many hours of the store's clock. */
 const TICK_HOURS = 3;
 
-const W = 480;
-const H = 170;
-const PAD = { left: 40, right: 12, top: 10, bottom: 24 } as const;
+const W = 400;
+const H = 180;
+const PAD = { left: 40, right: 12, top: 10, bottom: 26 } as const;
+const FONT = 13;
 const PLOT_W = W - PAD.left - PAD.right;
 const PLOT_H = H - PAD.top - PAD.bottom;
 
@@ -40,9 +41,9 @@ export function hourTicks(fromMs: number, toMs: number, timeZone: string): numbe
   return out;
 }
 
-/** 1, 2, 5, 10, 20, 50, … at or above `n`: a y-axis top people read at a glance. */
+/** 2, 5, 10, 20, 50, … at or above `n`: a y-axis top people read at a glance, with a whole middle. */
 export function niceCeiling(n: number): number {
-  if (n <= 1) return 1;
+  if (n <= 2) return 2;
   const magnitude = 10 ** Math.floor(Math.log10(n));
   for (const m of [1, 2, 5, 10]) if (m * magnitude >= n) return m * magnitude;
   return 10 * magnitude;
@@ -76,18 +77,18 @@ export const BacklogChart: FC<{ samples: readonly BacklogSampleView[]; outages: 
             <title>{`Internet down ${hourMinute(o.startedAtMs, timeZone)}–${o.endedAtMs === null ? 'now' : hourMinute(o.endedAtMs, timeZone)}`}</title>
           </rect>
         ))}
-      {[0, 0.5, 1].map((f) => (
+      {[0, Math.round(top / 2), top].map((v) => (
         <>
-          <line x1={PAD.left} x2={W - PAD.right} y1={fmt(y(top * f))} y2={fmt(y(top * f))} stroke={f === 0 ? '#444' : '#ccc'} stroke-width="1" />
-          <text x={PAD.left - 4} y={fmt(y(top * f) + 4)} text-anchor="end" font-size="11" fill="#444">
-            {String(Math.round(top * f))}
+          <line x1={PAD.left} x2={W - PAD.right} y1={fmt(y(v))} y2={fmt(y(v))} stroke={v === 0 ? '#444' : '#ccc'} stroke-width="1" />
+          <text x={PAD.left - 4} y={fmt(y(v) + 5)} text-anchor="end" font-size={FONT} fill="#444">
+            {String(v)}
           </text>
         </>
       ))}
       {hourTicks(fromMs, nowMs, timeZone).map((t) => (
         <>
           <line x1={fmt(x(t))} x2={fmt(x(t))} y1={PAD.top} y2={PAD.top + PLOT_H} stroke="#e2e2e2" stroke-width="1" />
-          <text x={fmt(x(t))} y={H - 8} text-anchor="middle" font-size="11" fill="#444">
+          <text x={fmt(x(t))} y={H - 8} text-anchor="middle" font-size={FONT} fill="#444">
             <title>{utcTitle(t)}</title>
             {hourMinute(t, timeZone)}
           </text>

@@ -16,6 +16,13 @@ const DAY_MS = 24 * 3_600_000;
 
 const Span: FC<{ from: number; to: number | null; view: StatusView }> = ({ from, to, view }) => {
   const zone = view.timeZone ?? 'UTC';
+  if (to === from) {
+    return (
+      <>
+        at <Time atMs={from} nowMs={view.nowMs} timeZone={zone} shape="day" />
+      </>
+    );
+  }
   return to === null ? (
     <>
       since <Time atMs={from} nowMs={view.nowMs} timeZone={zone} shape="day" /> <strong>(still on, {formatDuration(view.nowMs - from)})</strong>
