@@ -279,7 +279,6 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const app = createApp({
       adminToken: options.adminToken,
       enrollBodyMaxBytes: options.enrollBodyMaxBytes,
-      status: statusSources,
       enrollment,
       ready: (): Readiness => {
         if (integrity.state === 'damaged') return { ready: false, code: 'STORE_DAMAGED', message: 'the event store is damaged: the gateway does not take events' };

@@ -1,6 +1,7 @@
 /**
  * HTTP routes of the delivery side, mounted on the gateway's Hono app (DESIGN §3.5):
  * - `GET  /api/forwarder`                    state, backlog, rate, latency, WAN link, dead letters
+ *                                             (`backlog` and `wan` in the shapes /api/status uses)
  * - `POST /api/forwarder/drain`              (admin) try now, ending any backoff
  * - `POST /api/forwarder/dead-letters/retry` (admin) `{"positions"?:[…]}` resend dead letters
  * - `GET  /api/forwarder/dead-letters/export` (admin) every dead letter with its signed event, to keep
@@ -12,6 +13,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
 import type { ForwardQueue } from '../forward-queue.js';
+import { backlogJson, wanJson, type WanLinkFacts } from '../api-shapes.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import { errorBody, readJsonBody } from '../http/errors.js';
 import type { WanMonitor } from '../wan/wan-monitor.js';
@@ -38,16 +40,15 @@ export interface DeliveryRouteDeps {
   readonly clock: Clock;
 }
 
-export function wanView(monitor: WanMonitor, gate: LinkGate) {
+/** The link as the WAN monitor sees it, with an admin's test cut (the facts of `wanJson`). */
+export function wanFacts(monitor: WanMonitor, gate: LinkGate): WanLinkFacts {
   const link = monitor.link;
-  const cut = gate.cutUntilMs();
-  return {
-    state: link.state,
-    since: new Date(link.since).toISOString(),
-    rttMs: link.rttMs,
-    reason: link.state === 'online' ? null : link.reason,
-    outageUntil: cut === null ? null : new Date(cut).toISOString(),
-  };
+  return { state: link.state, sinceMs: link.since, rttMs: link.rttMs, reason: link.state === 'online' ? null : link.reason, cutUntilMs: gate.cutUntilMs() };
+}
+
+/** `/api/forwarder` `wan`, the same shape as `/api/status` `wanLink` (gateway/api-shapes.ts). */
+export function wanView(monitor: WanMonitor, gate: LinkGate) {
+  return wanJson(wanFacts(monitor, gate));
 }
 
 export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
@@ -60,7 +61,13 @@ export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
       (list) => ({ deadLetters: list.map((d) => ({ ...d, at: new Date(d.atMs).toISOString() })) }),
       (err: unknown) => ({ deadLetters: [], deadLettersError: String((err as { code?: unknown }).code ?? 'STORE_ERROR') }),
     );
-    return c.json({ forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock), wan: wanView(deps.monitor, deps.gate), ...letters });
+    return c.json({
+      forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock),
+      // The same shapes as /api/status `backlog` and `wanLink` (gateway/api-shapes.ts).
+      backlog: backlogJson(deps.queue, deps.clock),
+      wan: wanView(deps.monitor, deps.gate),
+      ...letters,
+    });
   });
 
   // Admin-only although a read: the events carry card brands, last digits and tokens.

@@ -1,6 +1,7 @@
 /**
- * The gateway's HTTP app (Hono): health probes, the status API and enrollment (DESIGN §3.5). The
- * status page and forwarder routes mount on the same app later (gateway/index.ts wireExtensions).
+ * The gateway's HTTP app (Hono): health probes and enrollment (DESIGN §3.5). The status API and
+ * page (gateway/status-page/api-routes.ts, mount.ts) and the forwarder routes mount on the same app
+ * later (gateway/index.ts wireExtensions).
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -8,7 +9,6 @@ import { ENDORSEMENT_ERROR_CODES } from '../../protocol/endorsement.js';
 import { hasCode } from '../../protocol/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Enrollment } from '../enrollment.js';
-import { buildStatus, terminalDetail, terminalSummary, type StatusSources } from '../status.js';
 import { requireAdmin } from './admin-auth.js';
 import { installHttpSecurity } from './security.js';
 import { errorBody } from './errors.js';
@@ -16,7 +16,6 @@ import { errorBody } from './errors.js';
 export interface HttpDeps {
   readonly adminToken: string;
   readonly enrollBodyMaxBytes: number;
-  readonly status: StatusSources;
   readonly enrollment: Enrollment;
   /** Store open, not damaged, and broker listening; else why not (a stable code). */
   readonly ready: () => Readiness;
@@ -47,13 +46,6 @@ export function createApp(deps: HttpDeps): Hono {
   app.get('/readyz', (c) => {
     const r = deps.ready();
     return r.ready ? c.json({ ready: true }) : c.json(errorBody(r.code, r.message), 503);
-  });
-
-  app.get('/api/status', (c) => c.json(buildStatus(deps.status)));
-  app.get('/api/terminals', (c) => c.json({ terminals: deps.status.eventStore.terminalIds().map((t) => terminalSummary(deps.status, t)) }));
-  app.get('/api/terminals/:id', (c) => {
-    const detail = terminalDetail(deps.status, c.req.param('id'));
-    return detail === undefined ? c.json(errorBody('NOT_FOUND', 'no such terminal'), 404) : c.json(detail);
   });
 
   app.post(

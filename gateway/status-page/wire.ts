@@ -5,7 +5,9 @@
  * histogram, and ends open streams on close.
  */
 import type { DeliveryHandle } from '../forwarder/delivery.js';
+import { wanFacts } from '../forwarder/routes.js';
 import { forwarderStatus } from '../forwarder/status.js';
+import { mountStatusApi } from './api-routes.js';
 import { HistoryJob } from '../history/job.js';
 import { HISTORY_SAMPLE_EVERY_MS, HISTORY_TRIM_EVERY_MS, HISTORY_TRIM_MAX_DELETES } from '../history/options.js';
 import { HistoryRecorder, type HistoryInput, type HistorySnapshot } from '../history/recorder.js';
@@ -92,6 +94,14 @@ export async function wireStatusPage(ctx: GatewayContext, delivery: DeliveryHand
     await history.close();
   });
 
+  mountStatusApi(ctx.app, {
+    sources: ctx.statusSources,
+    readView: () => readGatewayView(sources),
+    options,
+    wan: () => (delivery === null ? null : wanFacts(delivery.monitor, delivery.gate)),
+    history: () => history.snapshot(),
+    clock: ctx.clock,
+  });
   const page = mountStatusPage(ctx.app, {
     readView: () => readGatewayView({ ...sources, history: async () => historyView(history.snapshot()) }),
     metrics,
