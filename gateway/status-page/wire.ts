@@ -20,6 +20,7 @@ import { readGatewayView, type GatewayViewSources, type WanDetail } from './gate
 import { buildHeadline, type HeadlineOptions } from './headline.js';
 import { DEFAULT_STATUS_PAGE_OPTIONS, mountStatusPage, type StatusPageHandle, type StatusPageOptions } from './mount.js';
 import { systemTimeZone } from './time-words.js';
+import { tillgateVersion } from '../../lib/version.js';
 import type { HistoryView, StatusView } from './view.js';
 
 export interface StatusPageWiring {
@@ -71,11 +72,16 @@ export async function wireStatusPage(ctx: GatewayContext, delivery: DeliveryHand
           if ('reason' in link && link.reason === 'NOT_PROBED') return { state: 'unknown', sinceMs: null, rttMs: null };
           return { state: link.state, sinceMs: link.since, rttMs: link.rttMs, reason: 'reason' in link ? link.reason : null, cutUntilMs: delivery.gate.cutUntilMs() };
         };
-  const metrics = createGatewayMetrics(gatewayMetricsSources(ctx.statusSources, wan === undefined ? undefined : () => wan().state));
-  delivery?.forwarder.onOutcome((o) => metrics.observeForwardBatch(o.kind, o.latencyMs));
   const options: StatusPageOptions = { ...DEFAULT_STATUS_PAGE_OPTIONS, ...pageOptions(ctx.options) };
   const display = { storeName: ctx.options.storeName, timeZone: ctx.options.timeZone ?? systemTimeZone() };
   const sources: GatewayViewSources = { status: ctx.statusSources, display, ...(forwarder ? { forwarder } : {}), ...(wan ? { wan } : {}) };
+  // /metrics: the gateway's numbers, the problems the page names (to alert on), build and runtime.
+  const problems = async () => buildHeadline(await readGatewayView(sources), options).problems;
+  const metrics = createGatewayMetrics(gatewayMetricsSources(ctx.statusSources, wan === undefined ? undefined : () => wan().state, problems), {
+    version: tillgateVersion(),
+    node: process.version,
+  });
+  delivery?.forwarder.onOutcome((o) => metrics.observeForwardBatch(o.kind, o.latencyMs));
 
   // The last hours, kept on disk and reloaded at start: a technician arriving after a night outage sees it.
   const history = new HistoryRecorder(ctx.history, ctx.clock, ctx.logger.child({ part: 'history' }), {
