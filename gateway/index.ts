@@ -37,6 +37,7 @@ import { InlineVerifier, type Verifier } from './ingest/verifier.js';
 import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
 import { LevelHistoryStore, type HistoryStore } from './history/history-store.js';
+import { AdminSessions, DEFAULT_ADMIN_SESSIONS_MAX } from './http/admin-sessions.js';
 import { DEFAULT_PRESENCE_FLUSH_INTERVAL_MS, loadLastSeen, PresenceLog } from './presence-log.js';
 import { keysNotEndorsed, type StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
@@ -100,6 +101,8 @@ export interface GatewayContext {
   readonly statusSources: StatusSources;
   /** The history keyspace (alarms with start and end, outages, backlog) for the status page (gateway/history). */
   readonly history: HistoryStore;
+  /** Admin sessions of the status page's login form (gateway/http/admin-sessions.ts). */
+  readonly sessions: AdminSessions;
   /** Registers a closer; closers run (newest first) before the store closes. */
   onClose(closer: () => Promise<void> | void): void;
 }
@@ -276,6 +279,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       healthStats: health.stats,
       atRest: () => store.atRest.status(),
     };
+    // The page's admin logins; the security middleware and the page's admin forms share them.
+    const sessions = new AdminSessions(clock, { ttlMs: options.adminSessionTtlS * 1000, maxSessions: DEFAULT_ADMIN_SESSIONS_MAX }, deps.random);
     const app = createApp({
       adminToken: options.adminToken,
       enrollBodyMaxBytes: options.enrollBodyMaxBytes,
@@ -288,6 +293,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       logger,
       statusUser: options.statusUser,
       statusPassword: options.statusPassword,
+      sessions,
     });
     const server = await serveHttp(app, options.host, options.httpPort);
     closers.push(() => closeHttp(server));
@@ -297,6 +303,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     await wireExtensions({
       options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, statusSources,
       history: new LevelHistoryStore(store.db, store.sections.history),
+      sessions,
       onClose: (closer) => extensionClosers.push(closer),
     });
     closers.push(() => runClosers(extensionClosers, logger));

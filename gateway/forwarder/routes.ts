@@ -19,6 +19,7 @@ import { errorBody, readJsonBody } from '../http/errors.js';
 import type { WanMonitor } from '../wan/wan-monitor.js';
 import type { Forwarder } from './forwarder.js';
 import { MAX_OUTAGE_S, type LinkGate } from './link-gate.js';
+import { deliveryActions } from './admin-actions.js';
 import { forwarderStatus } from './status.js';
 
 /** Admin bodies are a few bytes; anything larger is refused before it is read. */
@@ -82,25 +83,23 @@ export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
     return c.json({ exportedAt: new Date(deps.clock.now()).toISOString(), count: exported.length, total: deps.queue.deadLetterCount(), deadLetters: exported });
   });
 
+  const actions = deliveryActions(deps);
   app.post('/api/forwarder/drain', admin, (c) => {
-    deps.forwarder.wake('force');
-    void deps.monitor.probeNow();
-    return c.json({ draining: true, state: deps.forwarder.state, backlog: deps.queue.backlog().events }, 202);
+    const { state, backlog } = actions.drain();
+    return c.json({ draining: true, state, backlog }, 202);
   });
 
   app.post('/api/forwarder/dead-letters/retry', admin, limit, async (c) => {
     const body = await readJsonBody(c, retryBodySchema, '{"positions"?: [pos, …]} (at most 1000)');
     if (body.response !== undefined) return body.response;
-    const queued = await deps.forwarder.retryDeadLetters(body.data.positions);
+    const queued = await actions.retryDeadLetters(body.data.positions);
     return c.json({ queued }, 202);
   });
 
   app.post('/api/wan/outage', admin, limit, async (c) => {
     const body = await readJsonBody(c, outageBodySchema, `{"seconds": 0–${MAX_OUTAGE_S}}`);
     if (body.response !== undefined) return body.response;
-    deps.gate.cutFor(body.data.seconds);
-    // Let the monitor see it now (cut: offline at once; restored: online and the forwarder wakes).
-    await deps.monitor.probeNow();
+    await actions.cutWan(body.data.seconds);
     return c.json({ wan: wanView(deps.monitor, deps.gate) });
   });
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Enrollment } from '../enrollment.js';
 import { requireAdmin } from './admin-auth.js';
 import { installHttpSecurity } from './security.js';
+import type { AdminSessions } from './admin-sessions.js';
 import { errorBody } from './errors.js';
 
 export interface HttpDeps {
@@ -23,6 +24,8 @@ export interface HttpDeps {
   /** HTTP basic auth for reads (both or neither; gateway/http/security.ts). */
   readonly statusUser?: string | undefined;
   readonly statusPassword?: string | undefined;
+  /** The status page's admin sessions (their forms authorize themselves; a session also opens reads). */
+  readonly sessions?: AdminSessions | undefined;
 }
 
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly code: string; readonly message: string };
@@ -40,7 +43,7 @@ const CLIENT_ERRORS: Record<string, 400 | 409> = {
 export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();
   // First, so every route below and every later mount is covered: headers, basic auth, admin/CSRF.
-  installHttpSecurity(app, { adminToken: deps.adminToken, statusUser: deps.statusUser, statusPassword: deps.statusPassword });
+  installHttpSecurity(app, { adminToken: deps.adminToken, statusUser: deps.statusUser, statusPassword: deps.statusPassword, sessions: deps.sessions });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', (c) => {

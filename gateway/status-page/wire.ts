@@ -8,6 +8,9 @@ import type { DeliveryHandle } from '../forwarder/delivery.js';
 import { wanFacts } from '../forwarder/routes.js';
 import { forwarderStatus } from '../forwarder/status.js';
 import { mountStatusApi } from './api-routes.js';
+import { adminStateFor, mountAdminRoutes } from './admin-routes.js';
+import { deliveryActions } from '../forwarder/admin-actions.js';
+import { LoginLimiter } from '../http/login-limiter.js';
 import { HistoryJob } from '../history/job.js';
 import { HISTORY_SAMPLE_EVERY_MS, HISTORY_TRIM_EVERY_MS, HISTORY_TRIM_MAX_DELETES } from '../history/options.js';
 import { HistoryRecorder, type HistoryInput, type HistorySnapshot } from '../history/recorder.js';
@@ -108,13 +111,18 @@ export async function wireStatusPage(ctx: GatewayContext, delivery: DeliveryHand
     history: () => history.snapshot(),
     clock: ctx.clock,
   });
+  // Admin from a phone: login form, session cookie, CSRF-checked forms (admin-routes.tsx).
+  const actions = delivery === null ? null : deliveryActions({ forwarder: delivery.forwarder, queue: ctx.queue, monitor: delivery.monitor, gate: delivery.gate });
+  const admin = { adminToken: ctx.options.adminToken, sessions: ctx.sessions, limiter: new LoginLimiter(ctx.clock), actions, logger: ctx.logger.child({ part: 'admin' }) };
+  mountAdminRoutes(ctx.app, admin);
   const page = mountStatusPage(ctx.app, {
     readView: () => readGatewayView({ ...sources, history: async () => historyView(history.snapshot()) }),
     metrics,
     clock: ctx.clock,
     logger: ctx.logger.child({ part: 'status-page' }),
     options,
-    hasCredentials: (c) => hasReadCredentials(c, { adminToken: ctx.options.adminToken, statusUser: ctx.options.statusUser, statusPassword: ctx.options.statusPassword }),
+    hasCredentials: (c) => hasReadCredentials(c, { adminToken: ctx.options.adminToken, statusUser: ctx.options.statusUser, statusPassword: ctx.options.statusPassword, sessions: ctx.sessions }),
+    admin: (c, view) => adminStateFor(c, view, admin),
   });
   ctx.onClose(() => page.close());
   return { page, metrics, history };
