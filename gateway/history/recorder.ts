@@ -50,7 +50,7 @@ export class HistoryRecorder {
   #outages: OutageRecord[] = [];
   #samples: BacklogSample[] = [];
   #state: 'new' | 'loading' | 'running' | 'closed' = 'new';
-  /** When the gateway last looked before this start (its last sample): alarms that ended while it was off end there. */
+  /** When the gateway last wrote before this start (a sample, a start or an end): alarms that ended while it was off end there. */
   #lastLookedBeforeStartMs: number | null = null;
   #lastSampleMs = 0;
   /** The most that waited at any look since the last sample: a short outage between two samples still shows. */
@@ -73,7 +73,14 @@ export class HistoryRecorder {
     this.#alarms = loaded.alarms;
     this.#outages = loaded.outages;
     this.#samples = loaded.samples;
-    this.#lastLookedBeforeStartMs = loaded.samples[loaded.samples.length - 1]?.atMs ?? null;
+    // The latest moment anything was written: the last sample is up to a minute old, a start or
+    // end written since is later (else an alarm still open at shutdown would end before it began).
+    const written = [
+      ...loaded.samples.slice(-1).map((s) => s.atMs),
+      ...loaded.alarms.flatMap((a) => [a.startedAtMs, a.endedAtMs ?? a.startedAtMs]),
+      ...loaded.outages.flatMap((o) => [o.startedAtMs, o.endedAtMs ?? o.startedAtMs]),
+    ];
+    this.#lastLookedBeforeStartMs = written.length === 0 ? null : written.reduce((a, b) => Math.max(a, b));
     const started: AlarmRecord = { ...GATEWAY_STARTED, startedAtMs, endedAtMs: startedAtMs };
     await this.#store.write([started], null, true);
     this.#alarms.push(started);

@@ -13,6 +13,16 @@ import type { AlarmRecordView, OutageView, StatusView } from './view.js';
 /** Rows each list shows; the rest are in /api/history. */
 export const HISTORY_ROWS_SHOWN = 30;
 const DAY_MS = 24 * 3_600_000;
+/**
+ * A till that was disconnected for less than this and came back (WiFi roaming, a gateway restart
+ * while every till reconnects) is counted, not listed: such lines would bury what mattered. They
+ * stay in /api/history.
+ */
+export const HISTORY_SHORT_DISCONNECT_MS = 60_000;
+
+function shortDisconnect(a: AlarmRecordView): boolean {
+  return a.code === 'TERMINAL_DISCONNECTED' && a.endedAtMs !== null && a.endedAtMs - a.startedAtMs < HISTORY_SHORT_DISCONNECT_MS;
+}
 
 const Span: FC<{ from: number; to: number | null; view: StatusView }> = ({ from, to, view }) => {
   const zone = view.timeZone ?? 'UTC';
@@ -65,7 +75,9 @@ export const HistorySection: FC<{ view: StatusView }> = ({ view }) => {
   if (h === undefined) return <></>;
   const since = view.nowMs - DAY_MS;
   const outages = h.outages.filter((o) => (o.endedAtMs ?? view.nowMs) >= since).sort((a, b) => b.startedAtMs - a.startedAtMs);
-  const alarms = h.alarms.filter((a) => (a.endedAtMs ?? view.nowMs) >= since).sort((a, b) => b.startedAtMs - a.startedAtMs);
+  const recent = h.alarms.filter((a) => (a.endedAtMs ?? view.nowMs) >= since);
+  const alarms = recent.filter((a) => !shortDisconnect(a)).sort((a, b) => b.startedAtMs - a.startedAtMs);
+  const blips = recent.length - alarms.length;
   return (
     <section id="history" class="wide" aria-labelledby="history-h">
       <h2 id="history-h">Last 24 hours</h2>
@@ -95,6 +107,7 @@ export const HistorySection: FC<{ view: StatusView }> = ({ view }) => {
           ))}
         </ul>
       )}
+      {blips > 0 ? <p class="muted" id="short-disconnects">Not listed: {plural(blips, 'till disconnection')} of under a minute.</p> : ''}
       {alarms.length + outages.length > 2 * HISTORY_ROWS_SHOWN ? <p class="muted">More in /api/history.</p> : ''}
     </section>
   );

@@ -8,7 +8,8 @@ import { formatDuration, plural } from './format.js';
 import { silentForMs, sortTerminals, type TerminalThresholds } from './terminal-problems.js';
 import { Time } from './time.js';
 import type { AlarmView, StatusView, TerminalView } from './view.js';
-import { offlineRefusalWords } from './words.js';
+import { INTEGRITY_CODES } from '../integrity.js';
+import { integrityWords, offlineRefusalWords } from './words.js';
 
 /** Signal strength in words; thresholds are the usual WiFi RSSI bands. */
 export function signalWords(rssiDbm: number): string {
@@ -133,10 +134,17 @@ export const TerminalsSection: FC<{ view: StatusView; thresholds: TerminalThresh
 
 const LEVEL_WORDS = { alarm: 'PROBLEM', warn: 'WARNING', info: 'INFO' } as const;
 
+const INTEGRITY_CODE_SET: ReadonlySet<string> = new Set(Object.values(INTEGRITY_CODES));
+
+/** Storage problems in the page's words (their messages speak of events and seqs, for the log);
+ * the message itself stays on hover for a support call. */
+const AlarmText: FC<{ a: AlarmView }> = ({ a }) =>
+  INTEGRITY_CODE_SET.has(a.code) ? <span title={a.message}>{integrityWords(a)}</span> : <>{a.message}</>;
+
 const AlarmItem: FC<{ a: AlarmView; view: StatusView }> = ({ a, view }) => (
   <li>
     <span class={`state s-${a.level === 'info' ? 'none' : a.level}`}>{LEVEL_WORDS[a.level]}</span> <strong>{a.code}</strong>
-    {a.terminal === undefined ? '' : ` · ${a.terminal}`} — {a.message}{' '}
+    {a.terminal === undefined ? '' : ` · ${a.terminal}`} — <AlarmText a={a} />{' '}
     <span class="muted">
       <Time atMs={a.atMs} nowMs={view.nowMs} timeZone={view.timeZone ?? 'UTC'} shape={view.nowMs - a.atMs > 12 * 3_600_000 ? 'day' : 'clock'} /> ({view.nowMs - a.atMs < 1000 ? 'just now' : `${formatDuration(view.nowMs - a.atMs)} ago`})
     </span>

@@ -94,6 +94,27 @@ describe('history recorder', () => {
     expect(h.outages[0]).toMatchObject({ startedAtMs: startedAt, endedAtMs: lastLook });
   });
 
+  it('history - an alarm begun after the last sample and still on at a restart ends at the last thing written, not at its start', async () => {
+    const blocked = { code: 'TERMINAL_BLOCKED', subject: 't-02', level: 'alarm' as const, title: 'Till refusing payments' };
+    const first = new HistoryRecorder(store, clock, silentLogger, OPTIONS);
+    await first.open(clock.now());
+    await first.tick(input(false, 0)); // a sample
+    clock.advance(20_000);
+    await first.tick(input(false, 0, [blocked])); // begins; no sample within the minute
+    const began = clock.now();
+    clock.advance(20_000);
+    await first.tick(input(true, 3, [blocked])); // the link goes down: written
+    const lastWritten = clock.now();
+    await first.close();
+    clock.advance(HOUR);
+    const second = new HistoryRecorder(store, clock, silentLogger, OPTIONS);
+    await second.open(clock.now());
+    await second.tick(input(false, 0));
+    const alarm = second.snapshot().alarms.find((a) => a.code === 'TERMINAL_BLOCKED');
+    expect(alarm).toMatchObject({ startedAtMs: began, endedAtMs: lastWritten });
+    await second.close();
+  });
+
   it('history - records older than the kept window are deleted, an alarm still on is kept however old', async () => {
     const silent = { code: 'TERMINAL_SILENT', subject: 't-07', level: 'warn' as const, title: 'Till not seen' };
     const recorder = new HistoryRecorder(store, clock, silentLogger, { ...OPTIONS, keepMs: 24 * HOUR, trimEveryMs: 30 * MIN });

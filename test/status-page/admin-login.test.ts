@@ -121,7 +121,7 @@ describe('admin login from a phone', () => {
 
   it('admin - forms from another site are refused even with the session and token', async () => {
     const { cookie, csrf } = await login();
-    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }] as Record<string, string>[]) {
       const res = await req('/admin/wan-outage', { method: 'POST', cookie, body: form({ csrf, minutes: '60' }), headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('CROSS_SITE');
