@@ -2,8 +2,8 @@
  * Every problem the gateway can name, in one table: its stable code, how urgent it is, its title
  * and what a technician standing in the store does about it, in plain words. The status page, the
  * status API (`problems` in /api/status) and the operator guide all read this table, so they say
- * the same thing (`docs/problems.md` is generated from it by `npm run docs:problems`, and a test
- * keeps them in step).
+ * the same thing (the table in `docs/status-page.md` is generated from it by
+ * `npm run docs:problems`, and a test keeps them in step).
  *
  * The order of the table is the order of urgency: the page's headline is the first problem that
  * applies. Codes are an open set for readers of the API: a script meeting a code it does not know
