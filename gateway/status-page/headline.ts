@@ -129,9 +129,12 @@ function gatewayProblems(view: StatusView, options: HeadlineOptions): Problem[] 
   const waiting = waitingPhrase(view);
   const limits = offlineLimitsPhrase(view);
   const integrity = storage.integrity;
-  if (integrity?.state === 'damaged') {
+  const damaged = integrity?.state === 'damaged';
+  if (damaged) {
     out.push(problem('STORE_DAMAGED', 'Storage damaged — this gateway stopped taking payments; terminals are keeping them. Call support', ['gateway'], limits));
-  } else if (!storage.accepting) {
+  }
+  // A full disk is named even under damage: it needs its own fix before a restart helps.
+  if (!storage.accepting && (!damaged || diskPastMark(storage))) {
     out.push(problem('STORE_FULL', 'Storage full — terminals are keeping payments on their own devices', ['gateway'], limits));
   }
   const lost = (integrity?.problems ?? []).filter((p) => p.code !== 'STORE_CORRUPT');
@@ -276,6 +279,13 @@ function waitingPhrase(view: StatusView): string {
 
 function forPart(view: StatusView, sinceMs: number | null): string {
   return sinceMs === null ? '' : ` for ${formatDuration(view.nowMs - sinceMs)}`;
+}
+
+/** True when the disk is known to be used past the high-water mark (the gateway stops taking payments there). */
+function diskPastMark(storage: StatusView['storage']): boolean {
+  const { diskFreeBytes: free, diskTotalBytes: total, diskHighWaterPct: mark } = storage;
+  if (free === null || total === null || mark === null || total <= 0) return false;
+  return ((total - free) / total) * 100 >= mark;
 }
 
 function allGoodSentence(view: StatusView): string {

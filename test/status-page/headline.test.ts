@@ -273,8 +273,15 @@ describe('status page problems a technician acts on', () => {
     expect(buildHeadline(conflict).problems[0]?.action).toMatch(/restored from a backup, cloned or replaced, or someone is tampering/);
   });
 
+  it('problems - a full disk is still named when the storage is also damaged', () => {
+    const damaged = storeDamagedView(now);
+    const full = { ...damaged, storage: { ...damaged.storage, diskFreeBytes: 1024 ** 3, diskTotalBytes: 64 * 1024 ** 3 } };
+    expect(buildHeadline(full).problems.map((p) => p.code).slice(0, 2)).toEqual(['STORE_DAMAGED', 'STORE_FULL']);
+  });
+
   it('problems - storage damage and lost data are said in plain words, without transaction jargon', () => {
     expect(buildHeadline(storeDamagedView(now)).sentence).toBe('Storage damaged — this gateway stopped taking payments; terminals are keeping them. Call support');
+    expect(buildHeadline(storeDamagedView(now)).problems.map((p) => p.code)).not.toContain('STORE_FULL');
     const base = healthyView(now);
     const lost = {
       ...base,
