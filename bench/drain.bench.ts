@@ -1,5 +1,5 @@
 /**
- * Drain benchmark (issue 4): how fast the gateway empties a backlog into the cloud-bridge, and the
+ * Drain benchmark: how fast the gateway empties a backlog into the cloud-bridge, and the
  * gateway's peak RSS while it does. Both programs run as real child processes
  * (`node dist/bin/tillgate.js`) on 127.0.0.1. The backlog is built fast with the store's own
  * commit API (pre-signed events, real chains, the same records the ingest path writes) while no

@@ -1,5 +1,5 @@
 /**
- * Durable verified ingest (issue 2 "Measure it"). The gateway runs as a child process
+ * Durable verified ingest. The gateway runs as a child process
  * (`dist/bin/tillgate.js gateway`, its own event loop, real fsyncs in a temp dir); this process
  * is the load generator: real MQTT.js terminals publishing pre-signed chains at QoS 1.
  *

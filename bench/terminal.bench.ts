@@ -1,5 +1,5 @@
 /**
- * Terminal agent benchmark (issue 3 "Measure it"):
+ * Terminal agent benchmark:
  * 1. record() on one terminal, fsync'd LevelDB outbox: latency p50/p99 one call at a time, and
  *    throughput with the payment app calling concurrently (record() serializes, so this shows
  *    the cost of sign + one synced put per event).

@@ -1,5 +1,5 @@
 /**
- * Offline limits (issue 3, DESIGN §5.2): how much risk a terminal may take approving payments that
+ * Offline limits (DESIGN §5.2): how much risk a terminal may take approving payments that
  * the gateway has not acknowledged yet. A refusal carries a code the payment app shows.
  */
 import { TillgateError } from '../protocol/errors.js';

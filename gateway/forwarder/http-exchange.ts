@@ -1,6 +1,6 @@
 /**
  * One HTTP exchange with the cloud on node:http(s): the request body is a Buffer written to the
- * socket as is, the answer is read with a byte bound. Issue 4 (RSS < 150 MB during a drain): fetch
+ * socket as is, the answer is read with a byte bound. The target (RSS < 150 MB during a drain): fetch
  * (undici) copies a Buffer body into a new buffer per request (the fetch spec's "copy of the
  * bytes"), and its per-request objects outlived the batch; a 1 MB copy per batch piled up until a
  * full GC. Connections are kept alive by Node's global agent (keep-alive on in Node 20).

@@ -59,7 +59,7 @@ export interface Sections {
 }
 
 /**
- * LevelDB memory bounds of the gateway (an appliance with little RAM), issue 4: RSS < 150 MB while
+ * LevelDB memory bounds of the gateway (an appliance with little RAM), the target: RSS < 150 MB while
  * a 1,000,000-event backlog drains. LevelDB 1.20 mmaps every table file it opens (up to 1,000 maps
  * on 64-bit) and keeps it mapped while the table cache holds it, so the pages the forwarder reads
  * stay resident (file-backed RSS) until the table is evicted: with the defaults (1,000 open files,

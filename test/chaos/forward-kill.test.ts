@@ -1,5 +1,5 @@
 /**
- * Proves "nothing lost, nothing twice" across crashes (DESIGN §4, issue 4) with real processes:
+ * Proves "nothing lost, nothing twice" across crashes (DESIGN §4) with real processes:
  * a backlog built while the cloud is unreachable is drained while the gateway is `kill -9`ed
  * mid-forward three times (restarted on the same data dir: it resumes from its durable cursor),
  * then while the cloud is `kill -9`ed mid-ingest three times (restarted on the same ledger).

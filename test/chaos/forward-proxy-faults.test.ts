@@ -1,5 +1,5 @@
 /**
- * Proves exactly-once, in-order delivery through a hostile WAN (DESIGN §4, issue 4): a TCP proxy
+ * Proves exactly-once, in-order delivery through a hostile WAN (DESIGN §4): a TCP proxy
  * between the real gateway and the real cloud cuts requests mid-body, drops answers after the
  * cloud committed (so the gateway resends batches the cloud already holds), and flaps every
  * second while terminals keep publishing. At the end every event is in the ledger exactly once,

@@ -1,5 +1,5 @@
 /**
- * Proves (issue 3): 50 simulated terminals with WiFi drops (and restarts and clock skew) against
+ * Proves: 50 simulated terminals with WiFi drops (and restarts and clock skew) against
  * the real gateway: afterwards the gateway's stored events per terminal equal exactly what each
  * terminal recorded: same count, gapless valid chain, nothing pending, nothing rejected.
  * The issue asks for 2 minutes; the suite runs TILLGATE_FLEET_DURATION_S (default 20 s) to stay

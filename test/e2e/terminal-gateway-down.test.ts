@@ -1,5 +1,5 @@
 /**
- * Proves (issue 3): a terminal keeps recording payments while its gateway is down, and when the
+ * Proves: a terminal keeps recording payments while its gateway is down, and when the
  * gateway comes back every payment arrives, in order, exactly once, with a valid chain.
  * Real gateway (in-process startGateway, LevelDB, Aedes), real agent (LevelDB outbox, MQTT.js).
  */

@@ -1,5 +1,5 @@
 /**
- * Proves (issue 3): a terminal agent PROCESS `kill -9`ed mid-stream (payments being recorded and
+ * Proves: a terminal agent PROCESS `kill -9`ed mid-stream (payments being recorded and
  * published) and restarted on the same directory loses nothing and duplicates nothing: every
  * payment the app got a 201 for is at the gateway exactly once, in a gapless valid chain. And,
  * with idempotency keys, the app's retry of a payment that never got its answer (durable or not

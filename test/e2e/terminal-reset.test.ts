@@ -1,5 +1,5 @@
 /**
- * Proves (issue 3): a wiped terminal (outbox and key gone, new key enrolled) continues from the
+ * Proves: a wiped terminal (outbox and key gone, new key enrolled) continues from the
  * gateway's retained ack (seq and hash), so the gateway's chain for it stays gapless and valid.
  * Real gateway (in-process), real agent.
  */
