@@ -10,8 +10,14 @@ import { hourMinute, utcTitle } from './time-words.js';
 import type { BacklogSampleView, OutageView } from './view.js';
 
 const DAY_MS = 24 * 3_600_000;
-/** Samples further apart than this were not taken (the gateway was off): the line breaks there. */
-const GAP_MS = 5 * 60_000;
+/**
+ * The line breaks where the gateway was off: at each recorded start, and wherever two samples are
+ * further apart than this (a sample is taken every minute while it runs; a gap this long means it
+ * was not looking, whatever the record says).
+ */
+const GAP_MS = 30 * 60_000;
+/** Radius of a lone point (one sample between two breaks), which a line cannot show. */
+const DOT_R = 2.5;
 /** Hour marks every this many hours of the store's clock. */
 const TICK_HOURS = 3;
 
@@ -49,7 +55,14 @@ export function niceCeiling(n: number): number {
   return 10 * magnitude;
 }
 
-export const BacklogChart: FC<{ samples: readonly BacklogSampleView[]; outages: readonly OutageView[]; nowMs: number; timeZone: string }> = ({ samples, outages, nowMs, timeZone }) => {
+export const BacklogChart: FC<{
+  samples: readonly BacklogSampleView[];
+  outages: readonly OutageView[];
+  /** When the gateway started (history): it was off just before, so the line breaks there. */
+  startsMs?: readonly number[];
+  nowMs: number;
+  timeZone: string;
+}> = ({ samples, outages, startsMs = [], nowMs, timeZone }) => {
   const fromMs = nowMs - DAY_MS;
   const shown = samples.filter((s) => s.atMs >= fromMs && s.atMs <= nowMs).sort((a, b) => a.atMs - b.atMs);
   const top = niceCeiling(Math.max(1, ...shown.map((s) => s.events)));
@@ -59,7 +72,8 @@ export const BacklogChart: FC<{ samples: readonly BacklogSampleView[]; outages: 
   for (const s of shown) {
     const run = runs[runs.length - 1];
     const last = run?.[run.length - 1];
-    if (run === undefined || last === undefined || s.atMs - last.atMs > GAP_MS) runs.push([s]);
+    const restarted = last !== undefined && startsMs.some((t) => t > last.atMs && t <= s.atMs);
+    if (run === undefined || last === undefined || restarted || s.atMs - last.atMs > GAP_MS) runs.push([s]);
     else run.push(s);
   }
   const fmt = (n: number) => n.toFixed(1);
@@ -99,6 +113,9 @@ export const BacklogChart: FC<{ samples: readonly BacklogSampleView[]; outages: 
         const first = run[0];
         const last = run[run.length - 1];
         const area = first === undefined || last === undefined ? '' : `${fmt(x(first.atMs))},${fmt(y(0))} ${line} ${fmt(x(last.atMs))},${fmt(y(0))}`;
+        if (first !== undefined && run.length === 1) {
+          return <circle class="backlog-dot" cx={fmt(x(first.atMs))} cy={fmt(y(first.events))} r={DOT_R} fill="#0a5c2b" />;
+        }
         return (
           <>
             <polygon points={area} fill="#0a5c2b" fill-opacity="0.15" />

@@ -13,6 +13,8 @@ import type { AlarmRecordView, OutageView, StatusView } from './view.js';
 /** Rows each list shows; the rest are in /api/history. */
 export const HISTORY_ROWS_SHOWN = 30;
 const DAY_MS = 24 * 3_600_000;
+/** The history's record of a gateway start (gateway/history/recorder.ts GATEWAY_STARTED). */
+const GATEWAY_STARTED_CODE = 'GATEWAY_STARTED';
 /**
  * A till that was disconnected for less than this and came back (WiFi roaming, a gateway restart
  * while every till reconnects) is counted, not listed: such lines would bury what mattered. They
@@ -85,7 +87,13 @@ export const HistorySection: FC<{ view: StatusView }> = ({ view }) => {
       {h.backlog.length === 0 ? (
         <p>No points yet: the chart fills in as the gateway runs (one a minute).</p>
       ) : (
-        <BacklogChart samples={h.backlog} outages={h.outages} nowMs={view.nowMs} timeZone={view.timeZone ?? 'UTC'} />
+        <BacklogChart
+          samples={h.backlog}
+          outages={h.outages}
+          startsMs={h.alarms.filter((a) => a.code === GATEWAY_STARTED_CODE).map((a) => a.startedAtMs)}
+          nowMs={view.nowMs}
+          timeZone={view.timeZone ?? 'UTC'}
+        />
       )}
       <h3>Internet outages</h3>
       {outages.length === 0 ? (
