@@ -47,8 +47,13 @@ const Span: FC<{ from: number; to: number | null; view: StatusView }> = ({ from,
 };
 
 const OutageItem: FC<{ o: OutageView; view: StatusView }> = ({ o, view }) => {
-  const money = formatMoneyByCurrency(o.peakAmountByCurrencyMinor);
-  const held = o.peakPayments > 0 ? `${plural(o.peakPayments, 'payment')}${money === '' ? '' : ` (${money})`}` : plural(o.peakEvents, 'transaction');
+  // While it lasts, what waits now may be past the peak the history job last wrote (it looks every few seconds).
+  const now = o.endedAtMs === null ? view.forwarder.money.takings : null;
+  const nowWins = now !== null && now.count > o.peakPayments;
+  const payments = nowWins ? now.count : o.peakPayments;
+  const events = o.endedAtMs === null ? Math.max(o.peakEvents, view.forwarder.backlogEvents) : o.peakEvents;
+  const money = formatMoneyByCurrency(nowWins ? now.byCurrency : o.peakAmountByCurrencyMinor);
+  const held = payments > 0 ? `${plural(payments, 'payment')}${money === '' ? '' : ` (${money})`}` : plural(events, 'transaction');
   return (
     <li>
       <Span from={o.startedAtMs} to={o.endedAtMs} view={view} /> · at most {held} waiting

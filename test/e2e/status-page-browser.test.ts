@@ -251,6 +251,7 @@ describe.skipIf(!haveChromium)('status page in a real browser', () => {
       '#wan .state': 'Down',
       '#headline-action': /router.*approve card payments offline only up to EUR 50\.00 each/s,
       '#backlog': new RegExp(`12 payments\\s+EUR`),
+      '#outages': new RegExp(`^since \\d\\d:\\d\\d \\(still on, \\d+ s\\) · at most ${payments12} waiting$`),
     });
   });
 
