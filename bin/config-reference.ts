@@ -4,10 +4,11 @@
  * README and the specs disagree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { camelToKebab, envName, type OptionSpecs } from '../lib/config.js';
+import { camelToKebab, envName, expandedSpecs, type OptionSpecs } from '../lib/config.js';
 import { cloudOptionSpecs } from '../cloud-bridge/options.js';
 import { GATEWAY_OPTION_SPECS } from '../gateway/config.js';
-import { enrollSpecs, initSpecs, runSpecs, setAsideSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
+import { backupSpecs, restoreSpecs } from '../gateway/backup/cli.js';
+import { enrollSpecs, initSpecs, rotateKeySpecs, runSpecs, setAsideSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
 import { provisionEndorseSpecs, provisionInitSpecs } from '../provision/options.js';
 import { START_OPTION_SPECS } from './start-options.js';
 import { PSP_SIM_OPTION_SPECS } from '../psp-sim/options.js';
@@ -18,10 +19,13 @@ export const END_MARKER = '<!-- config-reference:end -->';
 const COMMANDS: readonly (readonly [string, OptionSpecs])[] = [
   ['tillgate start', START_OPTION_SPECS],
   ['tillgate gateway', GATEWAY_OPTION_SPECS],
+  ['tillgate gateway backup', backupSpecs],
+  ['tillgate gateway restore', restoreSpecs],
   ['tillgate cloud', cloudOptionSpecs],
   ['tillgate terminal init', initSpecs],
   ['tillgate terminal run', runSpecs],
   ['tillgate terminal set-aside', setAsideSpecs],
+  ['tillgate terminal rotate-key', rotateKeySpecs],
   ['tillgate enroll', enrollSpecs],
   ['tillgate simulate', simulateSpecs],
   ['tillgate psp-sim', PSP_SIM_OPTION_SPECS],
@@ -33,7 +37,7 @@ export function configReference(): string {
   const parts: string[] = [];
   for (const [command, specs] of COMMANDS) {
     parts.push(`#### \`${command}\`\n`, '| flag | environment | config key | type | what (default) |', '| --- | --- | --- | --- | --- |');
-    for (const [key, spec] of Object.entries(specs)) {
+    for (const [key, spec] of expandedSpecs(specs)) {
       parts.push(`| \`--${camelToKebab(key)}\` | \`${envName(key)}\` | \`${key}\` | ${spec.type} | ${spec.doc.replace(/\|/g, '\\|')} |`);
     }
     parts.push('');

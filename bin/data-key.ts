@@ -7,9 +7,9 @@
  * `retire --key OLD` removes the old one from the file.
  */
 import { z } from 'zod';
-import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
+import { usageError } from '../lib/cli-failure.js';
+import { helpText, loadConfig, optionError, type OptionSpecs } from '../lib/config.js';
 import { describeKeyFile, initKeyFile, retireKey, rotateKeyFile } from '../lib/at-rest/key-provider.js';
-import { TillgateError } from '../protocol/errors.js';
 
 const specs: OptionSpecs = {
   keyFile: { type: 'string', doc: 'the data key file (JSON, mode 0600)' },
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       print({ keyFile: o.keyFile, ...rotateKeyFile(o.keyFile), next: 'restart the program: it re-seals stored values in the background' });
       return 0;
     case 'retire':
-      if (o.key === undefined) throw new TillgateError('CONFIG_INVALID', 'invalid option --key (TILLGATE_KEY, config key "key"): retire needs the id of the key to remove');
+      if (o.key === undefined) throw optionError('CONFIG_INVALID', 'key', 'retire needs the id of the key to remove');
       retireKey(o.keyFile, o.key);
       print({ keyFile: o.keyFile, retired: o.key });
       return 0;
@@ -49,7 +49,6 @@ export async function main(argv: string[]): Promise<number> {
       print({ keyFile: o.keyFile, ...describeKeyFile(o.keyFile) });
       return 0;
     default:
-      process.stderr.write(`tillgate data-key: unknown action "${action}"\n${USAGE}`);
-      return 2;
+      throw usageError(`unknown action "${action}" (tillgate data-key init|rotate|retire|show; --help for the options)`);
   }
 }

@@ -68,7 +68,7 @@ export const START_OPTION_SPECS: OptionSpecs = {
   terminals: { type: 'number', doc: `simulated terminals (default ${DEFAULT_START_TERMINALS})` },
   ratePerS: { type: 'number', doc: `payments per second per terminal (default ${DEFAULT_START_RATE_PER_S})` },
   wanOutage: { type: 'string', doc: 'SECONDS[@AFTER]: cut the gateway\'s link to the cloud for SECONDS, AFTER seconds from start (default 10)' },
-  adminToken: { type: 'string', doc: 'admin token of the gateway and cloud (default: a random one, saved in DATA_DIR/admin-token)' },
+  adminToken: { type: 'string', secret: true, doc: 'admin token of the gateway and cloud (default: a random one, saved in DATA_DIR/admin-token)' },
   reportIntervalS: { type: 'number', doc: `seconds between one-line summaries on stderr, 0 = none (default ${DEFAULT_START_REPORT_INTERVAL_S})` },
   pspPort: { type: 'number', doc: `simulated PSP port, 0 = ephemeral (default ${DEFAULT_START_PSP_PORT})` },
   pspTimeScale: { type: 'number', doc: `divide the simulated PSP's delays (and the reconciliation wait) by this (default ${DEFAULT_START_PSP_TIME_SCALE})` },

@@ -15,7 +15,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startCloud, type CloudHandle } from '../cloud-bridge/index.js';
 import { startGateway, type GatewayHandle } from '../gateway/index.js';
-import { helpText, loadConfig } from '../lib/config.js';
+import { namingOption } from '../lib/cli-failure.js';
+import { helpText, loadConfig, OptionError, optionError } from '../lib/config.js';
 import { createKeyFile, loadKeyFile } from '../lib/ed25519-key-file.js';
 import type { KeyObjectSigner } from '../protocol/signer.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -36,6 +37,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const o = loadConfig(startOptionsSchema, START_OPTION_SPECS, { argv, env: process.env });
+  return namingOption(START_OPTION_SPECS, () => start(o));
+}
+
+async function start(o: StartOptions): Promise<number> {
   const logger = createLogger({ level: o.logLevel, bindings: { program: 'start' } });
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -74,7 +79,10 @@ export async function main(argv: string[]): Promise<number> {
         reconcileAfterS: Math.max(1, Math.round(DEFAULT_RECONCILE_AFTER_S / o.pspTimeScale)), reconcileCron: '*/10 * * * * *',
       },
       { logger: logger.child({ program: 'cloud' }) },
-    );
+    ).catch((err: unknown) => {
+      // The embedded cloud's port is `--cloud-port` here.
+      throw err instanceof OptionError && err.option === 'httpPort' ? optionError(err.code, 'cloudPort', err.message.replace(/^.*?\): /, ''), err) : err;
+    });
     stops.push(() => cloud.close());
     psp.simulator.setWebhookUrls([`${cloud.url}${ADYEN_WEBHOOK_PATH}`]);
     const gateway = await startGateway(

@@ -1,21 +1,27 @@
 #!/usr/bin/env node
 /**
  * The one `tillgate` executable (DESIGN §3.5). Each subcommand lives with its program; this file
- * only dispatches. Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+ * only dispatches. Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. Every
+ * failure is one line on stderr, `tillgate <command>: <CODE>: <message>` (lib/cli-failure.ts).
  */
-import { hasCode } from '../protocol/errors.js';
+import { describeFailure, usageError } from '../lib/cli-failure.js';
+import { tillgateVersion } from '../lib/version.js';
 
 const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help for its options)
 
   start       the whole system on this machine: cloud-bridge, gateway and simulated terminals
   gateway     the store gateway: MQTT broker, durable ingest, forwarder, status page
+              (gateway backup | restore: copy its store, put a copy back)
   cloud       the cloud-bridge: ingest API and exactly-once ledger
-  terminal    init | run | set-aside: create a device key; run the terminal agent; export refused events
+  terminal    init | run | set-aside | rotate-key: create a device key; run the terminal agent; export
+              refused events; replace the device key
   simulate    many simulated terminals with a rate, a duration and fault patterns
-  enroll      enroll a terminal's public key at a gateway, with its endorsement; prints the MQTT password
+  enroll      enroll a terminal's public key at a gateway, with its endorsement; writes the MQTT password to a 0600 file
   provision   init | endorse: create the operator's provisioning key; endorse a terminal key
   data-key    init | rotate | retire | show: the data keys of encryption at rest
   psp-sim     a simulated PSP: authorises terminal payments, sends Adyen-format webhooks, answers status queries
+
+  --version   this release's version
 `;
 
 type Main = (argv: string[]) => Promise<number>;
@@ -34,30 +40,34 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`${tillgateVersion()}\n`);
+    return 0;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
   const load = COMMANDS[command];
-  if (load === undefined) {
-    process.stderr.write(`tillgate: unknown command "${command}"\n${USAGE}`);
-    return 2;
-  }
+  if (load === undefined) throw usageError(`unknown command "${command}" (tillgate --help lists them)`);
   return (await load())(rest);
 }
 
-run(process.argv.slice(2)).then(
+/** `gateway`, `terminal run`, `gateway backup`: how a failure names the command. */
+function commandLabel(argv: readonly string[]): string {
+  const [command, sub] = argv;
+  if (command === undefined || COMMANDS[command] === undefined) return '';
+  return sub !== undefined && /^[a-z][a-z-]*$/.test(sub) ? `${command} ${sub}` : command;
+}
+
+const argv = process.argv.slice(2);
+run(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (hasCode(err, 'CONFIG_INVALID')) {
-      process.stderr.write(`tillgate: ${(err as Error).message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const e = err as { code?: unknown; message?: unknown };
-    process.stderr.write(`tillgate: ${String(e.code ?? 'ERROR')}: ${String(e.message ?? err)}\n`);
-    process.exitCode = 1;
+    const { line, exitCode } = describeFailure(commandLabel(argv), err);
+    process.stderr.write(line);
+    process.exitCode = exitCode;
   },
 );

@@ -2,6 +2,7 @@
  * The cloud-bridge (DESIGN §5.4): `startCloud()` wires the production objects in one place: the
  * ledger chosen by the options, the gateway directory, metrics, the Hono app and its HTTP server.
  */
+import { listenFailure } from '../lib/cli-failure.js';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -103,7 +104,9 @@ export async function startCloud(input: CloudOptionsInput, deps: CloudDeps = {})
     await verifier.close();
     await lifecycle.close();
     await ledger.close();
-    throw new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
+    // A port in use or not allowed names --http-port; anything else is LISTEN_FAILED.
+    const named = listenFailure(cause, 'httpPort', options.host, options.httpPort);
+    throw named !== cause ? named : new TillgateError('LISTEN_FAILED', `cannot listen on ${options.host}:${options.httpPort}`, { cause });
   }
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${info.port}`;

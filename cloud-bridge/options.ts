@@ -63,6 +63,12 @@ export const DEFAULT_DB_RETRY_MAX = 5;
  */
 export const DEFAULT_DB_MIGRATION_LOCK_TIMEOUT_MS = 60_000;
 
+/**
+ * Tokens one gateway may have at once: its token, and during a rotation the next one (both work
+ * until the old entry is removed from `--gateways`).
+ */
+export const MAX_TOKENS_PER_GATEWAY = 2;
+
 /** One gateway allowed to ingest: its id, its store, its bearer token. */
 export interface GatewayCredential {
   readonly id: string;
@@ -148,12 +154,16 @@ export const cloudOptionsSchema = z
     if (o.provisioningKeys.length > 0 && o.trustGatewayEnrollments) {
       ctx.addIssue({ code: 'custom', path: ['trustGatewayEnrollments'], message: 'give either --provisioning-keys or --trust-gateway-enrollments, not both' });
     }
-    const ids = new Set<string>();
+    // A gateway may be listed twice, with two tokens, while its token is rotated (the old and the
+    // new one are both accepted until the old entry is removed); never for two stores, never more.
+    const ids = new Map<string, { store: string; count: number }>();
     const tokens = new Set<string>();
     for (const g of o.gateways) {
-      if (ids.has(g.id)) ctx.addIssue({ code: 'custom', path: ['gateways'], message: `gateway ${g.id} is listed twice` });
-      if (tokens.has(g.token)) ctx.addIssue({ code: 'custom', path: ['gateways'], message: `two gateways share a token` });
-      ids.add(g.id);
+      const seen = ids.get(g.id);
+      if (seen !== undefined && seen.store !== g.store) ctx.addIssue({ code: 'custom', path: ['gateways'], message: `gateway ${g.id} is listed for two stores` });
+      else if (seen !== undefined && seen.count >= MAX_TOKENS_PER_GATEWAY) ctx.addIssue({ code: 'custom', path: ['gateways'], message: `gateway ${g.id} is listed more than ${MAX_TOKENS_PER_GATEWAY} times (one token, or two while rotating)` });
+      if (tokens.has(g.token)) ctx.addIssue({ code: 'custom', path: ['gateways'], message: `two gateway entries share a token` });
+      ids.set(g.id, { store: g.store, count: (seen?.count ?? 0) + 1 });
       tokens.add(g.token);
     }
   });
@@ -165,11 +175,11 @@ export type CloudOptions = z.output<typeof cloudOptionsSchema>;
 /** Flag/env/config-file names and docs for `loadConfig` and `--help`. */
 export const cloudOptionSpecs: OptionSpecs = {
   dataDir: { type: 'string', doc: `LevelDB ledger directory (default ${DEFAULT_DATA_DIR}); one process per directory` },
-  databaseUrl: { type: 'string', doc: 'postgres://user:password@host:port/db: a PostgreSQL ledger shared by many replicas (instead of --data-dir)' },
+  databaseUrl: { type: 'string', secret: true, doc: 'postgres://user:password@host:port/db: a PostgreSQL ledger shared by many replicas (instead of --data-dir); the password may also come from PGPASSWORD' },
   host: { type: 'string', doc: `address to listen on (default ${DEFAULT_HOST})` },
   httpPort: { type: 'number', doc: `HTTP port (default ${DEFAULT_HTTP_PORT}; 0 = any free port)` },
-  adminToken: { type: 'string', doc: 'bearer token of the read API (/v1/stores/…); without it the read API is closed' },
-  gateways: { type: 'list', doc: 'gateways allowed to ingest: GATEWAY:STORE:TOKEN[,…]' },
+  adminToken: { type: 'string', secret: true, doc: 'bearer token of the read API (/v1/stores/…); without it the read API is closed' },
+  gateways: { type: 'list', secret: true, doc: 'gateways allowed to ingest: GATEWAY:STORE:TOKEN[,…]; a gateway listed twice with two tokens accepts both (token rotation)' },
   provisioningKeys: { type: 'list', doc: 'the operator\'s provisioning public keys, base64url raw 32 bytes[,…]: a terminal key is accepted only with an endorsement by one of them (required unless --trust-gateway-enrollments)' },
   trustGatewayEnrollments: { type: 'boolean', doc: 'accept any key an authenticated gateway enrolls, without an endorsement (unsafe: a stolen gateway token can forge payments; warned at start and on /healthz)' },
   maxBodyBytes: { type: 'number', doc: `largest ingest body in bytes (default and maximum ${DEFAULT_MAX_BODY_BYTES})` },

@@ -119,6 +119,7 @@ export const gatewayOptionsSchema = z
     tlsKey: z.string().min(1).optional(),
     cloudUrl: z.url({ protocol: /^https?$/ }).optional(),
     cloudToken: z.string().min(1).optional(),
+    storeOnly: z.boolean().default(false),
     provisioningKeys: z.array(provisioningKeySchema).max(MAX_PROVISIONING_KEYS).optional(),
     diskHighWaterPct: z.number().min(1).max(100).default(DEFAULT_DISK_HIGH_WATER_PCT),
     diskCheckIntervalMs: positiveInt.default(DEFAULT_DISK_CHECK_INTERVAL_MS),
@@ -161,6 +162,13 @@ export const gatewayOptionsSchema = z
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['tlsCert'], message: 'tlsCert and tlsKey go together' });
     }
+    // Half a cloud configuration would store payments and never send them, silently.
+    if (!o.storeOnly && o.cloudUrl !== undefined && o.cloudToken === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cloudToken'], message: 'is missing while --cloud-url is set: the gateway would never send payments to the cloud; give the token (or a file holding it), or --store-only to keep payments on this gateway only' });
+    }
+    if (!o.storeOnly && o.cloudToken !== undefined && o.cloudUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cloudUrl'], message: 'is missing while a cloud token is set: give the cloud\'s URL, or --store-only to keep payments on this gateway only' });
+    }
     if ((o.statusUser === undefined) !== (o.statusPassword === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['statusUser'], message: 'statusUser and statusPassword go together' });
     }
@@ -185,7 +193,7 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   dataDir: { type: 'string', doc: 'directory of the LevelDB event store (required)' },
   store: { type: 'string', doc: 'store id this gateway serves (required)' },
   gatewayId: { type: 'string', doc: 'this gateway\'s id, as the cloud knows it (required)' },
-  adminToken: { type: 'string', doc: 'bearer token for admin HTTP calls such as enrollment (required)' },
+  adminToken: { type: 'string', secret: true, doc: 'bearer token for admin HTTP calls such as enrollment (required)' },
   host: { type: 'string', doc: `address to listen on (default ${DEFAULT_HOST})` },
   mqttPort: { type: 'number', doc: `MQTT TCP port, 0 = ephemeral (default ${DEFAULT_MQTT_PORT})` },
   mqttTlsPort: { type: 'number', doc: `MQTT over TLS port when a cert is set (default ${DEFAULT_MQTT_TLS_PORT})` },
@@ -193,7 +201,8 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   tlsCert: { type: 'string', doc: 'PEM certificate file: enables MQTT over TLS' },
   tlsKey: { type: 'string', doc: 'PEM private key file for --tls-cert' },
   cloudUrl: { type: 'string', doc: 'cloud-bridge base URL (used by the forwarder)' },
-  cloudToken: { type: 'string', doc: 'bearer token of this gateway at the cloud' },
+  cloudToken: { type: 'string', secret: true, doc: 'bearer token of this gateway at the cloud' },
+  storeOnly: { type: 'boolean', doc: 'keep payments on this gateway only, never send them to a cloud (the status page says so); without it a cloud URL needs a token' },
   provisioningKeys: { type: 'list', doc: 'trusted provisioning public keys (base64url raw 32 bytes, comma-separated): enrollment also checks the endorsement\'s signature, for a clear answer on the spot (the cloud checks it anyway)' },
   diskHighWaterPct: { type: 'number', doc: `stop accepting events past this disk use (default ${DEFAULT_DISK_HIGH_WATER_PCT})` },
   diskCheckIntervalMs: { type: 'number', doc: `disk check period (default ${DEFAULT_DISK_CHECK_INTERVAL_MS})` },

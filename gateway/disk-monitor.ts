@@ -164,7 +164,7 @@ export class DiskMonitor {
 
   /** A write failed for lack of space: free the reserve now and stop accepting. */
   async diskFull(): Promise<void> {
-    this.#o.logger.error('ALARM the disk is full: releasing the reserve so answers can still be written', { reserve: this.#reserve });
+    this.#o.logger.error('ALARM the disk is full: releasing the reserve so answers can still be written', { alarm: 'DISK_FULL', reserve: this.#reserve });
     this.#setAccepting(false, 100);
     await this.#releaseReserve();
     await this.check();

@@ -84,6 +84,14 @@ export interface ForwardQueue {
    */
   takeDeadLetters(positions: readonly number[]): Promise<DeadLetter[]>;
   deadLetterCount(): number;
+  /**
+   * Highest seq of `terminal` the cloud has accepted (or answered as a duplicate), 0 when none is
+   * known: every event of the terminal with seq ≤ it is in the cloud, because the cloud keeps each
+   * chain gapless (DESIGN §3.4). Durable, moved in the same write as the cursor; never a dead letter.
+   */
+  cloudSeq(terminal: string): number;
+  /** Called with the terminals whose `cloudSeq` moved, after the write that moved it is durable. */
+  onCloudAdvance(listener: (terminals: readonly string[]) => void): () => void;
   /** What is waiting for the cloud (kept up to date incrementally, no scan). */
   backlog(): BacklogSummary;
   /** Called after each append that made new entries durable. Returns an unsubscribe function. */

@@ -8,11 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { listenFailure } from '../lib/cli-failure.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { loadDataKeys, reencryptPace } from '../lib/at-rest/options.js';
 import { ProvisioningKeys } from '../protocol/endorsement.js';
-import { parseTopic, topics } from '../protocol/topics.js';
+import { parseTopic } from '../protocol/topics.js';
+import { AckPublisher } from './acks.js';
+import { mountBackupRoute, startAdminSocket } from './backup/serve.js';
 import { Authenticator } from './auth/authenticator.js';
 import { boundedPersistence } from './broker/bounded-persistence.js';
 import { ConnectionGate } from './broker/connection-gate.js';
@@ -21,7 +24,8 @@ import { listen, type Listeners } from './broker/listeners.js';
 import { parseGatewayOptions, type GatewayOptions, type GatewayOptionsInput } from './config.js';
 import { statfsProbe, type DiskProbe } from './disk-monitor.js';
 import { Enrollment } from './enrollment.js';
-import { wireDelivery } from './forwarder/wire.js';
+import { systemTimers } from './forwarder/timers.js';
+import { forwardsToCloud, wireDelivery } from './forwarder/wire.js';
 import { wireStatusPage } from './status-page/wire.js';
 import { wireUpdates } from './updates/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
@@ -44,6 +48,7 @@ import { StatusTopic } from './status-topic.js';
 import { corruptionProblem } from './integrity.js';
 import type { CommitEntry, EventStore } from './store/event-store.js';
 import { openGatewayStorage } from './store/open-store.js';
+import { RestoreState } from './store/restore-state.js';
 import { DEFAULT_SCRUB_CHUNK_RECORDS, DEFAULT_SCRUB_PAUSE_MS, scrubStore } from './store/scrub.js';
 
 export type { GatewayOptions, GatewayOptionsInput } from './config.js';
@@ -103,6 +108,10 @@ export interface GatewayContext {
   readonly history: HistoryStore;
   /** Admin sessions of the status page's login form (gateway/http/admin-sessions.ts). */
   readonly sessions: AdminSessions;
+  /** The retained acks (gateway/acks.ts). */
+  readonly acks: AckPublisher;
+  /** A restore from backup and the terminals whose heads wait for the cloud (store/restore-state.ts). */
+  readonly restore: RestoreState;
   /** Registers a closer; closers run (newest first) before the store closes. */
   onClose(closer: () => Promise<void> | void): void;
 }
@@ -139,6 +148,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   closers.push(() => store.close());
   warnUnendorsedKeys(store, logger);
   try {
+    // A restore from backup is confirmed with the cloud before restored heads are trusted.
+    const restore = await RestoreState.open(store, options.dataDir, { confirmable: forwardsToCloud(options), clock, logger });
     closers.push(() => disk.close());
     await witness.start();
     // Before the store closes: a last, exact witness.
@@ -174,13 +185,28 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
         },
       },
     );
+    const acks = new AckPublisher({
+      storeId: options.store,
+      bus,
+      head: (t) => store.head(t),
+      // Terminals keep what the cloud does not have yet only when there is a cloud to have it.
+      cloudSeq: forwardsToCloud(options) ? (t) => store.queue.cloudSeq(t) : undefined,
+      withheld: (t) => restore.unconfirmed(t),
+      timers: systemTimers,
+      logger,
+      intervalMs: options.cloudAckIntervalMs,
+    });
+    closers.push(() => acks.close());
+    const stopCloudAcks = store.queue.onCloudAdvance((terminals) => acks.cloudMoved(terminals));
+    closers.push(stopCloudAcks);
     const statusTopic = new StatusTopic({ bus, clock, store: options.store, backlog: () => store.queue.backlog().events, logger });
     // Taking events: the disk below its mark and the storage not damaged (DESIGN §4: terminals keep them).
     const accepting = () => disk.accepting() && integrity.state !== 'damaged';
     disk.onChange(() => statusTopic.update({ accepting: accepting() }));
     integrity.onChange(() => statusTopic.update({ accepting: accepting() }));
     const pipeline = new IngestPipeline({
-      storeId: options.store, store, tracker, ids: new EventIdGate(), committer, verifier, bus, logger,
+      storeId: options.store, store, tracker, ids: new EventIdGate(), committer, verifier, bus, logger, acks,
+      unconfirmed: (t) => restore.unconfirmed(t),
       admit: (bytes) => {
         if (integrity.state === 'damaged') return { ok: false, reason: 'the gateway storage is damaged; keep the event and retry later' };
         return disk.admits(bytes) ? ADMITTED : { ok: false, reason: 'the gateway disk is past its high-water mark; keep the event and retry later' };
@@ -219,7 +245,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     // it resends what it still holds from there (gateway/lost-events.ts).
     for (const terminal of store.terminalIds()) {
       const head = store.head(terminal);
-      if (head.seq > 0 || lostEvents.heldHead(terminal) !== undefined) await bus.publish(topics.ack(options.store, terminal), { seq: head.seq, hash: head.hash }, { qos: 1, retain: true });
+      if (head.seq > 0 || lostEvents.heldHead(terminal) !== undefined) await acks.publish(terminal);
     }
     statusTopic.update({ accepting: accepting() });
     await statusTopic.start();
@@ -278,6 +304,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       offlineQueues: offlineQueues.stats,
       healthStats: health.stats,
       atRest: () => store.atRest.status(),
+      restore: () => restore.status(),
+      forwarding: forwardsToCloud(options) ? 'cloud' : options.storeOnly ? 'store-only' : 'no-cloud',
     };
     // The page's admin logins; the security middleware and the page's admin forms share them.
     const sessions = new AdminSessions(clock, { ttlMs: options.adminSessionTtlS * 1000, maxSessions: DEFAULT_ADMIN_SESSIONS_MAX }, deps.random);
@@ -295,13 +323,19 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       statusPassword: options.statusPassword,
       sessions,
     });
-    const server = await serveHttp(app, options.host, options.httpPort);
+    // A consistent copy of the store while it runs: admin HTTP and the data directory's socket.
+    mountBackupRoute(app, { adminToken: options.adminToken, db: store.db, clock });
+    const adminSocket = await startAdminSocket(options.dataDir, { db: store.db, clock, logger });
+    if (adminSocket !== null) closers.push(() => adminSocket.close());
+    const server = await serveHttp(app, options.host, options.httpPort).catch((err: unknown) => {
+      throw listenFailure(err, 'httpPort', options.host, options.httpPort);
+    });
     closers.push(() => closeHttp(server));
     const httpPort = (server.address() as AddressInfo).port;
 
     const extensionClosers: (() => Promise<void> | void)[] = [];
     await wireExtensions({
-      options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, statusSources,
+      options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, statusSources, acks, restore,
       history: new LevelHistoryStore(store.db, store.sections.history),
       sessions,
       onClose: (closer) => extensionClosers.push(closer),

@@ -45,6 +45,13 @@ export const PROBLEM_CATALOGUE = {
     action:
       "Keep the named tills switched on and connected: they send again what they still hold, and this clears by itself once they have. If it does not clear within an hour, back up the gateway's data directory and call support.",
   },
+  RESTORE_UNCONFIRMED: {
+    level: 'warn',
+    subject: 'gateway',
+    title: 'Restored from a backup, confirming tills',
+    action:
+      "Keep the internet line up and the tills on: the gateway asks the cloud which of their payments it already has, and this clears by itself. The named tills keep their new payments meanwhile; do not reset them. If it stays for more than an hour, check the cloud token and call support.",
+  },
   WAN_OFFLINE: {
     level: 'alarm',
     subject: 'wan',
@@ -139,7 +146,8 @@ export const PROBLEM_CATALOGUE = {
     level: 'warn',
     subject: 'cloud',
     title: 'No cloud configured',
-    action: "The operator must set the cloud's address and this gateway's token (--cloud-url, --cloud-token); until then payments stay on this gateway.",
+    action:
+      "The operator must set the cloud's address and this gateway's token (--cloud-url, --cloud-token); until then payments stay on this gateway. A gateway kept store-only on purpose (--store-only) says so: nothing to do.",
   },
   FORWARD_BEHIND: {
     level: 'warn',

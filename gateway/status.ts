@@ -18,6 +18,7 @@ import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
 import type { Presence } from './presence.js';
 import type { EventStore } from './store/event-store.js';
+import type { RestoreStatus } from './store/restore-state.js';
 import type { TerminalRecord } from './store/records.js';
 import { backlogJson } from './api-shapes.js';
 
@@ -49,6 +50,10 @@ export interface StatusSources {
   readonly healthStats: { readonly accepted: number; readonly invalid: number; readonly dropped: number };
   /** Encryption at rest: the current data key, the keys stored values still use, the re-seal pass. */
   readonly atRest: () => AtRestStatus;
+  /** A restore from backup and the terminals whose heads wait for the cloud, or null (store/restore-state.ts). */
+  readonly restore: () => RestoreStatus | null;
+  /** `cloud`: payments go to the cloud; `store-only`: they stay here by choice (`--store-only`); `no-cloud`: none configured. */
+  readonly forwarding: 'cloud' | 'store-only' | 'no-cloud';
 }
 
 /** What `/api/terminals/:id` adds to the terminal's shape (gateway/api-shapes.ts `terminalJson`). */
@@ -107,6 +112,8 @@ export function buildStatus(src: StatusSources) {
     offlineQueues: { ...src.offlineQueues },
     health: { ...src.healthStats },
     atRest: src.atRest(),
+    forwarding: src.forwarding,
+    restore: src.restore(),
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
   };

@@ -5,6 +5,13 @@ import { WIRE_CODE_PATTERN } from './errors.js';
 export const ackMessageSchema = z.object({
   seq: z.number().int().min(0),
   hash: z.string().max(64),
+  /**
+   * Optional (added after v1 shipped; receivers ignore unknown fields, DESIGN §3.3): every event of
+   * this terminal with seq ≤ `cloud` is accepted by the cloud. A gateway that forwards to a cloud
+   * sends it; a terminal keeps acknowledged events above it until the cloud has them, so a gateway
+   * restored from an older backup can be refilled. Absent: the gateway says nothing about the cloud.
+   */
+  cloud: z.number().int().min(0).optional(),
 });
 export type AckMessage = z.infer<typeof ackMessageSchema>;
 

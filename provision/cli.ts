@@ -5,6 +5,7 @@
  * endorsement. Both print one JSON line on stdout.
  */
 import { join } from 'node:path';
+import { usageError } from '../lib/cli-failure.js';
 import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
 import { systemClock } from '../lib/clock.js';
 import { createKeyFile, loadKeyFile } from '../lib/ed25519-key-file.js';
@@ -43,8 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (sub === 'init') return wantsHelp(rest) ? (process.stdout.write(help('provision init', provisionInitSpecs)), 0) : init(rest);
   if (sub === 'endorse') return wantsHelp(rest) ? (process.stdout.write(help('provision endorse', provisionEndorseSpecs)), 0) : endorse(rest);
-  process.stderr.write(`tillgate provision: unknown subcommand "${sub}"\n${USAGE}`);
-  return 2;
+  throw usageError(`unknown subcommand "${sub}" (tillgate provision init|endorse; --help for the options)`);
 }
 
 async function init(argv: string[]): Promise<number> {

@@ -72,7 +72,7 @@ export const PSP_SIM_OPTION_SPECS: OptionSpecs = {
   host: { type: 'string', doc: `address to listen on (default ${DEFAULT_PSP_SIM_HOST})` },
   httpPort: { type: 'number', doc: `HTTP port of the authorise and status APIs, 0 = ephemeral (default ${DEFAULT_PSP_SIM_HTTP_PORT})` },
   webhookUrl: { type: 'list', doc: 'where to POST Adyen-format notifications, e.g. http://cloud:8090/v1/psp/adyen/webhooks[,…]' },
-  hmacKey: { type: 'string', doc: 'hex HMAC key the notifications are signed with (required; the cloud\'s --psp-hmac-key)' },
+  hmacKey: { type: 'string', secret: true, doc: 'hex HMAC key the notifications are signed with (required; the cloud\'s --psp-hmac-key)' },
   merchantAccount: { type: 'string', doc: `merchantAccountCode of the notifications (default ${DEFAULT_MERCHANT_ACCOUNT})` },
   seed: { type: 'number', doc: 'seed of every random choice, so a run can be repeated (default: random)' },
   timeScale: { type: 'number', doc: 'divide every delay by this, e.g. 60 turns the 20-minute tail into 20 s (default 1)' },

@@ -64,6 +64,8 @@ export interface AgentStats extends OutboxStats {
   readonly blocked: Publisher['blocked'];
   /** Payments refused over the offline limits since the agent started (the health sample says which limits). */
   readonly offlineRefused: number;
+  /** Acknowledged events deleted before the cloud had them (over `--max-retained-acked-events`) since start. */
+  readonly retainedDropped: number;
 }
 
 export interface Agent {
@@ -138,6 +140,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         chain: publisher.chain,
         blocked: publisher.blocked,
         offlineRefused: recorder.offlineRefusals.total,
+        retainedDropped: publisher.counters.retainedDropped,
       };
     },
     listSetAside: (limit, after) => o.outbox.listSetAside(limit, after),

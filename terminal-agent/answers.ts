@@ -15,6 +15,11 @@ export interface AnswerInput {
   /** Events set aside since the gateway last acknowledged one. */
   readonly setAsideInARow: number;
   readonly maxConsecutiveSetAside: number;
+  /**
+   * True when the outbox still holds what follows `seq` (acknowledged events it kept because the
+   * cloud did not have them yet: outbox `rewindTarget`), so a gateway that went back can be refilled.
+   */
+  readonly canRewindTo?: (seq: number) => boolean;
 }
 
 export type AnswerEffect =
@@ -26,6 +31,11 @@ export type AnswerEffect =
   | { readonly kind: 'retry-later'; readonly fromSeq: number }
   /** Resend from `toSeq` (SEQ_GAP's `expected`). */
   | { readonly kind: 'rewind'; readonly toSeq: number }
+  /**
+   * The gateway lost events it had acknowledged (a restore from an older backup) and the outbox
+   * kept them: un-acknowledge them from `toSeq` on and resend.
+   */
+  | { readonly kind: 'rewind-retained'; readonly toSeq: number }
   /** Stop: nothing recorded now would be delivered. */
   | { readonly kind: 'hold'; readonly seq: number; readonly code: string }
   /** The held event was refused again: stay held, nothing more set aside. */
@@ -41,8 +51,10 @@ export function settleAnswer(a: AnswerInput): AnswerEffect {
   const action = refusalAction(rej.code, rej.expected);
   if (action === 'retry-later') return { kind: 'retry-later', fromSeq: entry.seq };
   if (action === 'rewind') {
-    // The gateway lost events it had acknowledged (and we pruned): nothing we can resend.
-    return rej.expected! <= a.ackedSeq ? { kind: 'hold', seq: rej.expected!, code: 'GATEWAY_BEHIND' } : { kind: 'rewind', toSeq: rej.expected! };
+    const expected = rej.expected!;
+    if (expected > a.ackedSeq) return { kind: 'rewind', toSeq: expected };
+    // The gateway lost events it had acknowledged: resend them if we kept them, else nothing can.
+    return a.canRewindTo?.(expected - 1) === true ? { kind: 'rewind-retained', toSeq: expected } : { kind: 'hold', seq: expected, code: 'GATEWAY_BEHIND' };
   }
   if (a.chain.kind === 'held') return { kind: 'still-held' };
   if (action === 'set-aside' && a.setAsideInARow >= a.maxConsecutiveSetAside) return { kind: 'hold', seq: entry.seq, code: rej.code };

@@ -48,6 +48,7 @@ export const runSpecs: OptionSpecs = {
   maxIdempotencyKeys: { type: 'number', doc: `most idempotency keys kept; the oldest go first (${DEFAULT_IDEMPOTENCY.maxIdempotencyKeys})` },
   maxConsecutiveSetAside: { type: 'number', doc: `events refused for good in a row before the agent holds and refuses payments (${DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside})` },
   heldRetryS: { type: 'number', doc: `while held, seconds between tries of the held event (${DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000})` },
+  maxRetainedAckedEvents: { type: 'number', doc: `acknowledged events kept until the cloud has them, so a gateway restored from a backup can be refilled; past it the oldest go (${DEFAULT_PUBLISHER_LIMITS.maxRetainedAckedEvents})` },
   ...AT_REST_OPTION_SPECS,
   logLevel: { type: 'string', doc: 'debug | info | warn | error' },
 };
@@ -68,10 +69,18 @@ export const runSchema = z.object({
   // would stop the terminal); at most 100: beyond that a systematic refusal is obvious long before.
   maxConsecutiveSetAside: z.number().int().min(1).max(100).default(DEFAULT_PUBLISHER_LIMITS.maxConsecutiveSetAside),
   heldRetryS: z.number().min(1).max(86_400).default(DEFAULT_PUBLISHER_LIMITS.heldRetryMs / 1000),
+  // 0 keeps nothing after the gateway's ack (the behaviour before the cloud field).
+  maxRetainedAckedEvents: z.number().int().min(0).max(10_000_000).default(DEFAULT_PUBLISHER_LIMITS.maxRetainedAckedEvents),
   // Encryption at rest of the outbox (lib/at-rest/options.ts).
   ...atRestOptionsShape,
   logLevel,
 });
+
+export const rotateKeySpecs: OptionSpecs = {
+  dir: { type: 'string', doc: 'terminal directory (its agent stopped): a new device key replaces the current one, which is kept in DIR/retired-keys/' },
+  dataKeyFile: { type: 'string', doc: 'the data key file the outbox is sealed with (default: as `terminal run` finds it; never created)' },
+};
+export const rotateKeySchema = z.object({ dir: z.string().min(1), dataKeyFile: atRestOptionsShape.dataKeyFile });
 
 export const setAsideSpecs: OptionSpecs = {
   dir: { type: 'string', doc: 'terminal directory; its outbox is read when the agent is stopped' },
@@ -84,11 +93,12 @@ export const setAsideSchema = z
 
 export const enrollSpecs: OptionSpecs = {
   gatewayUrl: { type: 'string', doc: 'gateway HTTP URL, e.g. http://192.168.1.2:8080' },
-  adminToken: { type: 'string', doc: "the gateway's admin bearer token" },
+  adminToken: { type: 'string', secret: true, doc: "the gateway's admin bearer token" },
   dir: { type: 'string', doc: 'terminal directory: its key is enrolled and the password stored there (0600)' },
   terminal: { type: 'string', doc: 'without --dir: the terminal id to enroll' },
   publicKey: { type: 'string', doc: 'without --dir: base64url raw Ed25519 public key' },
   endorsement: { type: 'string', doc: 'without --dir: the key\'s endorsement from `tillgate provision endorse` (with --dir: read from DIR/endorsement.jws)' },
+  passwordFile: { type: 'string', doc: 'write the MQTT password to this file (mode 0600) instead of printing it (with --dir: DIR/mqtt-password, the default)' },
 };
 export const enrollSchema = z
   .object({
@@ -98,6 +108,7 @@ export const enrollSchema = z
     terminal: terminalIdSchema.optional(),
     publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
     endorsement: z.string().min(1).max(MAX_ENDORSEMENT_CHARS).optional(),
+    passwordFile: z.string().min(1).optional(),
   })
   .refine((o) => o.dir !== undefined || (o.terminal !== undefined && o.publicKey !== undefined && o.endorsement !== undefined), {
     path: ['dir'],
@@ -107,7 +118,7 @@ export const enrollSchema = z
 export const simulateSpecs: OptionSpecs = {
   gatewayUrl: { type: 'string', doc: 'gateway HTTP URL (enrollment)' },
   mqttUrl: { type: 'string', doc: 'gateway MQTT URL' },
-  adminToken: { type: 'string', doc: "the gateway's admin bearer token" },
+  adminToken: { type: 'string', secret: true, doc: "the gateway's admin bearer token" },
   store: { type: 'string', doc: "store id (default: read from the gateway's /api/status)" },
   terminals: { type: 'number', doc: `number of simulated terminals (1..${DEFAULT_SIMULATOR.maxTerminals})` },
   rate: { type: 'number', doc: 'payments per second per terminal' },

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_DATA_KEY_FILE_NAME, openKeyFile, resolveKeyFile } from '../lib/at-rest/key-provider.js';
 import { serve } from '@hono/node-server';
+import { listenFailure, namingOption, usageError } from '../lib/cli-failure.js';
 import { helpText, loadConfig, type OptionSpecs } from '../lib/config.js';
 import { loadKeyFile } from '../lib/ed25519-key-file.js';
 import { ENDORSEMENT_ERROR_CODES } from '../protocol/endorsement.js';
@@ -14,7 +15,10 @@ import { TillgateError } from '../protocol/errors.js';
 import { untilStopSignal } from '../lib/signals.js';
 import { createLogger } from '../lib/logger.js';
 import { startAgentFromDir } from './agent.js';
-import { enrollSchema, enrollSpecs, initSchema, initSpecs, runSchema, runSpecs, setAsideSchema, setAsideSpecs, simulateSchema, simulateSpecs } from './cli-options.js';
+import {
+  enrollSchema, enrollSpecs, initSchema, initSpecs, rotateKeySchema, rotateKeySpecs, runSchema, runSpecs, setAsideSchema, setAsideSpecs, simulateSchema, simulateSpecs,
+} from './cli-options.js';
+import { rotateDeviceKey } from './rotate-key.js';
 import { createDeviceKey, readDevicePublicKey } from './device-key.js';
 import { enrollTerminal } from './enroll.js';
 import { AGENT_ERROR_CODES } from './errors.js';
@@ -22,7 +26,7 @@ import { LevelOutbox } from './outbox/level-outbox.js';
 import { createRecordApp, MAX_SET_ASIDE_PAGE } from './record-api.js';
 import { exportSetAside, type SetAsideExport } from './set-aside.js';
 import { startSimulator } from './sim/simulator.js';
-import { ENDORSEMENT_FILE, OUTBOX_DIR, readEndorsement, readTerminalFile, writePassword, writeTerminalFile } from './terminal-dir.js';
+import { ENDORSEMENT_FILE, OUTBOX_DIR, PASSWORD_FILE, readEndorsement, readTerminalFile, writePassword, writeSecretFile, writeTerminalFile } from './terminal-dir.js';
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
 const wantsHelp = (argv: string[]) => argv.includes('--help') || argv.includes('-h');
@@ -36,11 +40,23 @@ function help(command: string, specs: OptionSpecs): number {
 /** `tillgate terminal init|run|set-aside`. */
 export async function terminalMain(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'init') return wantsHelp(rest) ? help('terminal init', initSpecs) : init(rest);
-  if (sub === 'run') return wantsHelp(rest) ? help('terminal run', runSpecs) : run(rest);
-  if (sub === 'set-aside') return wantsHelp(rest) ? help('terminal set-aside', setAsideSpecs) : setAside(rest);
-  process.stderr.write('usage: tillgate terminal init|run|set-aside [options]   (--help for the options)\n');
-  return 2;
+  if (sub === 'init') return wantsHelp(rest) ? help('terminal init', initSpecs) : namingOption(initSpecs, () => init(rest));
+  if (sub === 'run') return wantsHelp(rest) ? help('terminal run', runSpecs) : namingOption(runSpecs, () => run(rest));
+  if (sub === 'set-aside') return wantsHelp(rest) ? help('terminal set-aside', setAsideSpecs) : namingOption(setAsideSpecs, () => setAside(rest));
+  if (sub === 'rotate-key') return wantsHelp(rest) ? help('terminal rotate-key', rotateKeySpecs) : namingOption(rotateKeySpecs, () => rotateKey(rest));
+  throw usageError('give a subcommand: tillgate terminal init|run|set-aside|rotate-key [options] (--help for the options)');
+}
+
+/** `tillgate terminal rotate-key`: a new device key; the old one kept, and the seq to revoke it after. */
+async function rotateKey(argv: string[]): Promise<number> {
+  const o = loadConfig(rotateKeySchema, rotateKeySpecs, sources(argv));
+  const { path } = resolveKeyFile(o.dataKeyFile, join(o.dir, DEFAULT_DATA_KEY_FILE_NAME));
+  const rotated = await rotateDeviceKey(o.dir, openKeyFile(path, { create: false }));
+  print({
+    ...rotated,
+    next: `endorse the new key (tillgate provision endorse --dir ${o.dir}), enroll it (tillgate enroll --dir ${o.dir}), start the agent; then revoke ${rotated.previousKid} at the cloud after seq ${rotated.previousKeyLastSeq}`,
+  });
+  return 0;
 }
 
 async function init(argv: string[]): Promise<number> {
@@ -61,7 +77,7 @@ async function run(argv: string[]): Promise<number> {
     healthIntervalS: o.healthIntervalS,
     maxOutboxEvents: o.maxOutboxEvents,
     idempotency: { idempotencyKeyTtlS: o.idempotencyKeyTtlS, maxIdempotencyKeys: o.maxIdempotencyKeys },
-    publisherLimits: { maxConsecutiveSetAside: o.maxConsecutiveSetAside, heldRetryMs: o.heldRetryS * 1000 },
+    publisherLimits: { maxConsecutiveSetAside: o.maxConsecutiveSetAside, heldRetryMs: o.heldRetryS * 1000, maxRetainedAckedEvents: o.maxRetainedAckedEvents },
     limits: {
       maxOfflineTxAmountMinor: o.maxOfflineTxAmountMinor,
       maxUnackedAmountMinor: o.maxUnackedAmountMinor,
@@ -74,6 +90,9 @@ async function run(argv: string[]): Promise<number> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: o.apiPort }, () => resolve(s));
     s.once('error', reject);
+  }).catch(async (err: unknown) => {
+    await agent.stop();
+    throw listenFailure(err, 'apiPort', '127.0.0.1', o.apiPort);
   });
   const apiPort = (server.address() as AddressInfo).port;
   print({ ready: 'terminal', terminal: agent.terminal, apiPort, apiUrl: `http://127.0.0.1:${apiPort}` });
@@ -137,9 +156,21 @@ async function* pagesFromOutbox(dir: string, dataKeyFile: string | undefined): A
 /** `tillgate enroll`: enrolls a key at the gateway and prints (and with --dir stores) the password. */
 export async function enrollMain(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) return help('enroll', enrollSpecs);
+  return namingOption(enrollSpecs, () => enroll(argv));
+}
+
+async function enroll(argv: string[]): Promise<number> {
   const o = loadConfig(enrollSchema, enrollSpecs, sources(argv));
   if (o.dir === undefined) {
-    print(await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: o.terminal!, publicKey: o.publicKey!, endorsement: o.endorsement! }));
+    const res = await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: o.terminal!, publicKey: o.publicKey!, endorsement: o.endorsement! });
+    if (o.passwordFile === undefined) {
+      // DESIGN §3.5: without a place to keep it, the password is printed, once; say where it belongs.
+      process.stderr.write('tillgate enroll: the MQTT password is printed below and nowhere else: give --password-file (mode 0600) or --dir to keep it off the screen\n');
+      print(res);
+    } else {
+      await writeSecretFile(o.passwordFile, res.password);
+      print({ terminal: res.terminal, kid: res.kid, passwordFile: o.passwordFile });
+    }
     return 0;
   }
   const file = await readTerminalFile(o.dir);
@@ -149,15 +180,21 @@ export async function enrollMain(argv: string[]): Promise<number> {
     throw new TillgateError(ENDORSEMENT_ERROR_CODES.missing, `${o.dir} has no ${ENDORSEMENT_FILE}: endorse the key first with \`tillgate provision endorse --dir ${o.dir}\` and the operator's provisioning key`);
   }
   const res = await enrollTerminal({ gatewayUrl: o.gatewayUrl, adminToken: o.adminToken, terminal: file.terminal, publicKey, endorsement });
+  // The password goes into a 0600 file, never on the screen (the agent reads DIR/mqtt-password).
   await writePassword(o.dir, res.password);
+  if (o.passwordFile !== undefined) await writeSecretFile(o.passwordFile, res.password);
   await writeTerminalFile(o.dir, { ...file, gatewayUrl: o.gatewayUrl });
-  print(res);
+  print({ terminal: res.terminal, kid: res.kid, passwordFile: o.passwordFile ?? join(o.dir, PASSWORD_FILE) });
   return 0;
 }
 
 /** `tillgate simulate`: prints a ready line, then the summary JSON when the run ends. */
 export async function simulateMain(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) return help('simulate', simulateSpecs);
+  return namingOption(simulateSpecs, () => simulate(argv));
+}
+
+async function simulate(argv: string[]): Promise<number> {
   const o = loadConfig(simulateSchema, simulateSpecs, sources(argv));
   const logger = createLogger({ level: o.logLevel, bindings: { program: 'simulate' } });
   const store = o.store ?? (await storeOf(o.gatewayUrl));

@@ -52,6 +52,9 @@ export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
             maxUnackedAgeS: limits.maxUnackedAgeS,
           },
         }),
+    // Acknowledged payments kept until the cloud has them, and any deleted before it did (over the bound).
+    ...(stats === undefined || stats.retained === 0 ? {} : { retained: stats.retained }),
+    ...(publisher.counters.retainedDropped === 0 ? {} : { retainedDropped: publisher.counters.retainedDropped }),
   };
 }
 

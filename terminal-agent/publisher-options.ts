@@ -30,6 +30,13 @@ export interface PublisherLimits {
   readonly maxConsecutiveSetAside: number;
   /** While held, how often the held event is sent again to see whether the gateway takes it now. */
   readonly heldRetryMs: number;
+  /**
+   * Acknowledged events kept until the cloud has them (the `cloud` field of the ack), so a gateway
+   * restored from an older backup can be refilled. Past it the oldest are deleted (the gateway
+   * holds them durably; only that extra protection is lost), with a warning and a counter. 10,000
+   * events (~7 MB of flash) is weeks of a busy till's trade.
+   */
+  readonly maxRetainedAckedEvents: number;
   /** Graceful disconnect deadline on stop. */
   readonly closeTimeoutMs: number;
   readonly backoff: BackoffOptions;
@@ -46,6 +53,7 @@ export const DEFAULT_PUBLISHER_LIMITS: PublisherLimits = Object.freeze({
   // A minute: an operator's fix (enrollment, gateway config) is picked up soon, and a gateway that
   // still refuses sees one event a minute from this terminal.
   heldRetryMs: 60_000,
+  maxRetainedAckedEvents: 10_000,
   closeTimeoutMs: 2_000,
   backoff: DEFAULT_BACKOFF,
 });

@@ -5,6 +5,8 @@
  * A refusal is acted on by its code (refusal.ts): resend later, rewind to `expected`, or
  * re-sequence the unacknowledged events onto the gateway's head (resequence.ts), setting the
  * refused one aside. The chain never stays stuck behind one event. Reconnects use full-jitter backoff.
+ * Acknowledged events the cloud does not have yet (the ack's `cloud`) are kept; when the gateway's
+ * head goes back below them (it was restored from an older backup), they are resent.
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
@@ -24,6 +26,9 @@ import { DEFAULT_PUBLISHER_LIMITS, type PublisherLimits } from './publisher-opti
 import type { Refusal, ResequenceOutcome, Resequencer } from './resequence.js';
 
 export type { Connector, LinkState } from './mqtt-link.js';
+
+/** Acknowledged events deleted over `maxRetainedAckedEvents` are logged the first time and then every this many. */
+const RETAINED_DROP_LOG_EVERY = 1_000;
 
 /** Why the chain stopped or is being moved: the event and the gateway's code. */
 export interface ChainBlock {
@@ -49,7 +54,7 @@ export interface PublisherOptions {
 }
 
 /**
- * Events: `connected`, `disconnected`, `synced` (head), `acked` (acked head), `puback` (seq),
+ * Events: `connected`, `disconnected`, `synced` (head), `acked` (acked head), `rewound` ({to, count}), `puback` (seq),
  * `reject` (the RejectMessage of one of our publishes), `resequenced` (ResequenceOutcome),
  * `blocked` (ChainBlock: the chain is held), `status` (GatewayStatus).
  */
@@ -68,6 +73,10 @@ export class Publisher extends EventEmitter {
   #watchdog: NodeJS.Timeout | undefined;
   #errors = 0;
   #published = 0;
+  /** Acknowledged events deleted before the cloud had them, because of `maxRetainedAckedEvents`. */
+  #retainedDropped = 0;
+  /** A rewind onto kept events in progress: nothing is sent until it is written. */
+  #rewinding = false;
   #nextSeq = 1;
   readonly #window = new InFlightWindow();
   #pumping = false;
@@ -122,8 +131,8 @@ export class Publisher extends EventEmitter {
     return blockOf(this.#chain);
   }
 
-  get counters(): { reconnects: number; errors: number; published: number } {
-    return { reconnects: this.#link.counters.reconnects, errors: this.#link.counters.errors + this.#errors, published: this.#published };
+  get counters(): { reconnects: number; errors: number; published: number; retainedDropped: number } {
+    return { reconnects: this.#link.counters.reconnects, errors: this.#link.counters.errors + this.#errors, published: this.#published, retainedDropped: this.#retainedDropped };
   }
 
   /** Offline (DESIGN §5.2): the gateway is unreachable, or its retained status says the WAN is not online. */
@@ -221,7 +230,7 @@ export class Publisher extends EventEmitter {
 
   #canSend(client: MqttClient): boolean {
     return (
-      this.state === 'running' && client === this.#client && this.#sending && this.#resyncWanted === undefined && !this.#resyncRunning &&
+      this.state === 'running' && client === this.#client && this.#sending && this.#resyncWanted === undefined && !this.#resyncRunning && !this.#rewinding &&
       this.#chain.kind !== 'held' && this.#o.clock.monotonicMs() >= this.#pausedUntilMs && this.#window.size < this.#limits.maxInFlight
     );
   }
@@ -322,6 +331,7 @@ export class Publisher extends EventEmitter {
     const effect = settleAnswer({
       entry, chain: this.#chain, ackedSeq: this.#o.outbox.acked().seq,
       setAsideInARow: this.#setAsideInARow, maxConsecutiveSetAside: this.#limits.maxConsecutiveSetAside,
+      canRewindTo: (seq) => this.#o.outbox.rewindTarget(seq) !== undefined,
     });
     switch (effect.kind) {
       case 'ignore':
@@ -352,6 +362,11 @@ export class Publisher extends EventEmitter {
         this.#acceptedUpTo = Math.min(this.#acceptedUpTo, effect.toSeq - 1);
         this.#nextSeq = effect.toSeq; // a hole there (an older agent's set-aside) is found by the pump
         break;
+      case 'rewind-retained': {
+        const to = this.#o.outbox.rewindTarget(effect.toSeq - 1);
+        if (to !== undefined) void this.#rewind(to, 'the gateway asks for events it had acknowledged');
+        break;
+      }
       case 'hold':
         this.#hold({ seq: effect.seq, code: effect.code });
         break;
@@ -492,11 +507,21 @@ export class Publisher extends EventEmitter {
         this.#ackToApply = undefined;
         const outbox = this.#o.outbox;
         if (!outbox.synced()) await outbox.adoptBase(ack);
-        const verdict = await outbox.acknowledge(ack);
+        const verdict = await outbox.acknowledge(ack, { maxRetained: this.#limits.maxRetainedAckedEvents });
         if (verdict.kind === 'pruned') {
           if (verdict.count > 0) this.#setAsideInARow = 0;
+          if (verdict.dropped !== undefined) {
+            const before = this.#retainedDropped;
+            this.#retainedDropped += verdict.dropped;
+            // Once, then every RETAINED_DROP_LOG_EVERY more: a cloud away for long must not flood the log.
+            if (before === 0 || Math.floor(before / RETAINED_DROP_LOG_EVERY) !== Math.floor(this.#retainedDropped / RETAINED_DROP_LOG_EVERY)) this.#o.logger.warn('kept more acknowledged events than --max-retained-acked-events while the cloud does not have them: deleted the oldest (the gateway holds them)', {
+              dropped: verdict.dropped, droppedTotal: this.#retainedDropped, maxRetained: this.#limits.maxRetainedAckedEvents,
+            });
+          }
           if (ack.seq >= this.#nextSeq) this.#nextSeq = ack.seq + 1;
           this.emit('acked', outbox.acked());
+        } else if (verdict.kind === 'behind') {
+          await this.#rewind(verdict.to, 'the gateway\'s head went back (restored from a backup?)');
         } else if (verdict.kind === 'ahead' || verdict.kind === 'diverged') {
           this.#outOfStep(verdict.kind, ack);
         }
@@ -508,6 +533,30 @@ export class Publisher extends EventEmitter {
       this.#applyingAck = false;
     }
     void this.#pump();
+  }
+
+  /**
+   * The gateway's head went back to `to`, one of our kept events: it lost what it had acknowledged
+   * after it. Those events become unacknowledged again and are resent in order (the gateway or
+   * the cloud answer what they already hold as duplicates).
+   */
+  async #rewind(to: ChainHead, why: string): Promise<void> {
+    if (this.#rewinding) return;
+    this.#rewinding = true;
+    this.#window.supersedeAll();
+    try {
+      const count = await this.#o.outbox.rewind(to);
+      this.#nextSeq = to.seq + 1;
+      this.#acceptedUpTo = Math.min(this.#acceptedUpTo, to.seq);
+      this.#o.logger.warn(`${why}: resending the acknowledged events this terminal kept`, { toSeq: to.seq, count });
+      this.emit('rewound', { to, count });
+    } catch (err) {
+      this.#errors++;
+      this.#o.logger.warn('rewinding onto kept events failed', { err, toSeq: to.seq });
+    } finally {
+      this.#rewinding = false;
+      void this.#pump();
+    }
   }
 
   /**

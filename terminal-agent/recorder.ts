@@ -110,7 +110,8 @@ export class Recorder {
     const refusal = recordRefusal(o.chain?.() ?? IN_STEP);
     if (refusal !== undefined) throw new TillgateError(refusal.code, refusal.message);
     const stats = o.outbox.stats();
-    if (stats.depth + stats.rejected >= (o.maxOutboxEvents ?? DEFAULT_MAX_OUTBOX_EVENTS)) throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_FULL, 'outbox is full');
+    // Set-aside and retained (acknowledged, kept until the cloud has them) events take room too.
+    if (stats.depth + stats.rejected + stats.retained >= (o.maxOutboxEvents ?? DEFAULT_MAX_OUTBOX_EVENTS)) throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_FULL, 'outbox is full');
     const nowMs = o.clock.now();
     const offline = o.isOffline() || tx.mode === 'offline';
     const exposureMinor = tx.outcome === 'approved' ? tx.amount : 0;

@@ -48,7 +48,12 @@ export async function readTerminalFile(dir: string): Promise<TerminalFile> {
 
 /** The MQTT password goes in its own file, mode 0600, never in terminal.json or a log. */
 export async function writePassword(dir: string, password: string): Promise<void> {
-  await atomicWrite(join(dir, PASSWORD_FILE), password, 0o600);
+  await writeSecretFile(join(dir, PASSWORD_FILE), password);
+}
+
+/** A secret in a file of its own, mode 0600 (written whole, then renamed into place). */
+export async function writeSecretFile(path: string, secret: string): Promise<void> {
+  await atomicWrite(path, secret, 0o600);
 }
 
 export async function readPassword(dir: string): Promise<string> {

@@ -2,7 +2,9 @@
  * The read side (DESIGN §3.4), behind the admin bearer token:
  * `GET /v1/stores/{store}/terminals/{terminal}/events?after={seq}&limit={n}` →
  * `{"head":N,"events":[{"seq","jws","receivedAt"}]}` in seq order, and
- * `GET /v1/stores/{store}/terminals?after={terminal}&limit={n}` → `{"terminals":[{"terminal","seq","hash"}]}`.
+ * `GET /v1/stores/{store}/terminals?after={terminal}&limit={n}` → `{"terminals":[{"terminal","seq","hash"}]}`,
+ * and `GET /v1/stores/{store}/terminals/{terminal}/head` → `{"seq","hash"}`, which a gateway may
+ * read for its own store with its own token (a restored gateway confirms its chains with it).
  */
 import type { Context, Hono } from 'hono';
 import { isId, isTerminalId } from '../../protocol/ids.js';
@@ -11,6 +13,9 @@ import type { GatewayDirectory } from '../auth.js';
 import type { Ledger } from '../ledger.js';
 import { errorResponse, HttpError } from './answers.js';
 
+/** The one read a gateway token may make: its own terminals' heads. */
+const HEAD_PATH = /^\/v1\/stores\/([^/]+)\/terminals\/[^/]+\/head$/;
+
 export interface ReadLimits {
   readonly defaultReadLimit: number;
   readonly maxReadLimit: number;
@@ -18,9 +23,26 @@ export interface ReadLimits {
 
 export function mountReadRoutes(app: Hono, ledger: Ledger, directory: GatewayDirectory, limits: ReadLimits): void {
   app.use('/v1/stores/*', async (c, next) => {
-    if (!directory.isAdmin(c.req.header('authorization'))) return errorResponse(c, 401, 'UNAUTHORIZED', 'admin bearer token required');
-    await next();
+    const authorization = c.req.header('authorization');
+    if (directory.isAdmin(authorization)) return next();
+    // A gateway may read the heads of its own store's terminals, nothing else.
+    const gateway = directory.gatewayFor(authorization);
+    const head = HEAD_PATH.exec(c.req.path);
+    if (gateway !== undefined && head !== null) {
+      if (head[1] === gateway.store) return next();
+      return errorResponse(c, 403, 'FORBIDDEN', 'a gateway reads its own store only');
+    }
+    return errorResponse(c, 401, 'UNAUTHORIZED', 'admin bearer token required');
   });
+
+  app.get('/v1/stores/:store/terminals/:terminal/head', (c) =>
+    answerJson(c, async () => {
+      const store = param(c.req.param('store'), isId, 'store');
+      const terminal = param(c.req.param('terminal'), isTerminalId, 'terminal');
+      const head = await ledger.head(store, terminal);
+      return { seq: head.seq, hash: head.hash };
+    }),
+  );
 
   app.get('/v1/stores/:store/terminals/:terminal/events', (c) =>
     answerJson(c, async () => {

@@ -54,7 +54,7 @@ export const lifecycleOptionsSchema = z.object(lifecycleOptionsShape);
 export type LifecycleOptions = z.output<typeof lifecycleOptionsSchema>;
 
 export const LIFECYCLE_OPTION_SPECS: OptionSpecs = {
-  pspHmacKey: { type: 'string', doc: 'hex HMAC key of the PSP\'s Adyen-format webhooks; without it POST /v1/psp/adyen/webhooks is not served' },
+  pspHmacKey: { type: 'string', secret: true, doc: 'hex HMAC key of the PSP\'s Adyen-format webhooks; without it POST /v1/psp/adyen/webhooks is not served' },
   pspUrl: { type: 'string', doc: 'base URL of the PSP status API used by reconciliation (GET /v1/payments/{id}); without it nothing is reconciled' },
   optimisticCharge: { type: 'boolean', doc: 'charge online payments on the terminal\'s success signal instead of waiting for the PSP (default false)' },
   reconcileAfterS: { type: 'number', doc: `ask the PSP about a payment still without an outcome this long after capture (default ${DEFAULT_RECONCILE_AFTER_S})` },

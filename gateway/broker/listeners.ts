@@ -4,6 +4,8 @@
  * bounds sockets that have not authenticated apart from terminals' sessions (connection-gate.ts);
  * `maxSockets` is the hard stop at accept, above both.
  */
+import { listenFailure } from '../../lib/cli-failure.js';
+import { optionError } from '../../lib/config.js';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -40,17 +42,31 @@ export async function listen(broker: Aedes, options: ListenOptions): Promise<Lis
   const tcp = createServer(handle);
   servers.push(tcp);
   try {
-    const mqttPort = await bind(tcp, options.host, options.port, options.maxSockets);
+    const mqttPort = await bind(tcp, options.host, options.port, options.maxSockets).catch((err: unknown) => {
+      throw listenFailure(err, 'mqttPort', options.host, options.port);
+    });
     let mqttTlsPort: number | null = null;
     if (options.tls !== undefined) {
-      const secure = createTlsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, handle);
+      const secure = createTlsServer({ cert: readPem(options.tls.certFile, 'tlsCert'), key: readPem(options.tls.keyFile, 'tlsKey') }, handle);
       servers.push(secure);
-      mqttTlsPort = await bind(secure, options.host, options.tls.port, options.maxSockets);
+      const tlsPort = options.tls.port;
+      mqttTlsPort = await bind(secure, options.host, tlsPort, options.maxSockets).catch((err: unknown) => {
+        throw listenFailure(err, 'mqttTlsPort', options.host, tlsPort);
+      });
     }
     return { mqttPort, mqttTlsPort, close: () => closeAll(servers) };
   } catch (err) {
     await closeAll(servers);
     throw err;
+  }
+}
+
+/** A PEM file of the TLS listener; unreadable is a startup error naming its option. */
+function readPem(path: string, option: 'tlsCert' | 'tlsKey'): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw optionError('TLS_FILE_UNREADABLE', option, `cannot read ${path}: ${(cause as Error).message}`, cause);
   }
 }
 

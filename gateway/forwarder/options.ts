@@ -39,6 +39,18 @@ export const DEFAULT_WAN_DEGRADED_RTT_MS = 2_000;
 /** Consecutive failures (probes or requests) before the link counts as `offline`, not `degraded`. */
 export const DEFAULT_WAN_OFFLINE_AFTER_FAILURES = 2;
 
+/**
+ * How often retained acks are republished when only the cloud moved (gateway/acks.ts): terminals
+ * delete what the cloud has within about this long; a draining backlog must not cost an ack per
+ * event per terminal.
+ */
+export const DEFAULT_CLOUD_ACK_INTERVAL_MS = 1_000;
+/**
+ * A restored gateway asks the cloud for its terminals' heads (gateway/resync): this often while an
+ * answer is missing, and for terminals enrolled later. Terminals wait meanwhile, so it is short.
+ */
+export const DEFAULT_RESYNC_RETRY_MS = 5_000;
+
 /** Retention of events the cloud accepted: a month covers every dispute window we know of. */
 export const DEFAULT_RETENTION_DAYS = 30;
 /** node-cron pattern of the retention run: nightly, off the trading hours. */
@@ -60,6 +72,8 @@ export const deliveryOptionsShape = {
   retentionDays: z.number().min(0).max(36_500).default(DEFAULT_RETENTION_DAYS),
   retentionCron: z.string().min(9).max(100).default(DEFAULT_RETENTION_CRON),
   retentionMaxEntriesPerRun: z.number().int().min(1).max(10_000_000).default(DEFAULT_RETENTION_MAX_ENTRIES_PER_RUN),
+  cloudAckIntervalMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_CLOUD_ACK_INTERVAL_MS),
+  resyncRetryMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_RESYNC_RETRY_MS),
 } as const;
 
 export const deliveryOptionsSchema = z.object(deliveryOptionsShape);
@@ -79,4 +93,6 @@ export const DELIVERY_OPTION_SPECS: OptionSpecs = {
   retentionDays: { type: 'number', doc: `delete events the cloud accepted more than this many days ago (default ${DEFAULT_RETENTION_DAYS})` },
   retentionCron: { type: 'string', doc: `node-cron pattern of the retention run (default "${DEFAULT_RETENTION_CRON}")` },
   retentionMaxEntriesPerRun: { type: 'number', doc: `entries one retention run deletes at most (default ${DEFAULT_RETENTION_MAX_ENTRIES_PER_RUN})` },
+  cloudAckIntervalMs: { type: 'number', doc: `a terminal's ack is sent again at most this often when only the cloud took more of its payments (default ${DEFAULT_CLOUD_ACK_INTERVAL_MS})` },
+  resyncRetryMs: { type: 'number', doc: `after a restore from backup, how often the cloud is asked again for terminals' chain heads (default ${DEFAULT_RESYNC_RETRY_MS})` },
 };

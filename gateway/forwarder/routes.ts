@@ -57,18 +57,17 @@ export function mountDeliveryRoutes(app: Hono, deps: DeliveryRouteDeps): void {
   const limit = bodyLimit({ maxSize: ADMIN_BODY_MAX_BYTES, onError: (c) => c.json(errorBody('TOO_LARGE', `body over ${ADMIN_BODY_MAX_BYTES} bytes`), 413) });
 
   app.get('/api/forwarder', async (c) => {
+    // The numbers first, then the list: a cursor that covers an event comes with its dead letter
+    // (the list is read after the write that moved both), never with a list from before it.
+    const forwarder = forwarderStatus(deps.forwarder, deps.queue, deps.clock);
+    // The same shapes as /api/status `backlog` and `wanLink` (gateway/api-shapes.ts), read with the numbers.
+    const backlog = backlogJson(deps.queue, deps.clock);
     // A damaged store may fail this read: the answer still comes, saying the list is unreadable.
     const letters = await deps.queue.listDeadLetters(DEAD_LETTERS_LISTED).then(
       (list) => ({ deadLetters: list.map((d) => ({ ...d, at: new Date(d.atMs).toISOString() })) }),
       (err: unknown) => ({ deadLetters: [], deadLettersError: String((err as { code?: unknown }).code ?? 'STORE_ERROR') }),
     );
-    return c.json({
-      forwarder: forwarderStatus(deps.forwarder, deps.queue, deps.clock),
-      // The same shapes as /api/status `backlog` and `wanLink` (gateway/api-shapes.ts).
-      backlog: backlogJson(deps.queue, deps.clock),
-      wan: wanView(deps.monitor, deps.gate),
-      ...letters,
-    });
+    return c.json({ forwarder, backlog, wan: wanView(deps.monitor, deps.gate), ...letters });
   });
 
   // Admin-only although a read: the events carry card brands, last digits and tokens.

@@ -52,6 +52,10 @@ export class ClientLanes {
     const staged = lane.staged.then(() => prepared).then(stage);
     lane.staged = staged.catch(() => undefined);
     const outcome = staged.then((s) => s.durable);
+    // `lane.done` reads the outcome only once the previous publish is answered (after its fsync);
+    // a failure before that (the committer closed at shutdown) must not count as an unhandled
+    // rejection, which would end the process. `finish` still gets it, in order.
+    outcome.catch(() => undefined);
     const current = lane;
     lane.done = lane.done
       .then(() => outcome)

@@ -1,6 +1,7 @@
 /**
  * The ingest pipeline that runs inside Aedes' `authorizePublish` (DESIGN §5.1), as a named list of
- * steps (STYLE 2): parse → identity → key → verify → sequence → capacity → unique id → append, then
+ * steps (STYLE 2): parse → identity → key → verify → confirmed head → sequence → capacity → unique
+ * id → append, then
  * the durable wait and the answer (ack / reject message) before the PUBACK.
  *
  * A bad event becomes a durable reject record plus a `rejects` message and a normal PUBACK, never
@@ -39,6 +40,14 @@ export interface IngestDeps {
   readonly committer: GroupCommitter;
   readonly verifier: Verifier;
   readonly bus: MessageBus;
+  /** The retained acks (gateway/acks.ts): published after each commit that moved a head. */
+  readonly acks: { publish(terminal: string): Promise<void> };
+  /**
+   * True while the terminal's head is not confirmed by the cloud (a gateway restored from a
+   * backup, gateway/resync): its events get STORE_FULL ("keep it, retry later"), which every agent
+   * version understands, rather than an ack on a head that may be stale.
+   */
+  readonly unconfirmed: (terminal: string) => boolean;
   /**
    * Whether an event of `bytes` may be stored now: false past the disk high-water mark (counting
    * what is about to be written) or while the storage is damaged. New events then get STORE_FULL
@@ -81,6 +90,12 @@ const key: Step = (ctx, deps) => {
 };
 
 const verify: Step = (ctx, deps) => deps.verifier.verify(need(ctx.event), need(ctx.publicKey));
+
+const confirmedHead: Step = (ctx, deps) => {
+  if (deps.unconfirmed(ctx.terminal)) {
+    throw new RejectError('STORE_FULL', 'this gateway was restored from a backup and is confirming this terminal\'s payments with the cloud; keep the event and retry later');
+  }
+};
 
 const sequence: Step = (ctx, deps) => {
   const { seq, prev } = need(ctx.event).payload;
@@ -169,6 +184,7 @@ export const PREPARE_STEPS: readonly (readonly [string, Step])[] = [
   ['verify', verify],
 ];
 export const ORDERED_STEPS: readonly (readonly [string, Step])[] = [
+  ['confirmed head', confirmedHead],
   ['sequence', sequence],
   ['capacity', capacity],
   ['unique id', uniqueId],
@@ -247,8 +263,7 @@ export class IngestPipeline {
   }
 
   #publishAck(terminal: string): Promise<void> {
-    const head = this.#deps.store.head(terminal);
-    return this.#deps.bus.publish(topics.ack(this.#deps.storeId, terminal), { seq: head.seq, hash: head.hash }, { qos: 1, retain: true });
+    return this.#deps.acks.publish(terminal);
   }
 
   async #duplicate(terminal: string, seq: number): Promise<IngestOutcome> {
@@ -272,7 +287,7 @@ export class IngestPipeline {
       { qos: 1, retain: false },
     );
     this.counts.rejected++;
-    if (err.code === 'CONFLICT') this.#deps.logger.error('ALARM: conflicting event bytes for a stored seq', { terminal: ctx.terminal, seq });
+    if (err.code === 'CONFLICT') this.#deps.logger.error('ALARM: conflicting event bytes for a stored seq', { alarm: 'CONFLICT', terminal: ctx.terminal, seq });
     return { kind: 'rejected', code: err.code, seq };
   }
 }

@@ -178,6 +178,8 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     terminals,
     alarms: alarms.slice(0, limits.alarms),
     ...(history === undefined ? {} : { history }),
+    storeOnly: s.forwarding === 'store-only',
+    restore: restoreView(s.restore()),
   };
 }
 
@@ -201,4 +203,9 @@ function sampleFacts(latest: HealthEntry | undefined): Partial<TerminalView> {
     offlineLimits: l === undefined ? null : { maxTxAmountMinor: l.maxTxAmountMinor, maxUnackedAmountMinor: l.maxUnackedAmountMinor, maxUnackedCount: l.maxUnackedCount, maxUnackedAgeS: l.maxUnackedAgeS },
     clockSkewMs,
   };
+}
+
+/** The page's part of a restore: only while terminals wait for the cloud's word. */
+function restoreView(r: ReturnType<GatewayViewSources['status']['restore']>): StatusView['restore'] {
+  return r === null || r.state !== 'confirming' ? null : { unconfirmedCount: r.unconfirmedCount, unconfirmed: r.unconfirmed, backupTakenAt: r.backupTakenAt };
 }

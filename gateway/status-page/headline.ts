@@ -62,6 +62,7 @@ export const PROBLEM_CODES = {
   noCloud: 'NO_CLOUD',
   forwardBehind: 'FORWARD_BEHIND',
   rejects: 'REJECTS',
+  restoreUnconfirmed: 'RESTORE_UNCONFIRMED',
 } as const satisfies Record<string, ProblemCode>;
 
 export interface Headline {
@@ -143,6 +144,15 @@ function gatewayProblems(view: StatusView, options: HeadlineOptions): Problem[] 
     const more = lost.length > 1 ? ` (and ${plural(lost.length - 1, 'more problem')})` : '';
     out.push(problem('STORE_LOST', `Storage lost data — ${first === undefined ? '' : integrityWords(first)}${more}`, ['gateway']));
   }
+  if (view.restore !== undefined && view.restore !== null && view.restore.unconfirmedCount > 0) {
+    const n = view.restore.unconfirmedCount;
+    const who = n === 1 ? `terminal ${view.restore.unconfirmed[0] ?? ''}` : `${n} terminals (${view.restore.unconfirmed.slice(0, MAX_IDS_IN_SENTENCE).join(', ')}${n > MAX_IDS_IN_SENTENCE ? ` and ${n - MAX_IDS_IN_SENTENCE} more` : ''})`;
+    out.push(problem(
+      'RESTORE_UNCONFIRMED',
+      `Restored from a backup — checking with the cloud which payments of ${who} it already has; until then ${n === 1 ? 'its' : 'their'} new payments wait on the ${n === 1 ? 'terminal' : 'terminals'}, safely`,
+      ['gateway'],
+    ));
+  }
   if (wan.state === 'offline') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'no payments waiting; new ones are stored safely on this gateway';
     const cut = wan.reason === 'LINK_CUT' && wan.cutUntilMs !== undefined && wan.cutUntilMs !== null;
@@ -171,7 +181,10 @@ function gatewayProblems(view: StatusView, options: HeadlineOptions): Problem[] 
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
     out.push(problem('WAN_DEGRADED', `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}`, ['wan']));
   } else if (forwarder.state === NOT_RUNNING && forwarder.backlogEvents > 0) {
-    out.push(problem('NO_CLOUD', `No cloud configured — ${waiting} kept on this gateway, nothing is sent`, ['cloud']));
+    const sentence = view.storeOnly === true
+      ? `Store only — ${waiting} kept on this gateway; nothing is sent to a cloud (--store-only)`
+      : `No cloud configured — ${waiting} kept on this gateway, nothing is sent`;
+    out.push(problem('NO_CLOUD', sentence, ['cloud']));
   } else if (wan.state !== 'offline' && (forwarder.oldestPendingAgeS ?? 0) > options.forwardBehindAfterS) {
     out.push(problem(
       'FORWARD_BEHIND',
@@ -295,7 +308,7 @@ function allGoodSentence(view: StatusView): string {
     total === 0 ? 'no terminals enrolled yet' : connected === total ? `${plural(total, 'terminal')} connected` : `${connected} of ${plural(total, 'terminal')} connected`;
   const backlog = view.forwarder.backlogEvents;
   const queue = backlog === 0 ? 'nothing waiting' : `${waitingCountPhrase(view.forwarder.money, backlog)} on the way to the cloud`;
-  return `All good — ${terminals}, ${queue}`;
+  return view.storeOnly === true ? `All good — ${terminals}, store only: nothing is sent to a cloud` : `All good — ${terminals}, ${queue}`;
 }
 
 function silentSentence(terminals: readonly TerminalView[], view: StatusView): string {

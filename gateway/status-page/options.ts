@@ -28,7 +28,7 @@ export const statusPageOptionsShape = {
 
 export const STATUS_PAGE_OPTION_SPECS: OptionSpecs = {
   statusUser: { type: 'string', doc: 'user for HTTP basic auth on the status page and read API (unset: open on the LAN)' },
-  statusPassword: { type: 'string', doc: 'password for --status-user (at least 8 characters)' },
+  statusPassword: { type: 'string', secret: true, doc: 'password for --status-user (at least 8 characters)' },
   terminalSilentAfterS: { type: 'number', doc: `a terminal unseen this long is called out on the status page (default ${DEFAULT_TERMINAL_SILENT_AFTER_S})` },
   statusMaxStreams: { type: 'number', doc: `concurrent live status page streams; ${RESERVED_STREAM_SHARE * 100} % of them kept for viewers with credentials (default ${DEFAULT_MAX_STATUS_STREAMS})` },
   statusMaxStreamsPerAddress: { type: 'number', doc: `live streams one address may hold without credentials (default ${DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS})` },

@@ -138,6 +138,13 @@ export interface StatusView {
   readonly alarms: readonly AlarmView[];
   /** The last 24 hours: alarms with start and end, internet outages, the backlog over time (gateway/history). */
   readonly history?: HistoryView;
+  /** True when payments stay on this gateway by choice (`--store-only`). Absent means false. */
+  readonly storeOnly?: boolean;
+  /**
+   * A restore from backup whose terminals' chains are being confirmed with the cloud
+   * (gateway/store/restore-state.ts); absent or null when there is nothing to say.
+   */
+  readonly restore?: { readonly unconfirmedCount: number; readonly unconfirmed: readonly string[]; readonly backupTakenAt: string } | null;
 }
 
 /** One problem with when it started and ended (null: still on). */

@@ -69,6 +69,7 @@ export class LevelEventStore implements EventStore {
     this.queue = new LevelForwardQueue(db, s, {
       ingest: () => this.#ingest,
       forward: loaded.forward,
+      cloud: loaded.cloud,
       assertOpen: () => this.#assertOpen(),
       clock: opts.clock ?? systemClock,
       damage: this.#damage,
@@ -79,7 +80,15 @@ export class LevelEventStore implements EventStore {
   /** Opens (creating if needed) the store in `dataDir`. Fails with LEVEL_LOCKED if another process has it. */
   static async open(opts: LevelEventStoreOptions): Promise<LevelEventStore> {
     const db = openDb(opts.dataDir);
-    await db.open();
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if ((cause as { code?: unknown } | undefined)?.code === 'LEVEL_LOCKED') {
+        throw new TillgateError('DATA_DIR_LOCKED', `${opts.dataDir} is in use by another process (another gateway, or a backup reading it)`, { cause: err });
+      }
+      throw err;
+    }
     try {
       const codec = new SealCodec(opts.keys);
       // Before anything is read or written: every key the stored values need is at hand.
@@ -251,6 +260,25 @@ export class LevelEventStore implements EventStore {
   }
 
   /**
+   * Makes `head` the terminal's durable head, with `ops` in the same synced batch, in turn with
+   * commits (a restored gateway adopting the cloud's head for a chain the cloud holds further than
+   * the backup: gateway/store/restore-state.ts). Never moves a head back.
+   */
+  adoptHead(terminal: string, head: ChainHead, ops: readonly BatchOp[]): Promise<void> {
+    this.#assertOpen();
+    const run = this.#writeTail.then(async () => {
+      this.#assertOpen();
+      if (!this.#terminals.has(terminal)) throw new TypeError(`adoptHead: ${terminal} is not enrolled`);
+      const current = this.#heads.get(terminal) ?? EMPTY_HEAD;
+      const moves = head.seq > current.seq;
+      await writeBatch(this.#db, [...(moves ? [put(this.#s.heads, terminal, head)] : []), ...ops], true);
+      if (moves) this.#heads.set(terminal, { seq: head.seq, hash: head.hash });
+    });
+    this.#writeTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
    * Moves the queue head up to `pos` without entries (start-up repair after lost log records: new
    * positions must lie past anything the cursor already passed, or they would never be sent).
    */
@@ -289,6 +317,7 @@ export class LevelEventStore implements EventStore {
 interface Loaded {
   readonly ingest: IngestMeta;
   readonly forward: unknown;
+  readonly cloud: Map<string, number>;
   readonly heads: Map<string, ChainHead>;
   readonly terminals: Map<string, TerminalRecord>;
 }
@@ -304,5 +333,11 @@ async function load(s: Sections): Promise<Loaded> {
   for (const terminal of heads.keys()) {
     if (!terminals.has(terminal)) throw new TillgateError('STORE_CORRUPT', `event store: head without enrollment for ${terminal}`);
   }
-  return { ingest, forward, heads, terminals };
+  // Bounded like the registry (one entry per terminal); absent in data of an earlier release.
+  const cloud = new Map<string, number>();
+  for await (const [terminal, value] of s.cloud.iterator()) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TillgateError('STORE_CORRUPT', `event store: bad cloud seq of ${terminal}`);
+    cloud.set(terminal, value);
+  }
+  return { ingest, forward, cloud, heads, terminals };
 }

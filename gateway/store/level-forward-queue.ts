@@ -36,6 +36,8 @@ export interface LevelForwardQueueDeps {
   readonly ingest: () => IngestMeta;
   /** The `forward` meta value as read at open (validated here). */
   readonly forward: unknown;
+  /** The `cloud` keyspace as read at open: terminal → highest seq the cloud accepted. */
+  readonly cloud: Map<string, number>;
   readonly assertOpen: () => void;
   /** Acceptance times. */
   readonly clock: Clock;
@@ -55,6 +57,8 @@ export class LevelForwardQueue implements ForwardQueue {
   #oldestStoredAtMs: number | null = null;
   #appends = 0;
   readonly #listeners = new Set<() => void>();
+  readonly #cloud: Map<string, number>;
+  readonly #cloudListeners = new Set<(terminals: readonly string[]) => void>();
   /** Cursor, dead-letter and retention writes are applied one at a time (read-modify-write of `forward`). */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -67,6 +71,7 @@ export class LevelForwardQueue implements ForwardQueue {
     this.#damage = deps.damage;
     this.#legacy = isLegacyForwardMeta(deps.forward);
     this.#forward = assertForwardMeta(deps.forward);
+    this.#cloud = deps.cloud;
   }
 
   /**
@@ -162,14 +167,18 @@ export class LevelForwardQueue implements ForwardQueue {
       const from = this.#forward.cursor;
       let next = this.#forward;
       const ops: BatchOp[] = [];
+      const dead = new Set(deadLetters.map((d) => d.pos));
+      /** Terminals whose cloud seq this advance moves (the cloud took their events). */
+      const cloud = new Map<string, number>();
       if (pos > from) {
         next = { ...next, cursor: pos };
         for await (const [key, value] of this.#s.queue.iterator({ gt: pad(from), lte: pad(pos) })) {
-          const q = assertQueueRecord(value, unpad(key));
+          const at = unpad(key);
+          const q = assertQueueRecord(value, at);
           if (q.kind !== 'event') continue;
           next = { ...next, eventsForwarded: next.eventsForwarded + 1, money: addToMoney(next.money, q.cls ?? 'unclassified', q.currency, q.amount) };
+          if (!dead.has(at)) this.#cloudMove(cloud, q.terminal, q.seq);
         }
-        const dead = new Set(deadLetters.map((d) => d.pos));
         const ranges = rangesWithout(from + 1, pos, dead);
         if (ranges.length > 0) {
           const record: AcceptanceRecord = { n: next.acceptSeq + 1, atMs: this.#clock.now(), ranges };
@@ -185,9 +194,11 @@ export class LevelForwardQueue implements ForwardQueue {
         next = { ...next, deadLetters: next.deadLetters + added };
       }
       if (next === this.#forward) return;
+      for (const [terminal, seq] of cloud) ops.push(put(this.#s.cloud, terminal, seq));
       ops.push(put(this.#s.meta, 'forward', next));
       await writeBatch(this.#db, ops, true);
       this.#forward = next;
+      this.#cloudMoved(cloud);
       if (pos > from) {
         const appendsBefore = this.#appends;
         const oldest = await this.#firstPendingStoredAtMs();
@@ -217,11 +228,50 @@ export class LevelForwardQueue implements ForwardQueue {
       const record: AcceptanceRecord = { n: this.#forward.acceptSeq + 1, atMs: this.#clock.now(), ranges: found.map((d) => [d.pos, d.pos] as const) };
       const next: ForwardMeta = { ...this.#forward, deadLetters: this.#forward.deadLetters - found.length, acceptSeq: record.n };
       const ops: BatchOp[] = found.map((d) => del(this.#s.dead, pad(d.pos)));
+      const cloud = new Map<string, number>();
+      for (const d of found) this.#cloudMove(cloud, d.terminal, d.seq);
+      for (const [terminal, seq] of cloud) ops.push(put(this.#s.cloud, terminal, seq));
       ops.push(put(this.#s.accepted, pad(record.n), record), put(this.#s.meta, 'forward', next));
       await writeBatch(this.#db, ops, true);
       this.#forward = next;
+      this.#cloudMoved(cloud);
       return found;
     });
+  }
+
+  cloudSeq(terminal: string): number {
+    this.#assertOpen();
+    return this.#cloud.get(terminal) ?? 0;
+  }
+
+  onCloudAdvance(listener: (terminals: readonly string[]) => void): () => void {
+    this.#cloudListeners.add(listener);
+    return () => this.#cloudListeners.delete(listener);
+  }
+
+  /**
+   * Sets a terminal's cloud seq as the cloud itself reports it (a restored gateway's resync): the
+   * put for the caller's batch; `cloudSet` after that batch is durable.
+   */
+  cloudSeqOp(terminal: string, seq: number): BatchOp {
+    return put(this.#s.cloud, terminal, seq);
+  }
+
+  cloudSet(terminal: string, seq: number): void {
+    this.#cloud.set(terminal, seq);
+    this.#cloudMoved(new Map([[terminal, seq]]));
+  }
+
+  /** Records in `moves` that the cloud holds `terminal` through `seq`, when that is news. */
+  #cloudMove(moves: Map<string, number>, terminal: string, seq: number): void {
+    if (seq > (moves.get(terminal) ?? this.#cloud.get(terminal) ?? 0)) moves.set(terminal, seq);
+  }
+
+  #cloudMoved(moves: ReadonlyMap<string, number>): void {
+    if (moves.size === 0) return;
+    for (const [terminal, seq] of moves) this.#cloud.set(terminal, seq);
+    const terminals = [...moves.keys()];
+    for (const listener of [...this.#cloudListeners]) listener(terminals);
   }
 
   deadLetterCount(): number {

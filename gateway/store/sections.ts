@@ -48,6 +48,17 @@ export interface Sections {
    * pruned (the start-up check tells the two apart).
    */
   readonly pruned: Section;
+  /**
+   * `terminal` → highest seq of that terminal the cloud accepted (every seq ≤ it is in the cloud:
+   * the cloud keeps each chain gapless, DESIGN §3.4). Written in the same batch as the forward
+   * cursor; sent to the terminal as `cloud` in its retained ack.
+   */
+  readonly cloud: Section;
+  /**
+   * A gateway restored from a backup (gateway/store/restore-state.ts): `info` → RestoreInfo, and
+   * `c!terminal` → HeadCheck, one per terminal whose head the cloud confirmed since the restore.
+   */
+  readonly restore: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
   /** `terminal` → when it was last seen (gateway/presence-log.ts): the page's "last seen" survives a restart. */
@@ -107,6 +118,8 @@ export function sectionsOf(db: Db, codec: SealCodec): Sections {
     accepted: sealed('accepted'),
     ids: sealed('ids'),
     pruned: sealed('pruned'),
+    cloud: sealed('cloud'),
+    restore: sealed('restore'),
     health: sealed('health'),
     presence: sealed('presence'),
     history: sealed('history'),

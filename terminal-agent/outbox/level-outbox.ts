@@ -16,13 +16,15 @@ import { EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
 import { AGENT_ERROR_CODES } from '../errors.js';
 import {
-  assertKeyFor, checkPlan, headAfter, judgeAck, PendingIndex, type AckVerdict, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord,
-  type OutboxState, type OutboxStats, type ResequencePlan, type SetAsidePage, type SetAsideRecord,
+  applyPrune, assertKeyFor, checkPlan, headAfter, judgeAck, PendingIndex, planPrune, prunedVerdict, rewindTargetOf, UNBOUNDED_RETENTION,
+  type AckInput, type AckVerdict, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord, type OutboxState, type OutboxStats,
+  type ResequencePlan, type RetentionPolicy, type SetAsidePage, type SetAsideRecord,
 } from './outbox.js';
 
 const headSchema = z.object({ seq: z.number().int().min(0), hash: z.string().max(64) });
-const metaSchema = z.object({ head: headSchema, acked: headSchema, synced: z.boolean() });
-type Meta = z.infer<typeof metaSchema>;
+/** `base` (the highest event deleted after an ack) is absent in outboxes written before retention: it is `acked` then. */
+const metaSchema = z.object({ head: headSchema, acked: headSchema, base: headSchema.optional(), synced: z.boolean() });
+type Meta = z.infer<typeof metaSchema> & { readonly base: ChainHead };
 const recordSchema = z.object({
   seq: z.number().int().min(1),
   id: z.string().max(64),
@@ -64,8 +66,10 @@ export class LevelOutbox implements Outbox {
   readonly #keys;
   readonly #keyAges;
   #keyCount = 0;
-  #m: Meta = { head: EMPTY_HEAD, acked: EMPTY_HEAD, synced: false };
+  #m: Meta = { head: EMPTY_HEAD, acked: EMPTY_HEAD, base: EMPTY_HEAD, synced: false };
   readonly #pending = new PendingIndex();
+  /** Acknowledged events kept until the cloud has them (seq <= acked). */
+  readonly #retained = new PendingIndex();
   #rejectedCount = 0;
   /** Writes run one at a time, so each computes its meta from the one the previous write left. */
   #tail: Promise<unknown> = Promise.resolve();
@@ -104,11 +108,15 @@ export class LevelOutbox implements Outbox {
       // Before anything is read: every key the stored values need is at hand.
       this.#atRest = await AtRestKeeper.open(this.#db, this.#codec, this.#gate, this.#atRestOptions);
       const raw = await this.#meta.get(META_KEY);
-      if (raw !== undefined) this.#m = metaSchema.parse(JSON.parse(raw));
-      // One scan of what is still pending (bounded by maxOutboxEvents) rebuilds the exposure index.
+      if (raw !== undefined) {
+        const m = metaSchema.parse(JSON.parse(raw));
+        this.#m = { ...m, base: m.base ?? m.acked };
+      }
+      // One scan of what is kept (bounded by maxOutboxEvents) rebuilds the exposure index: events
+      // above the acked seq are pending, those at or below it retained for the cloud's sake.
       for await (const value of this.#events.values()) {
         const r = recordSchema.parse(JSON.parse(value));
-        this.#pending.add(r);
+        (r.seq <= this.#m.acked.seq ? this.#retained : this.#pending).add(r);
       }
       for await (const _ of this.#rejects.keys()) this.#rejectedCount++;
       // Bounded by maxIdempotencyKeys (100,000 by default: ~250 ms here, once per start).
@@ -142,6 +150,11 @@ export class LevelOutbox implements Outbox {
     return this.#m.acked;
   }
 
+  base(): ChainHead {
+    this.#assertOpen();
+    return this.#m.base;
+  }
+
   synced(): boolean {
     this.#assertOpen();
     return this.#m.synced;
@@ -149,7 +162,7 @@ export class LevelOutbox implements Outbox {
 
   stats(): OutboxStats {
     this.#assertOpen();
-    return this.#pending.stats(this.#rejectedCount);
+    return this.#pending.stats(this.#rejectedCount, this.#retained.size);
   }
 
   append(record: OutboxRecord, idempotency?: IdempotencyRecord): Promise<void> {
@@ -231,25 +244,52 @@ export class LevelOutbox implements Outbox {
     return out;
   }
 
-  acknowledge(ack: ChainHead): Promise<AckVerdict> {
-    return this.#serial(() => this.#acknowledge(ack));
+  acknowledge(ack: AckInput, policy: RetentionPolicy = UNBOUNDED_RETENTION): Promise<AckVerdict> {
+    return this.#serial(() => this.#acknowledge(ack, policy));
   }
 
-  async #acknowledge(ack: ChainHead): Promise<AckVerdict> {
+  async #acknowledge(ack: AckInput, policy: RetentionPolicy): Promise<AckVerdict> {
     this.#assertOpen();
-    const verdict = judgeAck(ack, this.#m, this.#pending);
+    const kept = { base: this.#m.base, retained: this.#retained };
+    const verdict = judgeAck(ack, this.#m, this.#pending, kept);
+    if (verdict === 'behind') return { kind: 'behind', to: { seq: ack.seq, hash: ack.hash } };
     if (verdict !== 'prune') return { kind: verdict };
-    const seqs = this.#pending.seqsUpTo(ack.seq);
-    if (ack.seq === this.#m.acked.seq && this.#m.synced) return { kind: 'pruned', count: 0 };
-    const next: Meta = { ...this.#m, acked: { seq: ack.seq, hash: ack.hash }, synced: true };
+    const plan = planPrune(ack, this.#m, this.#pending, kept, policy);
+    if (plan.remove.length === 0 && plan.acked.seq === this.#m.acked.seq && this.#m.synced) return prunedVerdict(plan);
+    const next: Meta = { ...this.#m, acked: plan.acked, base: plan.base, synced: true };
     // No fsync for an ack: losing the prune mark to a power cut only means resending events the
     // gateway answers as duplicates (DESIGN §3.3), and an fsync per ack would halve drain speed.
     await this.#write(false, (b) => {
-      for (const s of seqs) b.del(key(s), { sublevel: this.#events });
+      for (const s of plan.remove) b.del(key(s), { sublevel: this.#events });
       b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta });
     });
     this.#m = next;
-    return { kind: 'pruned', count: this.#pending.pruneUpTo(ack.seq).length };
+    applyPrune(plan, this.#pending, this.#retained);
+    return prunedVerdict(plan);
+  }
+
+  rewindTarget(seq: number): ChainHead | undefined {
+    this.#assertOpen();
+    return seq < this.#m.acked.seq ? rewindTargetOf(seq, { base: this.#m.base, retained: this.#retained }) : undefined;
+  }
+
+  rewind(to: ChainHead): Promise<number> {
+    return this.#serial(() => this.#rewind(to));
+  }
+
+  async #rewind(to: ChainHead): Promise<number> {
+    this.#assertOpen();
+    const target = this.rewindTarget(to.seq);
+    if (target === undefined || target.hash !== to.hash) {
+      throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `cannot rewind to seq ${to.seq}: not a retained event of this outbox`);
+    }
+    const next: Meta = { ...this.#m, acked: target };
+    // Synced: after a power cut the outbox must still say these events are not acknowledged.
+    await this.#write(true, (b) => b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta }));
+    this.#m = next;
+    const again = this.#retained.removeAbove(target.seq);
+    this.#pending.reset([...again, ...this.#pending.items()]);
+    return again.length;
   }
 
   adoptBase(base: ChainHead): Promise<void> {
@@ -260,7 +300,7 @@ export class LevelOutbox implements Outbox {
     this.#assertOpen();
     const next: Meta =
       base.seq > this.#m.head.seq && this.#pending.stats(0).depth === 0
-        ? { head: { ...base }, acked: { ...base }, synced: true }
+        ? { head: { ...base }, acked: { ...base }, base: this.#retained.size === 0 ? { ...base } : this.#m.base, synced: true }
         : { ...this.#m, synced: true };
     await this.#write(true, (b) => b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta }));
     this.#m = next;
@@ -274,7 +314,8 @@ export class LevelOutbox implements Outbox {
     this.#assertOpen();
     checkPlan(plan, this.#m, this.#pending);
     const moved = plan.moved.map((m) => ({ fromSeq: m.fromSeq, record: recordSchema.parse(m.record) })); // STYLE 10
-    const delivered = this.#pending.seqsUpTo(plan.deliveredUpTo);
+    // Delivered records are acknowledged now: kept as retained until the cloud has them, like any
+    // acknowledged record (the next ack deletes what the cloud holds).
     const refused = plan.refused;
     let aside: SetAsideRecord | undefined;
     let refusedKey: IdempotencyRecord | undefined;
@@ -298,10 +339,9 @@ export class LevelOutbox implements Outbox {
       keyed.push({ ...idem, seq: m.record.seq });
       return { ...m.record, idempotencyKey: idem.key };
     });
-    const next: Meta = { head: headAfter(plan), acked: { seq: plan.base.seq, hash: plan.base.hash }, synced: true };
+    const next: Meta = { head: headAfter(plan), acked: { seq: plan.base.seq, hash: plan.base.hash }, base: this.#m.base, synced: true };
     // ONE synced batch: a kill -9 or power cut leaves the old chain or the new one, never a mix.
     await this.#write(true, (b) => {
-      for (const s of delivered) b.del(key(s), { sublevel: this.#events });
       if (refused !== undefined) b.del(key(refused.seq), { sublevel: this.#events });
       for (const m of moved) b.del(key(m.fromSeq), { sublevel: this.#events });
       // Puts after every delete: a new seq may be an old one (LevelDB applies a batch in order).
@@ -312,6 +352,7 @@ export class LevelOutbox implements Outbox {
       b.put(META_KEY, JSON.stringify(next), { sublevel: this.#meta });
     });
     this.#m = next;
+    for (const r of this.#pending.removeUpTo(plan.deliveredUpTo)) this.#retained.add(r);
     this.#pending.reset(records);
     if (aside !== undefined) this.#rejectedCount++;
   }

@@ -6,8 +6,9 @@ import { EMPTY_HEAD, type ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
 import { AGENT_ERROR_CODES } from '../errors.js';
 import {
-  assertKeyFor, checkPlan, headAfter, judgeAck, PendingIndex, type AckVerdict, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord,
-  type OutboxState, type OutboxStats, type ResequencePlan, type SetAsidePage, type SetAsideRecord,
+  applyPrune, assertKeyFor, checkPlan, headAfter, judgeAck, PendingIndex, planPrune, prunedVerdict, rewindTargetOf, UNBOUNDED_RETENTION,
+  type AckInput, type AckVerdict, type IdempotencyPrunePolicy, type IdempotencyRecord, type Outbox, type OutboxRecord, type OutboxState, type OutboxStats,
+  type ResequencePlan, type RetentionPolicy, type SetAsidePage, type SetAsideRecord,
 } from './outbox.js';
 
 /** Same order as the LevelDB outbox's set-aside keys: seq, then id. */
@@ -17,10 +18,12 @@ export class MemoryOutbox implements Outbox {
   #state: OutboxState = 'new';
   #head: ChainHead = EMPTY_HEAD;
   #acked: ChainHead = EMPTY_HEAD;
+  #base: ChainHead = EMPTY_HEAD;
   #synced = false;
   readonly #events = new Map<number, OutboxRecord>();
   readonly #aside = new Map<string, SetAsideRecord>();
   readonly #pending = new PendingIndex();
+  readonly #retained = new PendingIndex();
   /** Insertion order is recording order, so the first entries are the oldest. */
   readonly #keys = new Map<string, IdempotencyRecord>();
 
@@ -42,13 +45,17 @@ export class MemoryOutbox implements Outbox {
     this.#assertOpen();
     return this.#acked;
   }
+  base(): ChainHead {
+    this.#assertOpen();
+    return this.#base;
+  }
   synced(): boolean {
     this.#assertOpen();
     return this.#synced;
   }
   stats(): OutboxStats {
     this.#assertOpen();
-    return this.#pending.stats(this.#aside.size);
+    return this.#pending.stats(this.#aside.size, this.#retained.size);
   }
   async append(record: OutboxRecord, idempotency?: IdempotencyRecord): Promise<void> {
     this.#assertOpen();
@@ -86,21 +93,42 @@ export class MemoryOutbox implements Outbox {
     this.#assertOpen();
     return [...this.#events.values()].filter((r) => r.seq >= fromSeq).sort((a, b) => a.seq - b.seq).slice(0, limit);
   }
-  async acknowledge(ack: ChainHead): Promise<AckVerdict> {
+  async acknowledge(ack: AckInput, policy: RetentionPolicy = UNBOUNDED_RETENTION): Promise<AckVerdict> {
     this.#assertOpen();
-    const verdict = judgeAck(ack, { head: this.#head, acked: this.#acked }, this.#pending);
+    const meta = { head: this.#head, acked: this.#acked };
+    const kept = { base: this.#base, retained: this.#retained };
+    const verdict = judgeAck(ack, meta, this.#pending, kept);
+    if (verdict === 'behind') return { kind: 'behind', to: { seq: ack.seq, hash: ack.hash } };
     if (verdict !== 'prune') return { kind: verdict };
-    const pruned = this.#pending.pruneUpTo(ack.seq);
-    for (const seq of pruned) this.#events.delete(seq);
-    this.#acked = { ...ack };
+    const plan = planPrune(ack, meta, this.#pending, kept, policy);
+    for (const seq of plan.remove) this.#events.delete(seq);
+    this.#acked = plan.acked;
+    this.#base = plan.base;
     this.#synced = true;
-    return { kind: 'pruned', count: pruned.length };
+    applyPrune(plan, this.#pending, this.#retained);
+    return prunedVerdict(plan);
+  }
+  rewindTarget(seq: number): ChainHead | undefined {
+    this.#assertOpen();
+    return seq < this.#acked.seq ? rewindTargetOf(seq, { base: this.#base, retained: this.#retained }) : undefined;
+  }
+  async rewind(to: ChainHead): Promise<number> {
+    this.#assertOpen();
+    const target = this.rewindTarget(to.seq);
+    if (target === undefined || target.hash !== to.hash) {
+      throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `cannot rewind to seq ${to.seq}: not a retained event of this outbox`);
+    }
+    this.#acked = target;
+    const again = this.#retained.removeAbove(target.seq);
+    this.#pending.reset([...again, ...this.#pending.items()]);
+    return again.length;
   }
   async adoptBase(base: ChainHead): Promise<void> {
     this.#assertOpen();
-    if (base.seq > this.#head.seq && this.#events.size === 0) {
+    if (base.seq > this.#head.seq && this.#pending.size === 0) {
       this.#head = { ...base };
       this.#acked = { ...base };
+      if (this.#retained.size === 0) this.#base = { ...base };
     }
     this.#synced = true;
   }
@@ -125,8 +153,10 @@ export class MemoryOutbox implements Outbox {
       const idem = this.#keyOf(r);
       if (idem !== undefined) this.#keys.set(idem.key, { ...idem, seq: r.seq });
     }
-    this.#events.clear();
+    for (const item of this.#pending.items()) if (item.seq > plan.deliveredUpTo) this.#events.delete(item.seq);
     for (const r of records) this.#events.set(r.seq, r);
+    // Delivered records are acknowledged now: retained until the cloud has them.
+    for (const r of this.#pending.removeUpTo(plan.deliveredUpTo)) this.#retained.add(r);
     this.#pending.reset(records);
     this.#head = headAfter(plan);
     this.#acked = { seq: plan.base.seq, hash: plan.base.hash };

@@ -1,8 +1,11 @@
 /**
  * The terminal's durable outbox (DESIGN §4 "durable before acknowledged", first hop): every signed
  * event is appended here before `record()` returns, and stays until the gateway's retained `ack`
- * covers it (and names our own event there). Events the gateway refused for good are set aside with
- * their code, never resent and never lost; the rest are re-sequenced onto the gateway's head.
+ * covers it (and names our own event there) and, when the ack says how far the cloud has this
+ * terminal's chain (`cloud`), until the cloud has it too: acknowledged events above `cloud` are
+ * *retained*, so a gateway restored from an older backup can be refilled (`rewind`). Events the
+ * gateway refused for good are set aside with their code, never resent and never lost; the rest are
+ * re-sequenced onto the gateway's head.
  * One interface, several implementations, one conformance suite (STYLE 4).
  */
 import type { ChainHead } from '../../protocol/chain.js';
@@ -65,7 +68,7 @@ export interface IdempotencyPrunePolicy {
 }
 
 export interface OutboxStats {
-  /** Events waiting for the gateway's ack (set-aside ones not included). */
+  /** Events waiting for the gateway's ack (set-aside and retained ones not included). */
   readonly depth: number;
   readonly oldestRecordedAtMs: number | null;
   /** Pending events with a non-zero exposure, and the sum of it: what offline limits bound. */
@@ -73,7 +76,27 @@ export interface OutboxStats {
   readonly exposureMinor: number;
   /** Events set aside (refused for good by the gateway). */
   readonly rejected: number;
+  /**
+   * Events the gateway acknowledged that the cloud does not have yet, kept in case the gateway is
+   * restored from an older backup: not exposure (the gateway holds them), but outbox space.
+   */
+  readonly retained: number;
 }
+
+/** A gateway ack as the outbox applies it: the head, and how far the cloud holds the chain (if said). */
+export interface AckInput extends ChainHead {
+  /** Every event with seq ≤ `cloud` is accepted by the cloud; absent from an older gateway. */
+  readonly cloud?: number;
+}
+
+/** How many acknowledged events the outbox may keep for the cloud's sake. */
+export interface RetentionPolicy {
+  /** Past this many retained events the oldest are deleted (the gateway holds them durably anyway). */
+  readonly maxRetained: number;
+}
+
+/** No bound: an outbox that is told nothing keeps everything the cloud does not have yet. */
+export const UNBOUNDED_RETENTION: RetentionPolicy = Object.freeze({ maxRetained: Number.MAX_SAFE_INTEGER });
 
 /**
  * What a retained ack means for this outbox (DESIGN §3.3 `ack`). Only an ack that names the
@@ -82,10 +105,20 @@ export interface OutboxStats {
  * gateway holds other events at those seqs.
  */
 export type AckVerdict =
-  /** The ack names our own event (or our acked base): everything up to it is pruned (`count`). */
-  | { readonly kind: 'pruned'; readonly count: number }
-  /** Below what is already acked: nothing to learn. */
+  /**
+   * The ack names our own event (or our acked base): everything up to it is acknowledged (`count`
+   * pending events became acknowledged); deleted are those the cloud has (all of them when the ack
+   * says nothing about the cloud) and, past `maxRetained`, the oldest retained ones (`dropped`,
+   * only present when not 0).
+   */
+  | { readonly kind: 'pruned'; readonly count: number; readonly dropped?: number }
+  /** Below what is already acked and not one of our retained events: nothing to learn. */
   | { readonly kind: 'old' }
+  /**
+   * The gateway's head went back to one of our retained events (or our pruned base): it was restored
+   * from an older backup. `rewind(to)` makes the retained events after it pending again, to resend.
+   */
+  | { readonly kind: 'behind'; readonly to: ChainHead }
   /** The gateway holds more of this terminal's chain than the outbox does. */
   | { readonly kind: 'ahead' }
   /** The gateway's event at that seq is not ours: the chains differ. */
@@ -136,6 +169,11 @@ export interface Outbox {
   head(): ChainHead;
   /** The highest gateway ack applied. */
   acked(): ChainHead;
+  /**
+   * The highest event deleted after an ack (the cloud has it, or it went over `maxRetained`):
+   * every retained event is above it. Equals `acked()` when nothing is retained.
+   */
+  base(): ChainHead;
   /** False until the outbox learned where the gateway's chain stands (adoptBase or an ack). */
   synced(): boolean;
   stats(): OutboxStats;
@@ -159,11 +197,22 @@ export interface Outbox {
   /** Pending records with seq >= fromSeq, in seq order, at most `limit`. */
   read(fromSeq: number, limit: number): Promise<OutboxRecord[]>;
   /**
-   * Applies a gateway ack. Prunes every pending record with seq <= ack.seq ONLY when the ack's hash
-   * is the chain hash of the outbox's own event at ack.seq (or of its acked base); otherwise prunes
-   * nothing and says why.
+   * Applies a gateway ack. Acknowledges every pending record with seq <= ack.seq ONLY when the ack's
+   * hash is the chain hash of the outbox's own event at ack.seq (or of its acked base); otherwise
+   * changes nothing and says why. Of the acknowledged records it deletes those with seq <=
+   * min(ack.seq, ack.cloud) (all up to ack.seq without `cloud`) and keeps the rest as retained,
+   * at most `policy.maxRetained` (default: no bound), oldest deleted first.
    */
-  acknowledge(ack: ChainHead): Promise<AckVerdict>;
+  acknowledge(ack: AckInput, policy?: RetentionPolicy): Promise<AckVerdict>;
+  /**
+   * The gateway's head went back to `to` (verdict `behind`, or a SEQ_GAP below the acked seq):
+   * `to` must be the base or a retained event (same hash). The retained events after it become
+   * pending again, to be resent in order; the acked head becomes `to`. Returns how many. Fails with
+   * OUTBOX_SEQUENCE, changing nothing, when `to` is neither.
+   */
+  rewind(to: ChainHead): Promise<number>;
+  /** The head to rewind to so that `seq + 1` is resent: the base or the retained event at `seq`, if any. */
+  rewindTarget(seq: number): ChainHead | undefined;
   /**
    * After a device reset (nothing recorded yet) the chain continues from the gateway's retained ack
    * (DESIGN §3.3): head = acked = base, synced. Marks an outbox synced without changing a head it
@@ -222,6 +271,52 @@ export class PendingIndex {
     return out;
   }
 
+  /** How many records the index holds. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** The records in seq order (a copy). */
+  items(): PendingItem[] {
+    return [...this.#items];
+  }
+
+  /** The records with seq <= upTo, in order (not removed). */
+  upTo(upTo: number): PendingItem[] {
+    const out: PendingItem[] = [];
+    for (const r of this.#items) {
+      if (r.seq > upTo) break;
+      out.push(r);
+    }
+    return out;
+  }
+
+  /** Removes every seq <= upTo; returns the removed records. */
+  removeUpTo(upTo: number): PendingItem[] {
+    let k = 0;
+    while (k < this.#items.length && this.#items[k]!.seq <= upTo) k++;
+    return this.#removeFirst(k);
+  }
+
+  /** Removes the `n` lowest seqs; returns them. */
+  removeFirst(n: number): PendingItem[] {
+    return this.#removeFirst(Math.max(0, Math.min(n, this.#items.length)));
+  }
+
+  /** Removes every seq > seq; returns the removed records. */
+  removeAbove(seq: number): PendingItem[] {
+    const keep = this.#items.filter((r) => r.seq <= seq);
+    const removed = this.#items.filter((r) => r.seq > seq);
+    this.reset(keep);
+    return removed;
+  }
+
+  #removeFirst(k: number): PendingItem[] {
+    const removed = this.#items.splice(0, k);
+    for (const r of removed) this.#forget(r.exposureMinor);
+    return removed;
+  }
+
   /** Removes every seq <= upTo; returns the removed seqs. */
   pruneUpTo(upTo: number): number[] {
     let k = 0;
@@ -262,13 +357,14 @@ export class PendingIndex {
     for (const r of items) this.add(r);
   }
 
-  stats(rejected: number): OutboxStats {
+  stats(rejected: number, retained = 0): OutboxStats {
     return {
       depth: this.#items.length,
       oldestRecordedAtMs: this.#items[0]?.recordedAtMs ?? null,
       exposureCount: this.#exposureCount,
       exposureMinor: this.#exposureMinor,
       rejected,
+      retained,
     };
   }
 
@@ -286,18 +382,75 @@ export interface ChainMeta {
   readonly acked: ChainHead;
 }
 
+/** What the outbox keeps of acknowledged events: the retained ones, and the highest deleted. */
+export interface RetainedView {
+  readonly base: ChainHead;
+  readonly retained: PendingIndex;
+}
+
 /**
  * Judges a gateway ack against the outbox (item: an ack never deletes what is not the gateway's
- * own copy of OUR event). `prune` is the seq to prune up to (<= acked.seq when nothing is to prune).
+ * own copy of OUR event). An ack below the acked seq that names one of our retained events (or
+ * the base) means the gateway went back (`behind`); any other ack below it is old news.
  */
-export function judgeAck(ack: ChainHead, meta: ChainMeta, pending: PendingIndex): Exclude<AckVerdict['kind'], 'pruned'> | 'prune' {
-  if (ack.seq < meta.acked.seq) return 'old';
+export function judgeAck(ack: ChainHead, meta: ChainMeta, pending: PendingIndex, kept?: RetainedView): Exclude<AckVerdict['kind'], 'pruned' | 'behind'> | 'prune' | 'behind' {
+  if (ack.seq < meta.acked.seq) return kept !== undefined && rewindTargetOf(ack.seq, kept)?.hash === ack.hash ? 'behind' : 'old';
   if (ack.seq === meta.acked.seq) return ack.hash === meta.acked.hash ? 'prune' : 'diverged';
   if (ack.seq > meta.head.seq) return 'ahead';
   // A seq that is not pending is a hole an older agent left when it set an event aside: the
   // gateway's event there is not one we hold, so it cannot be ours.
   const own = pending.at(ack.seq);
   return own !== undefined && own.hash === ack.hash ? 'prune' : 'diverged';
+}
+
+/** The base, or the retained event at `seq`: a head the outbox can rewind to. */
+export function rewindTargetOf(seq: number, kept: RetainedView): ChainHead | undefined {
+  if (seq === kept.base.seq) return { seq: kept.base.seq, hash: kept.base.hash };
+  const r = kept.retained.at(seq);
+  return r === undefined ? undefined : { seq: r.seq, hash: r.hash };
+}
+
+/** What an ack that names our own event does to the outbox (computed before any write). */
+export interface PrunePlan {
+  /** Seqs deleted from storage, in order: retained ones the cloud has, then any over the bound. */
+  readonly remove: readonly number[];
+  readonly acked: ChainHead;
+  readonly base: ChainHead;
+  /** Pending records that became acknowledged. */
+  readonly count: number;
+  /** Records deleted only because of `maxRetained`. */
+  readonly dropped: number;
+}
+
+export function planPrune(ack: AckInput, meta: ChainMeta, pending: PendingIndex, kept: RetainedView, policy: RetentionPolicy): PrunePlan {
+  const newlyAcked = ack.seq > meta.acked.seq ? pending.upTo(ack.seq) : [];
+  const all = [...kept.retained.items(), ...newlyAcked];
+  const cloudUpTo = ack.cloud === undefined ? ack.seq : Math.min(ack.seq, ack.cloud);
+  let removeCount = 0;
+  while (removeCount < all.length && all[removeCount]!.seq <= cloudUpTo) removeCount++;
+  const overBound = Math.max(0, all.length - removeCount - Math.max(0, policy.maxRetained));
+  removeCount += overBound;
+  const removed = all.slice(0, removeCount);
+  const last = removed[removed.length - 1];
+  return {
+    remove: removed.map((r) => r.seq),
+    acked: ack.seq >= meta.acked.seq ? { seq: ack.seq, hash: ack.hash } : meta.acked,
+    base: last === undefined ? kept.base : { seq: last.seq, hash: last.hash },
+    count: newlyAcked.length,
+    dropped: overBound,
+  };
+}
+
+/** Moves the indexes as `plan` says (after its write succeeded). */
+export function applyPrune(plan: PrunePlan, pending: PendingIndex, retained: PendingIndex): void {
+  const acked = pending.removeUpTo(plan.acked.seq);
+  for (const r of acked) retained.add(r);
+  retained.removeFirst(plan.remove.length);
+}
+
+/** The verdict of an applied prune plan. */
+export function prunedVerdict(plan: PrunePlan): AckVerdict {
+  return plan.dropped > 0 ? { kind: 'pruned', count: plan.count, dropped: plan.dropped } : { kind: 'pruned', count: plan.count };
 }
 
 /**

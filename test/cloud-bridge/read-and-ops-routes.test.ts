@@ -55,6 +55,18 @@ describe('cloud read and ops routes', () => {
     }
   });
 
+  it('read - a gateway reads the head of its own store\'s terminals with its token (a restored gateway confirms its chains), never another store\'s or anything else', async () => {
+    const res = await cloud.app.request('/v1/stores/s-1/terminals/t-1/head', { headers: { authorization: `Bearer ${GW1.token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ seq: 7, hash: chain[6]!.hash });
+    expect(await (await cloud.app.request('/v1/stores/s-1/terminals/t-9/head', { headers: admin })).json()).toEqual({ seq: 0, hash: '' });
+    const other = await cloud.app.request('/v1/stores/s-2/terminals/t-1/head', { headers: { authorization: `Bearer ${GW1.token}` } });
+    expect(other.status).toBe(403);
+    expect(errorBodySchema.parse(await other.json()).error.code).toBe('FORBIDDEN');
+    const none = await cloud.app.request('/v1/stores/s-1/terminals/t-1/head');
+    expect(none.status).toBe(401);
+  });
+
   it('read - bad ids, after and limit are 400 MALFORMED', async () => {
     const bad = [
       '/v1/stores/S-1/terminals/t-1/events',

@@ -42,6 +42,14 @@ const VIEWPORTS = [
 const SHOTS = join(process.cwd(), 'reports', 'screenshots');
 const OFFLINE_LIMITS = { maxTxAmountMinor: 5_000, maxUnackedAmountMinor: 50_000, maxUnackedCount: 20, maxUnackedAgeS: 86_400 };
 
+/** A screenshot of one section, clipped from the whole page (the live stream may replace the
+ * section's element meanwhile, so the element itself is not held). */
+async function sectionShot(page: Page, selector: string, path: string): Promise<void> {
+  const box = await page.locator(selector).boundingBox();
+  expect(box, selector).not.toBeNull();
+  await page.screenshot({ path, fullPage: true, clip: box! });
+}
+
 const haveChromium = chromiumAvailable();
 if (!haveChromium && process.env.CI) throw new Error(`CI is set and ${CHROMIUM_INSTALL_HINT}`);
 if (!haveChromium) console.warn(`status-page browser test skipped: ${CHROMIUM_INSTALL_HINT}`);
@@ -246,6 +254,11 @@ describe.skipIf(!haveChromium)('status page in a real browser', () => {
     const amount = await pay('t-01', 12);
     await waitFor(async () => (await status()).backlog.events >= 12, { timeoutMs: 10_000, what: 'the backlog to grow' });
     expect((await status()).backlog.events).toBe(12);
+    // The history job looks once a second: wait until it has opened the outage.
+    await waitFor(async () => ((await (await gw.app.request('/api/history')).json()) as { outages: unknown[] }).outages.length === 1, {
+      timeoutMs: 10_000,
+      what: 'the outage to open in the history',
+    });
     payments12 = `12 payments \\(EUR ${(amount / 100).toFixed(2).replace('.', '\\.')}\\)`;
     await checkState('4-internet-down-backlog', new RegExp(`^Internet down for \\d+ s — ${payments12} waiting, all stored safely on this gateway$`), {
       '#wan .state': 'Down',
@@ -277,7 +290,7 @@ describe.skipIf(!haveChromium)('status page in a real browser', () => {
         expect(await headline(page)).toMatch(/^Internet down/);
         await page.locator('#admin').scrollIntoViewIfNeeded();
         await page.screenshot({ path: join(SHOTS, `5-admin-logged-in-${vp.name}.png`), fullPage: true });
-        await page.locator('#admin').screenshot({ path: join(SHOTS, `5-admin-logged-in-${vp.name}-actions-only.png`) });
+        await sectionShot(page, '#admin', join(SHOTS, `5-admin-logged-in-${vp.name}-actions-only.png`));
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         expect(overflow, `admin view horizontal overflow at ${vp.name}`).toBeLessThanOrEqual(0);
       }
@@ -325,7 +338,7 @@ describe.skipIf(!haveChromium)('status page in a real browser', () => {
     for (const vp of VIEWPORTS) {
       await page.setViewportSize({ width: vp.width, height: vp.height });
       await page.goto(gw.httpUrl);
-      await page.locator('#history').screenshot({ path: join(SHOTS, `6-after-outage-and-restart-${vp.name}-history-only.png`) });
+      await sectionShot(page, '#history', join(SHOTS, `6-after-outage-and-restart-${vp.name}-history-only.png`));
     }
     await page.close();
     // The backlog chart is drawn on the server, with a title saying what it shows.

@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayHandle } from '../../gateway/index.js';
 import { silentLogger } from '../../lib/logger.js';
@@ -35,6 +36,14 @@ const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
   { name: 'desktop', width: 1280, height: 800 },
 ] as const;
+
+/** A screenshot of one section, clipped from the whole page (the live stream may replace the
+ * section's element meanwhile, so the element itself is not held). */
+async function sectionShot(page: Page, selector: string, path: string): Promise<void> {
+  const box = await page.locator(selector).boundingBox();
+  expect(box, selector).not.toBeNull();
+  await page.screenshot({ path, fullPage: true, clip: box! });
+}
 
 const haveChromium = chromiumAvailable();
 if (!haveChromium && process.env.CI) throw new Error(`CI is set and ${CHROMIUM_INSTALL_HINT}`);
@@ -159,7 +168,7 @@ describe.skipIf(!haveChromium)('status page after a night outage', () => {
         // One unbroken line over the evening and the night (the gateway ran throughout).
         expect(await page.locator('#history polyline.backlog-line').count()).toBe(1);
         await page.screenshot({ path: join(SHOTS, `9-morning-after-night-outage-${vp.name}.png`), fullPage: true });
-        await page.locator('#history').screenshot({ path: join(SHOTS, `9-morning-after-night-outage-${vp.name}-history-only.png`) });
+        await sectionShot(page, '#history', join(SHOTS, `9-morning-after-night-outage-${vp.name}-history-only.png`));
       }
     } finally {
       await page.close();

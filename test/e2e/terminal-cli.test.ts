@@ -1,11 +1,12 @@
 /**
  * Proves the operator commands of the terminal agent as real processes (DESIGN §3.5):
  * `tillgate terminal init` (0600 key, prints kid and public key), `tillgate provision endorse
- * --dir`, `tillgate enroll --dir` (sends the endorsement, stores the password 0600, prints it), and `tillgate simulate --duration` (ready line, then a JSON
+ * --dir`, `tillgate enroll --dir` and `--password-file` (sends the endorsement, writes the password to
+ * a 0600 file and does not print it), and `tillgate simulate --duration` (ready line, then a JSON
  * summary: recorded, acked, rejected, max outbox depth) against the real gateway.
  */
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { GatewayHandle } from '../../gateway/index.js';
@@ -37,7 +38,7 @@ function tillgate(args: string[], timeoutMs = 30_000): Promise<{ code: number | 
   ).finally(() => child.kill('SIGKILL'));
 }
 
-it('terminal cli - init creates a 0600 device key and enroll stores and prints the MQTT password', async () => {
+it('terminal cli - init creates a 0600 device key and enroll writes the MQTT password to a 0600 file instead of printing it', async () => {
   root = await makeTempDir('tillgate-e2e-cli-');
   gw = await gatewayAt(join(root, 'gateway'));
   const dir = join(root, 't-7');
@@ -52,10 +53,19 @@ it('terminal cli - init creates a 0600 device key and enroll stores and prints t
   expect((await tillgate(['provision', 'endorse', '--provisioning-key-file', keyFile, '--dir', dir])).code).toBe(0);
   const enroll = await tillgate(['enroll', '--gateway-url', gw.httpUrl, '--admin-token', ADMIN_TOKEN, '--dir', dir]);
   expect(enroll.code).toBe(0);
-  const res = enroll.lines[0] as { terminal: string; kid: string; password: string };
-  expect(res).toMatchObject({ terminal: 't-7', kid: made.kid });
-  expect(await readPassword(dir)).toBe(res.password);
+  const res = enroll.lines[0] as { terminal: string; kid: string; passwordFile: string; password?: string };
+  expect(res).toEqual({ terminal: 't-7', kid: made.kid, passwordFile: join(dir, 'mqtt-password') });
+  expect((await readPassword(dir)).length).toBeGreaterThanOrEqual(16);
   expect((await stat(join(dir, 'mqtt-password'))).mode & 0o777).toBe(0o600);
+
+  // Without a terminal directory: --password-file, 0600, and still not printed.
+  const passwordFile = join(root, 't-7.password');
+  const endorsement = (await readFile(join(dir, 'endorsement.jws'), 'utf8')).trim();
+  const bare = await tillgate(['enroll', '--gateway-url', gw.httpUrl, '--admin-token', ADMIN_TOKEN, '--terminal', 't-7', '--public-key', made.publicKey, '--endorsement', endorsement, '--password-file', passwordFile]);
+  expect(bare.code).toBe(0);
+  expect(bare.lines[0]).toEqual({ terminal: 't-7', kid: made.kid, passwordFile });
+  expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
+  expect((await readFile(passwordFile, 'utf8')).length).toBeGreaterThanOrEqual(16);
 
   const refused = await tillgate(['enroll', '--gateway-url', gw.httpUrl, '--admin-token', 'wrong-token-x', '--dir', dir]);
   expect(refused.code).toBe(1);

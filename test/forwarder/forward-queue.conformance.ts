@@ -168,6 +168,25 @@ export function forwardQueueConformance(name: string, factory: ForwardQueueFacto
       });
     });
 
+    it(`${name} - knows per terminal how far the cloud holds its chain: cursor advances move it, dead letters do not until a retry delivers them`, async () => {
+      await withQueue(async (h) => {
+        const moved: string[][] = [];
+        h.queue.onCloudAdvance((terminals) => moved.push([...terminals].sort()));
+        await h.appendEnrollment('t-a');
+        await h.appendEvents('t-a', await signChainWith('t-a', 3, plain)); // pos 2–4
+        await h.appendEvents('t-b', await signChainWith('t-b', 2, plain)); // pos 5–6
+        expect(h.queue.cloudSeq('t-a')).toBe(0);
+        await h.queue.advanceCursor(3);
+        expect([h.queue.cloudSeq('t-a'), h.queue.cloudSeq('t-b')]).toEqual([2, 0]);
+        const dl = { pos: 6, terminal: 't-b', seq: 2, code: 'KEY_REVOKED', message: 'refused', atMs: h.clock.now() };
+        await h.queue.advanceCursorWithDeadLetters(6, [dl]);
+        expect([h.queue.cloudSeq('t-a'), h.queue.cloudSeq('t-b')]).toEqual([3, 1]);
+        await h.queue.takeDeadLetters([6]);
+        expect(h.queue.cloudSeq('t-b')).toBe(2);
+        expect(moved).toEqual([['t-a'], ['t-a', 't-b'], ['t-b']]);
+      });
+    });
+
     it(`${name} - notifies appends until unsubscribed`, async () => {
       await withQueue(async (h) => {
         let calls = 0;

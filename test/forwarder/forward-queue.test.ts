@@ -2,13 +2,15 @@
  * Runs the ForwardQueue conformance suite against every implementation: the event store's LevelDB
  * queue (in a temp dir, on a fake clock) and the in-memory double the forwarder tests stand on.
  */
+import { describe, expect, it } from 'vitest';
 import type { CommitEntry } from '../../gateway/store/event-store.js';
 import { defaultDataKeys } from '../../lib/at-rest/options.js';
 import { LevelEventStore } from '../../gateway/store/level-event-store.js';
 import type { TerminalKey, TerminalRecord } from '../../gateway/store/records.js';
 import { testSigner, type SignedChainEvent } from '../support/events.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
-import { forwardQueueConformance } from './forward-queue.conformance.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { forwardQueueConformance, signChainWith } from './forward-queue.conformance.js';
 import { MemoryForwardQueue } from './memory-forward-queue.js';
 
 function keyOf(terminal: string): TerminalKey {
@@ -67,4 +69,24 @@ forwardQueueConformance('memory', {
       close: async () => undefined,
     };
   },
+});
+
+describe('leveldb forward queue', () => {
+  it('leveldb - the cloud seq of each terminal survives a restart (it was written with the cursor)', async () => {
+    const dir = await makeTempDir('tillgate-fq-');
+    const clock = new FakeClock();
+    try {
+      let store = await LevelEventStore.open({ dataDir: dir, rejectsKeep: 1_000, clock, keys: defaultDataKeys(dir) });
+      await store.commit([{ kind: 'enrollment', record: registryRecord('t-a'), newKey: null }], clock.now());
+      const events = await signChainWith('t-a', 4, () => ({}));
+      await store.commit(events.map((e) => eventEntry('t-a', e)), clock.now());
+      await store.queue.advanceCursor(3);
+      await store.close();
+      store = await LevelEventStore.open({ dataDir: dir, rejectsKeep: 1_000, clock, keys: defaultDataKeys(dir) });
+      expect(store.queue.cloudSeq('t-a')).toBe(3);
+      await store.close();
+    } finally {
+      await removeDir(dir);
+    }
+  });
 });

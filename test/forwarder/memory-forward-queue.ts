@@ -23,6 +23,8 @@ export class MemoryForwardQueue implements ForwardQueue {
   /** When the cloud took each position (cursor advance, or a dead letter's later delivery). */
   readonly #acceptedAtMs = new Map<number, number>();
   readonly #listeners = new Set<() => void>();
+  readonly #cloud = new Map<string, number>();
+  readonly #cloudListeners = new Set<(terminals: readonly string[]) => void>();
   readonly #now: () => number;
 
   constructor(now: () => number = () => Date.now()) {
@@ -80,8 +82,34 @@ export class MemoryForwardQueue implements ForwardQueue {
     for (const d of deadLetters) this.deadLetters.set(d.pos, d);
     this.cursorWrites.push(pos);
     const now = this.#now();
-    for (let p = this.#cursor + 1; p <= pos; p++) if (!this.deadLetters.has(p)) this.#acceptedAtMs.set(p, now);
+    const took: ForwardEntry[] = [];
+    for (let p = this.#cursor + 1; p <= pos; p++) {
+      if (this.deadLetters.has(p)) continue;
+      this.#acceptedAtMs.set(p, now);
+      const e = this.entries.find((x) => x.pos === p);
+      if (e !== undefined) took.push(e);
+    }
     this.#cursor = Math.max(this.#cursor, pos);
+    this.#cloudTook(took);
+  }
+
+  cloudSeq(terminal: string): number {
+    return this.#cloud.get(terminal) ?? 0;
+  }
+
+  onCloudAdvance(listener: (terminals: readonly string[]) => void): () => void {
+    this.#cloudListeners.add(listener);
+    return () => this.#cloudListeners.delete(listener);
+  }
+
+  #cloudTook(entries: readonly { kind: string; terminal: string; seq?: number }[]): void {
+    const moved = new Set<string>();
+    for (const e of entries) {
+      if (e.kind !== 'event' || e.seq === undefined || e.seq <= (this.#cloud.get(e.terminal) ?? 0)) continue;
+      this.#cloud.set(e.terminal, e.seq);
+      moved.add(e.terminal);
+    }
+    if (moved.size > 0) for (const l of this.#cloudListeners) l([...moved]);
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
@@ -98,6 +126,7 @@ export class MemoryForwardQueue implements ForwardQueue {
         this.#acceptedAtMs.set(p, this.#now());
       }
     }
+    this.#cloudTook(out.map((d) => ({ kind: 'event', terminal: d.terminal, seq: d.seq })));
     return out;
   }
 

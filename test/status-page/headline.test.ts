@@ -29,6 +29,22 @@ describe('status page headline', () => {
     expect(h.sentence).toBe('All good — 12 terminals connected, nothing waiting');
   });
 
+  it('headline - after a restore from backup, says in words which terminals wait for the cloud and that their payments are safe meanwhile', () => {
+    const now = new FakeClock().now();
+    const h = buildHeadline(healthyView(now, { restore: { unconfirmedCount: 4, unconfirmed: ['t-01', 't-02', 't-03', 't-04'], backupTakenAt: '2026-11-21T23:00:00.000Z' } }));
+    expect(h.problems.map((p) => p.code)).toEqual([PROBLEM_CODES.restoreUnconfirmed]);
+    expect(h.sentence).toBe('Restored from a backup — checking with the cloud which payments of 4 terminals (t-01, t-02, t-03 and 1 more) it already has; until then their new payments wait on the terminals, safely');
+    expect(buildHeadline(healthyView(now, { restore: null })).level).toBe('ok');
+  });
+
+  it('headline - a gateway kept store-only on purpose says so, with and without payments waiting', () => {
+    const now = new FakeClock().now();
+    const idle = healthyView(now, { storeOnly: true });
+    expect(buildHeadline({ ...idle, forwarder: { ...idle.forwarder, state: 'not running' } }).sentence).toBe('All good — 12 terminals connected, store only: nothing is sent to a cloud');
+    const busy = { ...idle, forwarder: { ...idle.forwarder, state: 'not running', backlogEvents: 3, money: takings(3, { EUR: 300 }) } };
+    expect(buildHeadline(busy).sentence).toMatch(/^Store only — 3 payments \(EUR 3\.00\) kept on this gateway; nothing is sent to a cloud/);
+  });
+
   it('headline - all good mentions a small backlog in flight', () => {
     const now = new FakeClock().now();
     const base = healthyView(now);

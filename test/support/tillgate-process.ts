@@ -48,10 +48,11 @@ export function assertBuilt(): void {
  */
 export async function spawnTillgate(
   args: readonly string[],
-  { timeoutMs = DEFAULT_READY_TIMEOUT_MS, readyKind }: { timeoutMs?: number; readyKind: string },
+  { timeoutMs = DEFAULT_READY_TIMEOUT_MS, readyKind, env }: { timeoutMs?: number; readyKind: string; env?: Readonly<Record<string, string>> },
 ): Promise<TillgateProcess> {
   assertBuilt();
-  const child = spawn(process.execPath, [TILLGATE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `env`: variables added to this process's environment (e.g. TILLGATE_*_FILE, as a systemd unit sets them).
+  const child = spawn(process.execPath, [TILLGATE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-STDERR_TAIL_CHARS);

@@ -28,7 +28,7 @@ describe('health sample - offline refusals and chain state', () => {
     await outbox.open();
     await outbox.adoptBase({ seq: 0, hash: '' });
     recorder = new Recorder({ store: 's-1', terminal: 't-1', signer: testSigner('t-1'), outbox, clock, limits, isOffline: () => true });
-    publisher = { rttMs: 4, counters: { reconnects: 0, errors: 0, published: 0 }, blocked: undefined, chain: { kind: 'in-step' }, publishHealth: () => true };
+    publisher = { rttMs: 4, counters: { reconnects: 0, errors: 0, published: 0, retainedDropped: 0 }, blocked: undefined, chain: { kind: 'in-step' }, publishHealth: () => true };
   });
   afterEach(async () => {
     await outbox.close();

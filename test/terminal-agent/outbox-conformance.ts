@@ -56,7 +56,7 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
       expect(o.head()).toEqual({ seq: 0, hash: '' });
       expect(o.acked()).toEqual({ seq: 0, hash: '' });
       expect(o.synced()).toBe(false);
-      expect(o.stats()).toEqual({ depth: 0, oldestRecordedAtMs: null, exposureCount: 0, exposureMinor: 0, rejected: 0 });
+      expect(o.stats()).toEqual({ depth: 0, oldestRecordedAtMs: null, exposureCount: 0, exposureMinor: 0, rejected: 0, retained: 0 });
     });
 
     it(`${name} - appends in order and reads back from a seq with a limit`, async () => {
@@ -84,6 +84,66 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
       expect(o.synced()).toBe(true);
       expect((await o.read(1, 10)).map((r) => r.seq)).toEqual([3, 4]);
       expect(o.stats()).toMatchObject({ depth: 2, exposureCount: 2, exposureMinor: 200, oldestRecordedAtMs: 3000 });
+    });
+
+    it(`${name} - an ack with \`cloud\` keeps the acknowledged events the cloud does not have, outside the exposure, until a later ack says it has them`, async () => {
+      const o = await open();
+      for (let s = 1; s <= 6; s++) await o.append(rec(s));
+      expect(await o.acknowledge({ seq: 5, hash: rec(5).hash, cloud: 2 })).toEqual({ kind: 'pruned', count: 5 });
+      expect(o.acked()).toEqual({ seq: 5, hash: rec(5).hash });
+      expect(o.base()).toEqual({ seq: 2, hash: rec(2).hash });
+      expect(o.stats()).toMatchObject({ depth: 1, exposureCount: 1, exposureMinor: 100, retained: 3 });
+      expect((await o.read(1, 10)).map((r) => r.seq)).toEqual([3, 4, 5, 6]);
+      // The same head again, the cloud further: only the cloud moved.
+      expect(await o.acknowledge({ seq: 5, hash: rec(5).hash, cloud: 4 })).toEqual({ kind: 'pruned', count: 0 });
+      expect(o.stats()).toMatchObject({ depth: 1, retained: 1 });
+      expect(o.base()).toEqual({ seq: 4, hash: rec(4).hash });
+      // A cloud seq beyond the head counts only up to the head.
+      expect(await o.acknowledge({ seq: 6, hash: rec(6).hash, cloud: 99 })).toEqual({ kind: 'pruned', count: 1 });
+      expect(o.stats()).toMatchObject({ depth: 0, retained: 0 });
+      expect(await o.read(1, 10)).toEqual([]);
+    });
+
+    it(`${name} - keeps at most maxRetained acknowledged events, deleting the oldest, and says how many`, async () => {
+      const o = await open();
+      for (let s = 1; s <= 10; s++) await o.append(rec(s));
+      expect(await o.acknowledge({ seq: 8, hash: rec(8).hash, cloud: 0 }, { maxRetained: 3 })).toEqual({ kind: 'pruned', count: 8, dropped: 5 });
+      expect((await o.read(1, 20)).map((r) => r.seq)).toEqual([6, 7, 8, 9, 10]);
+      expect(o.stats()).toMatchObject({ depth: 2, retained: 3 });
+      expect(await o.acknowledge({ seq: 10, hash: rec(10).hash, cloud: 0 }, { maxRetained: 3 })).toEqual({ kind: 'pruned', count: 2, dropped: 2 });
+      expect((await o.read(1, 20)).map((r) => r.seq)).toEqual([8, 9, 10]);
+    });
+
+    it(`${name} - an ack below the acked seq that names a kept event rewinds: the events after it are pending again, to resend`, async () => {
+      const o = await open();
+      for (let s = 1; s <= 8; s++) await o.append(rec(s, 100));
+      await o.acknowledge({ seq: 8, hash: rec(8).hash, cloud: 3 });
+      expect(o.stats()).toMatchObject({ depth: 0, retained: 5, exposureCount: 0 });
+      // A gateway restored from an older backup: its head is our kept event 5 (or our base 3).
+      expect(await o.acknowledge({ seq: 5, hash: rec(5).hash, cloud: 3 })).toEqual({ kind: 'behind', to: { seq: 5, hash: rec(5).hash } });
+      expect(await o.acknowledge({ seq: 3, hash: rec(3).hash })).toEqual({ kind: 'behind', to: { seq: 3, hash: rec(3).hash } });
+      expect(o.acked().seq).toBe(8); // a verdict changes nothing by itself
+      expect(o.rewindTarget(5)).toEqual({ seq: 5, hash: rec(5).hash });
+      expect(o.rewindTarget(2)).toBeUndefined(); // deleted: the cloud has it
+      expect(await o.rewind({ seq: 5, hash: rec(5).hash })).toBe(3);
+      expect(o.acked()).toEqual({ seq: 5, hash: rec(5).hash });
+      expect(o.stats()).toMatchObject({ depth: 3, retained: 2, exposureCount: 3, oldestRecordedAtMs: 6000 });
+      expect((await o.read(6, 10)).map((r) => r.seq)).toEqual([6, 7, 8]);
+      // The refilled gateway acknowledges them again, and the cloud catches up.
+      expect(await o.acknowledge({ seq: 8, hash: rec(8).hash, cloud: 8 })).toEqual({ kind: 'pruned', count: 3 });
+      expect(o.stats()).toMatchObject({ depth: 0, retained: 0 });
+    });
+
+    it(`${name} - never rewinds onto an event it does not hold, and an older ack that is not ours stays old news`, async () => {
+      const o = await open();
+      for (let s = 1; s <= 6; s++) await o.append(rec(s));
+      await o.acknowledge({ seq: 6, hash: rec(6).hash, cloud: 4 });
+      expect(await o.acknowledge({ seq: 5, hash: 'another-event-5'.padEnd(43, 'z') })).toEqual({ kind: 'old' });
+      expect(await o.acknowledge({ seq: 2, hash: rec(2).hash })).toEqual({ kind: 'old' }); // below the base: deleted
+      await expectCode(o.rewind({ seq: 2, hash: rec(2).hash }), 'OUTBOX_SEQUENCE');
+      await expectCode(o.rewind({ seq: 5, hash: 'another-event-5'.padEnd(43, 'z') }), 'OUTBOX_SEQUENCE');
+      expect(o.acked().seq).toBe(6);
+      expect(o.stats()).toMatchObject({ depth: 0, retained: 2 });
     });
 
     it(`${name} - ignores an older ack and an ack beyond the head`, async () => {
@@ -136,11 +196,13 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
       await o.resequence({ deliveredUpTo: 3, base: { seq: 3, hash: rec(3).hash }, refused: aside(4), moved: [move(5, 4), move(6, 5)] });
       expect(o.head()).toEqual({ seq: 5, hash: movedTo(6, 5).hash });
       expect(o.acked()).toEqual({ seq: 3, hash: rec(3).hash });
-      expect(await o.read(1, 10)).toEqual([movedTo(5, 4), movedTo(6, 5)]);
+      expect(await o.read(4, 10)).toEqual([movedTo(5, 4), movedTo(6, 5)]);
       expect((await o.listSetAside(10)).records).toEqual([{ ...rec(4), code: 'PAN_DETECTED', message: 'refused', rejectedAtMs: 77 }]);
-      // The set-aside payment leaves the exposure; the moved ones keep theirs and their age.
-      expect(o.stats()).toMatchObject({ depth: 2, rejected: 1, exposureCount: 2, exposureMinor: 200, oldestRecordedAtMs: 5000 });
+      // The set-aside payment leaves the exposure; the moved ones keep theirs and their age. The
+      // delivered ones are acknowledged: kept (retained) until an ack says the cloud has them.
+      expect(o.stats()).toMatchObject({ depth: 2, rejected: 1, exposureCount: 2, exposureMinor: 200, oldestRecordedAtMs: 5000, retained: 2 });
       expect(await o.acknowledge({ seq: 4, hash: movedTo(5, 4).hash })).toEqual({ kind: 'pruned', count: 1 });
+      expect(o.stats().retained).toBe(0); // an ack without `cloud` (an older gateway) deletes what it covers
       await o.append(rec(6)); // the next record follows the new head
       expect(o.head().seq).toBe(6);
     });
@@ -231,7 +293,8 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
       await o.append(rec(1));
       await o.close();
       expect(o.state).toBe('closed');
-      for (const call of [() => o.head(), () => o.acked(), () => o.synced(), () => o.stats()]) await expectCode(call, 'OUTBOX_CLOSED');
+      for (const call of [() => o.head(), () => o.acked(), () => o.base(), () => o.synced(), () => o.stats(), () => o.rewindTarget(0)]) await expectCode(call, 'OUTBOX_CLOSED');
+      await expectCode(o.rewind({ seq: 0, hash: '' }), 'OUTBOX_CLOSED');
       await expectCode(o.append(rec(2)), 'OUTBOX_CLOSED');
       await expectCode(o.read(1, 1), 'OUTBOX_CLOSED');
       await expectCode(o.acknowledge({ seq: 1, hash: 'x' }), 'OUTBOX_CLOSED');
@@ -339,6 +402,32 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
       }
     });
 
+    if (options.durable) it(`${name} - keeps retained events across close and reopen, apart from the pending ones`, async () => {
+      const o = await open();
+      if (fx?.reopen === undefined) throw new TypeError('a durable fixture must provide reopen()');
+      for (let s = 1; s <= 6; s++) await o.append(rec(s));
+      await o.acknowledge({ seq: 4, hash: rec(4).hash, cloud: 1 });
+      await o.close();
+      const again = fx.reopen();
+      await again.open();
+      try {
+        expect(again.stats()).toMatchObject({ depth: 2, retained: 3, exposureCount: 2 });
+        expect(again.base()).toEqual({ seq: 1, hash: rec(1).hash });
+        expect(await again.rewind({ seq: 2, hash: rec(2).hash })).toBe(2);
+      } finally {
+        await again.close();
+      }
+      const third = fx.reopen();
+      await third.open();
+      try {
+        // The rewind was written: after a restart the kept events are still pending, to resend.
+        expect(third.acked()).toEqual({ seq: 2, hash: rec(2).hash });
+        expect(third.stats()).toMatchObject({ depth: 4, retained: 1 });
+      } finally {
+        await third.close();
+      }
+    });
+
     if (options.durable) it(`${name} - keeps everything across close and reopen`, async () => {
       const o = await open();
       if (fx?.reopen === undefined) throw new TypeError('a durable fixture must provide reopen()');
@@ -352,8 +441,8 @@ export function outboxConformance(name: string, make: () => Promise<OutboxFixtur
         expect(again.head()).toEqual({ seq: 3, hash: movedTo(4, 3).hash });
         expect(again.acked()).toEqual({ seq: 2, hash: rec(2).hash });
         expect(again.synced()).toBe(true);
-        expect(await again.read(1, 10)).toEqual([{ ...movedTo(4, 3), idempotencyKey: 'app-key-4' }]);
-        expect(again.stats()).toMatchObject({ depth: 1, exposureCount: 1, exposureMinor: 100, rejected: 1, oldestRecordedAtMs: 4000 });
+        expect(await again.read(3, 10)).toEqual([{ ...movedTo(4, 3), idempotencyKey: 'app-key-4' }]);
+        expect(again.stats()).toMatchObject({ depth: 1, exposureCount: 1, exposureMinor: 100, rejected: 1, oldestRecordedAtMs: 4000, retained: 1 });
         expect((await again.listSetAside(10)).records.map((r) => [r.seq, r.code])).toEqual([[3, 'BAD_SIGNATURE']]);
         expect(await again.idempotencyRecord('app-key-4')).toEqual({ ...idem(4), seq: 3 });
         expect(await again.acknowledge({ seq: 3, hash: 'not-ours'.padEnd(43, 'q') })).toEqual({ kind: 'diverged' });

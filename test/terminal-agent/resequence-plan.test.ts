@@ -61,6 +61,12 @@ describe('settleAnswer', () => {
     expect(settleAnswer(answer({ code: 'DUPLICATE_ID' }))).toMatchObject({ kind: 'resequence', refusal: { action: 'delivered' } });
   });
 
+  it('answers - a SEQ_GAP below the acked seq rewinds onto the kept events when the outbox still holds them, and holds when it does not', () => {
+    const kept = { canRewindTo: (seq: number) => seq >= 2 };
+    expect(settleAnswer(answer({ code: 'SEQ_GAP', expected: 3 }, kept))).toEqual({ kind: 'rewind-retained', toSeq: 3 });
+    expect(settleAnswer(answer({ code: 'SEQ_GAP', expected: 2 }, kept))).toEqual({ kind: 'hold', seq: 2, code: 'GATEWAY_BEHIND' });
+  });
+
   it('answers - holds at the refusal after maxConsecutiveSetAside in a row, stays held while refused, and is released by an accepted answer', () => {
     expect(settleAnswer(answer({ code: 'PAN_DETECTED' }, { setAsideInARow: 3 }))).toEqual({ kind: 'hold', seq: 7, code: 'PAN_DETECTED' });
     expect(settleAnswer(answer({ code: 'CONFLICT' }, { setAsideInARow: 3 }))).toMatchObject({ kind: 'resequence' }); // a move is no refusal of the payment
