@@ -2,14 +2,30 @@
 import { isoNow, type Clock } from '../lib/clock.js';
 import type { HealthSample } from '../protocol/messages.js';
 import type { HostReadings } from './host-readings.js';
+import type { OfflineLimits } from './limits.js';
+import type { OfflineRefusals } from './offline-refusals.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { Publisher } from './publisher.js';
 
 /** Every 30 s: enough points for the gateway's trend scoring, ~3 KB/min per terminal. */
 export const DEFAULT_HEALTH_INTERVAL_S = 30;
 
-export async function healthSample(deps: { clock: Clock; outbox: Outbox; publisher: Publisher; host: HostReadings }): Promise<HealthSample> {
+export interface HealthDeps {
+  readonly clock: Clock;
+  readonly outbox: Outbox;
+  readonly publisher: Pick<Publisher, 'rttMs' | 'counters' | 'blocked' | 'chain' | 'publishHealth'>;
+  readonly host: HostReadings;
+  /**
+   * The offline limits and the payments refused over them: the gateway's page says what the tills
+   * will refuse while the internet is down, and which till is turning payments away.
+   */
+  readonly offline?: { readonly limits: OfflineLimits; readonly refusals: Pick<OfflineRefusals, 'sample'> };
+}
+
+export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
   const { clock, outbox, publisher, host } = deps;
+  const refused = deps.offline?.refusals.sample();
+  const limits = deps.offline?.limits;
   const stats = outbox.state === 'open' ? outbox.stats() : undefined;
   const oldest = stats?.oldestRecordedAtMs ?? null;
   return {
@@ -21,9 +37,21 @@ export async function healthSample(deps: { clock: Clock; outbox: Outbox; publish
     errors: publisher.counters.errors,
     rssiDbm: await host.rssiDbm(),
     batteryPct: await host.batteryPct(),
-    // The event holding (or being moved past) the chain, and how many are set aside for an operator.
+    // Where the chain stands, the event holding (or being moved past) it, and how many are set aside.
+    chain: publisher.chain.kind,
     ...(publisher.blocked === undefined ? {} : { blockedSeq: publisher.blocked.seq, blockedCode: publisher.blocked.code }),
     ...(stats === undefined || stats.rejected === 0 ? {} : { setAside: stats.rejected }),
+    ...(refused === undefined ? {} : { offlineRefused: refused }),
+    ...(limits === undefined
+      ? {}
+      : {
+          offlineLimits: {
+            maxTxAmountMinor: limits.maxOfflineTxAmountMinor,
+            maxUnackedAmountMinor: limits.maxUnackedAmountMinor,
+            maxUnackedCount: limits.maxUnackedCount,
+            maxUnackedAgeS: limits.maxUnackedAgeS,
+          },
+        }),
     // Acknowledged payments kept until the cloud has them, and any deleted before it did (over the bound).
     ...(stats === undefined || stats.retained === 0 ? {} : { retained: stats.retained }),
     ...(publisher.counters.retainedDropped === 0 ? {} : { retainedDropped: publisher.counters.retainedDropped }),
@@ -31,7 +59,7 @@ export async function healthSample(deps: { clock: Clock; outbox: Outbox; publish
 }
 
 /** Starts the periodic sampler; returns a stop function. */
-export function startHealthReporter(deps: Parameters<typeof healthSample>[0], intervalS: number): () => void {
+export function startHealthReporter(deps: HealthDeps, intervalS: number): () => void {
   const timer = setInterval(() => {
     void healthSample(deps).then((s) => deps.publisher.publishHealth(s), () => undefined);
   }, intervalS * 1000);

@@ -61,6 +61,10 @@ export interface Sections {
   readonly restore: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
+  /** `terminal` → when it was last seen (gateway/presence-log.ts): the page's "last seen" survives a restart. */
+  readonly presence: Section;
+  /** Alarms with start and end, WAN outages, backlog samples (gateway/history/): the page's last 24 hours. */
+  readonly history: Section;
   /** `ingest` → IngestMeta, `forward` → ForwardMeta. */
   readonly meta: Section;
 }
@@ -117,6 +121,8 @@ export function sectionsOf(db: Db, codec: SealCodec): Sections {
     cloud: sealed('cloud'),
     restore: sealed('restore'),
     health: sealed('health'),
+    presence: sealed('presence'),
+    history: sealed('history'),
     meta: sealed('meta'),
   };
 }
