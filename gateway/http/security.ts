@@ -1,6 +1,6 @@
 /**
  * HTTP protections of the gateway, installed once on the Hono app before any route so they cover
- * every response (issue 5):
+ * every response:
  *  - security headers on every response, including 404s, errors and the SSE stream;
  *  - reads (GET/HEAD) open on the store LAN, or behind HTTP basic auth when `statusUser` and
  *    `statusPassword` are set (RFC 7617); the admin bearer token also opens them, for scripts;
