@@ -16,6 +16,7 @@ import { PREDICT_OPTION_SPECS, predictOptionsShape } from './predict/options.js'
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
 import { UPDATES_OPTION_SPECS, updatesOptionsShape } from './updates/options.js';
 import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
+import { HISTORY_OPTION_SPECS, historyOptionsShape } from './history/options.js';
 
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MQTT_PORT = 1883;
@@ -160,6 +161,8 @@ export const gatewayOptionsSchema = z
     ...updatesOptionsShape,
     // Encryption at rest of the event store (lib/at-rest/options.ts).
     ...atRestOptionsShape,
+    // The status page's last 24 hours: alarms, outages, backlog (gateway/history/options.ts).
+    ...historyOptionsShape,
   })
   .superRefine((o, ctx) => {
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
@@ -239,4 +242,5 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   ...PREDICT_OPTION_SPECS,
   ...UPDATES_OPTION_SPECS,
   ...AT_REST_OPTION_SPECS,
+  ...HISTORY_OPTION_SPECS,
 };

@@ -44,6 +44,9 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { InlineVerifier, type Verifier } from './ingest/verifier.js';
 import { WorkerVerifier } from './ingest/worker-verifier.js';
 import { Presence } from './presence.js';
+import { LevelHistoryStore, type HistoryStore } from './history/history-store.js';
+import { AdminSessions, DEFAULT_ADMIN_SESSIONS_MAX } from './http/admin-sessions.js';
+import { DEFAULT_PRESENCE_FLUSH_INTERVAL_MS, loadLastSeen, PresenceLog } from './presence-log.js';
 import { keysNotEndorsed, type StatusSources } from './status.js';
 import { StatusTopic } from './status-topic.js';
 import { corruptionProblem } from './integrity.js';
@@ -108,6 +111,10 @@ export interface GatewayContext {
   readonly health: HealthStore;
   readonly prediction: LivePredictor;
   readonly statusSources: StatusSources;
+  /** The history keyspace (alarms with start and end, outages, backlog) for the status page (gateway/history). */
+  readonly history: HistoryStore;
+  /** Admin sessions of the status page's login form (gateway/http/admin-sessions.ts). */
+  readonly sessions: AdminSessions;
   /** The retained acks (gateway/acks.ts). */
   readonly acks: AckPublisher;
   /** A restore from backup and the terminals whose heads wait for the cloud (store/restore-state.ts). */
@@ -126,8 +133,8 @@ export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   mountHealthRoutes(ctx.app, { health: ctx.health, store: ctx.options.store });
   // Every WAN probe result goes into the health history (gateway/health), and what it kept is scored.
   if (delivery !== null) ctx.onClose(recordWanProbes(ctx.health, delivery.monitor, (probe) => ctx.prediction.observeProbe(probe)));
-  // The technician's page, its live stream and /metrics (gateway/status-page/wire.ts).
-  wireStatusPage(ctx, delivery);
+  // The technician's page, its live stream, its history and /metrics (gateway/status-page/wire.ts).
+  await wireStatusPage(ctx, delivery);
   // Payment updates from the cloud to the terminals (gateway/updates/wire.ts).
   await wireUpdates(ctx);
 }
@@ -226,7 +233,12 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       lockoutMs: options.authLockoutMs,
       cacheEntries: options.maxTerminals,
     });
-    const presence = new Presence(options.maxTerminals);
+    // Last-seen times survive a restart (gateway/presence-log.ts): restored now, written in bounded batches.
+    const presence = new Presence(options.maxTerminals, await loadLastSeen(store.sections.presence, options.maxTerminals, logger));
+    const presenceLog = new PresenceLog(store.db, store.sections.presence, presence, logger);
+    presenceLog.start(DEFAULT_PRESENCE_FLUSH_INTERVAL_MS);
+    // After the broker has closed its clients (their disconnect times count), before the store closes.
+    closers.push(() => presenceLog.close());
     const acl: AclCounters = { publishDenied: 0, subscribeDenied: 0, oversizeClosed: 0 };
     const lanes = new ClientLanes(options.maxInflightPerClient);
     const connections = new ConnectionGate({
@@ -309,10 +321,11 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       restore: () => restore.status(),
       forwarding: forwardsToCloud(options) ? 'cloud' : options.storeOnly ? 'store-only' : 'no-cloud',
     };
+    // The page's admin logins; the security middleware and the page's admin forms share them.
+    const sessions = new AdminSessions(clock, { ttlMs: options.adminSessionTtlS * 1000, maxSessions: DEFAULT_ADMIN_SESSIONS_MAX }, deps.random);
     const app = createApp({
       adminToken: options.adminToken,
       enrollBodyMaxBytes: options.enrollBodyMaxBytes,
-      status: statusSources,
       enrollment,
       ready: (): Readiness => {
         if (integrity.state === 'damaged') return { ready: false, code: 'STORE_DAMAGED', message: 'the event store is damaged: the gateway does not take events' };
@@ -322,6 +335,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       logger,
       statusUser: options.statusUser,
       statusPassword: options.statusPassword,
+      sessions,
     });
     // A consistent copy of the store while it runs: admin HTTP and the data directory's socket.
     mountBackupRoute(app, { adminToken: options.adminToken, db: store.db, clock });
@@ -336,6 +350,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     const extensionClosers: (() => Promise<void> | void)[] = [];
     await wireExtensions({
       options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, prediction: prediction.predictor, statusSources, acks, restore,
+      history: new LevelHistoryStore(store.db, store.sections.history),
+      sessions,
       onClose: (closer) => extensionClosers.push(closer),
     });
     closers.push(() => runClosers(extensionClosers, logger));

@@ -1,4 +1,8 @@
-/** Which terminals are connected and when each was last heard from (in memory; resets on restart). */
+/**
+ * Which terminals are connected and when each was last heard from. Connections live in memory;
+ * last-seen times are restored at start from the presence log (gateway/presence-log.ts), so after a
+ * gateway restart a terminal that has not come back is still "not seen since 02:14", not unknown.
+ */
 export interface PresenceEntry {
   readonly connected: boolean;
   readonly lastSeenAtMs: number | null;
@@ -7,11 +11,17 @@ export interface PresenceEntry {
 export class Presence {
   readonly #connected = new Map<string, number>();
   readonly #lastSeen = new Map<string, number>();
+  /** Terminals whose last-seen changed since the presence log last took them. */
+  readonly #dirty = new Set<string>();
   readonly #max: number;
 
   /** `maxTerminals` bounds the maps: only authenticated terminals are tracked. */
-  constructor(maxTerminals: number) {
+  constructor(maxTerminals: number, restored: ReadonlyMap<string, number> = new Map()) {
     this.#max = maxTerminals;
+    for (const [terminal, atMs] of restored) {
+      if (this.#lastSeen.size >= this.#max) break;
+      this.#lastSeen.set(terminal, atMs);
+    }
   }
 
   connected(terminal: string, atMs: number): void {
@@ -29,6 +39,7 @@ export class Presence {
   seen(terminal: string, atMs: number): void {
     if (!this.#lastSeen.has(terminal) && this.#lastSeen.size >= this.#max) return;
     this.#lastSeen.set(terminal, atMs);
+    this.#dirty.add(terminal);
   }
 
   get(terminal: string): PresenceEntry {
@@ -37,5 +48,16 @@ export class Presence {
 
   connectedCount(): number {
     return this.#connected.size;
+  }
+
+  /** The last-seen times changed since the previous call (each terminal once), and forgets them. */
+  takeChanged(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const terminal of this.#dirty) {
+      const atMs = this.#lastSeen.get(terminal);
+      if (atMs !== undefined) out.set(terminal, atMs);
+    }
+    this.#dirty.clear();
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The status JSON of DESIGN §3.5 (`/api/status`, `/api/terminals[/:id]`), built from live sources
- * in one place so the status page can render the same data.
+ * The gateway's own facts in the status JSON of DESIGN §3.5 (`/api/status`), built from live
+ * sources in one place; gateway/status-page/api-routes.ts adds what the page concludes (problems,
+ * terminals, the link) with the shapes of gateway/api-shapes.ts.
  */
 import type { Clock } from '../lib/clock.js';
 import type { AtRestStatus } from '../lib/at-rest/reencrypt.js';
@@ -21,6 +22,7 @@ import type { Presence } from './presence.js';
 import type { EventStore } from './store/event-store.js';
 import type { RestoreStatus } from './store/restore-state.js';
 import type { TerminalRecord } from './store/records.js';
+import { backlogJson } from './api-shapes.js';
 
 export interface StatusSources {
   readonly gatewayId: string;
@@ -71,16 +73,8 @@ export function riskSummary(r: SubjectRisk | undefined): RiskSummary | null {
   return r === undefined ? null : { risk: r.risk, level: r.level, reasons: r.reasons, since: r.sinceMs === null ? null : new Date(r.sinceMs).toISOString() };
 }
 
-export interface TerminalSummary {
-  readonly terminal: string;
-  readonly connected: boolean;
-  readonly lastSeenAt: string | null;
-  readonly headSeq: number;
-  /** Failure risk from its health samples; null before its first sample (or without prediction). */
-  readonly risk: RiskSummary | null;
-}
-
-export interface TerminalDetail extends TerminalSummary {
+/** What `/api/terminals/:id` adds to the terminal's shape (gateway/api-shapes.ts `terminalJson`). */
+export interface TerminalDetailExtras {
   readonly headHash: string;
   readonly enrolledAt: string;
   /** `endorsed`: the key carries the operator's endorsement (DESIGN §3.1); false only for keys of the previous release. */
@@ -88,24 +82,16 @@ export interface TerminalDetail extends TerminalSummary {
   readonly health: { readonly receivedAt: string; readonly sample: HealthEntry['sample'] } | null;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 /** Keys of a terminal enrolled without an endorsement (by the previous release). */
 export function keysNotEndorsed(record: Pick<TerminalRecord, 'keys'> | undefined): number {
   return record === undefined ? 0 : record.keys.filter((k) => k.endorsement === undefined).length;
 }
 
-export function terminalSummary(src: StatusSources, terminal: string): TerminalSummary {
-  const presence = src.presence.get(terminal);
-  return { terminal, connected: presence.connected, lastSeenAt: iso(presence.lastSeenAtMs), headSeq: src.eventStore.head(terminal).seq, risk: riskSummary(src.prediction?.terminal(terminal)) };
-}
-
-export function terminalDetail(src: StatusSources, terminal: string): TerminalDetail | undefined {
+export function terminalDetailExtras(src: StatusSources, terminal: string): TerminalDetailExtras | undefined {
   const record = src.eventStore.terminal(terminal);
   if (record === undefined) return undefined;
   const latest = src.health.latest(terminal);
   return {
-    ...terminalSummary(src, terminal),
     headHash: src.eventStore.head(terminal).hash,
     enrolledAt: record.enrolledAt,
     keys: record.keys.map((k) => ({ kid: k.kid, at: k.at, endorsed: k.endorsement !== undefined })),
@@ -116,7 +102,6 @@ export function terminalDetail(src: StatusSources, terminal: string): TerminalDe
 export function buildStatus(src: StatusSources) {
   const now = src.clock.now();
   const stats = src.eventStore.stats();
-  const backlog = src.queue.backlog();
   const disk = src.disk.usage();
   const rejectsTotal = Object.values(stats.rejectsByCode).reduce((a, b) => a + b, 0);
   const wan = src.wan();
@@ -135,16 +120,8 @@ export function buildStatus(src: StatusSources) {
     diskTotalBytes: disk?.totalBytes ?? null,
     diskHighWaterPct: src.diskHighWaterPct,
     diskReserve: src.disk.reserve,
-    backlog: {
-      events: backlog.events,
-      oldestPendingAgeS: backlog.oldestStoredAtMs === null ? null : Math.max(0, Math.floor((now - backlog.oldestStoredAtMs) / 1000)),
-      /** Takings waiting: approved payments only (refunds, voids, declined: see `money`). */
-      amountByCurrency: backlog.amountByCurrency,
-      money: backlog.money,
-      queueHead: src.queue.head(),
-      cursor: src.queue.cursor(),
-      deadLetters: src.queue.deadLetterCount(),
-    },
+    // The same shape as /api/forwarder's `backlog` (gateway/api-shapes.ts).
+    backlog: backlogJson(src.queue, src.clock),
     ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats, ...src.committer.commitDurations() } },
     auth: { failures: { ...src.authenticator.failures } },
     acl: { ...src.acl },
@@ -157,7 +134,6 @@ export function buildStatus(src: StatusSources) {
     restore: src.restore(),
     terminalsEnrolled: stats.terminals,
     terminalsConnected: src.presence.connectedCount(),
-    terminals: src.eventStore.terminalIds().map((t) => terminalSummary(src, t)),
   };
 }
 

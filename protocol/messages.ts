@@ -43,6 +43,35 @@ export const gatewayStatusSchema = z.object({
 });
 export type GatewayStatusMessage = z.infer<typeof gatewayStatusSchema>;
 
+/**
+ * The terminal's offline limits (DESIGN §5.2), in a health sample so the gateway can tell a
+ * technician what the tills will refuse while the internet is down. Amounts in minor units of
+ * whatever currency the till takes.
+ */
+export const offlineLimitsSampleSchema = z
+  .object({
+    maxTxAmountMinor: z.number().int().min(0),
+    maxUnackedAmountMinor: z.number().int().min(0),
+    maxUnackedCount: z.number().int().min(0),
+    maxUnackedAgeS: z.number().min(0),
+  })
+  .loose();
+export type OfflineLimitsSample = z.infer<typeof offlineLimitsSampleSchema>;
+
+/**
+ * Payments the terminal refused because an offline approval would have broken a limit, since the
+ * agent started (a counter: a drop means a restart), by refusal code (an open set, DESIGN §3.4),
+ * and when the latest was refused (the terminal's clock).
+ */
+export const offlineRefusalsSampleSchema = z
+  .object({
+    total: z.number().int().min(0),
+    byCode: z.record(z.string().regex(WIRE_CODE_PATTERN), z.number().int().min(0)).optional(),
+    lastAt: z.string().max(40).nullable().optional(),
+  })
+  .loose();
+export type OfflineRefusalsSample = z.infer<typeof offlineRefusalsSampleSchema>;
+
 /** Health samples: bounded in size; unknown extra fields are kept (DESIGN §5.3). */
 export const MAX_HEALTH_BYTES = 4096;
 export const healthSampleSchema = z
@@ -61,6 +90,15 @@ export const healthSampleSchema = z
     uptimeS: z.number().min(0).max(10 * 365 * 86_400).optional(),
     /** Firmware or agent version string, free form. */
     firmware: z.string().max(64).optional(),
+    /** Where the terminal's chain stands (`in-step`, `resyncing`, `held`, `unsynced`; an open set). */
+    chain: z.string().max(32).optional(),
+    /** The event holding the chain (while `held`) or being moved past (`resyncing`), and its code. */
+    blockedSeq: z.number().int().min(0).optional(),
+    blockedCode: z.string().regex(WIRE_CODE_PATTERN).optional(),
+    /** Events the gateway refused for good, kept aside on the terminal. */
+    setAside: z.number().int().min(0).optional(),
+    offlineRefused: offlineRefusalsSampleSchema.optional(),
+    offlineLimits: offlineLimitsSampleSchema.optional(),
   })
   .loose();
 export type HealthSample = z.infer<typeof healthSampleSchema>;

@@ -62,6 +62,8 @@ export interface AgentStats extends OutboxStats {
   readonly chain: ChainState;
   /** The event and code holding or moving the chain, if any. */
   readonly blocked: Publisher['blocked'];
+  /** Payments refused over the offline limits since the agent started (the health sample says which limits). */
+  readonly offlineRefused: number;
   /** Acknowledged events deleted before the cloud had them (over `--max-retained-acked-events`) since start. */
   readonly retainedDropped: number;
 }
@@ -96,9 +98,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...(o.backoff === undefined ? {} : { backoff: o.backoff }),
     ...(o.connect === undefined ? {} : { connect: o.connect }),
   });
+  const limits: OfflineLimits = { ...DEFAULT_OFFLINE_LIMITS, ...o.limits };
   const recorder = new Recorder({
     store: o.store, terminal: o.terminal, signer: o.signer, outbox: o.outbox, clock,
-    limits: { ...DEFAULT_OFFLINE_LIMITS, ...o.limits },
+    limits,
     isOffline: () => publisher.isOffline(),
     chain: () => publisher.chain,
     queue,
@@ -110,7 +113,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   await publisher.start();
   const intervalS = o.healthIntervalS ?? DEFAULT_HEALTH_INTERVAL_S;
   const stopHealth = intervalS > 0
-    ? startHealthReporter({ clock, outbox: o.outbox, publisher, host: o.host ?? linuxHostReadings(), startedMonoMs: clock.monotonicMs() }, intervalS)
+    ? startHealthReporter({ clock, outbox: o.outbox, publisher, host: o.host ?? linuxHostReadings(), offline: { limits, refusals: recorder.offlineRefusals }, startedMonoMs: clock.monotonicMs() }, intervalS)
     : () => undefined;
   const pruner = startIdempotencyPruner({ outbox: o.outbox, clock, logger }, { ...DEFAULT_IDEMPOTENCY, ...o.idempotency });
   let state: 'running' | 'stopping' | 'stopped' = 'running';
@@ -136,6 +139,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         link: publisher.link.kind,
         chain: publisher.chain,
         blocked: publisher.blocked,
+        offlineRefused: recorder.offlineRefusals.total,
         retainedDropped: publisher.counters.retainedDropped,
       };
     },

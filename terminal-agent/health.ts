@@ -2,6 +2,8 @@
 import { isoNow, type Clock } from '../lib/clock.js';
 import type { HealthSample } from '../protocol/messages.js';
 import type { HostReadings } from './host-readings.js';
+import type { OfflineLimits } from './limits.js';
+import type { OfflineRefusals } from './offline-refusals.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { Publisher } from './publisher.js';
 
@@ -11,15 +13,21 @@ export const DEFAULT_HEALTH_INTERVAL_S = 30;
 export interface HealthDeps {
   readonly clock: Clock;
   readonly outbox: Outbox;
-  /** What a sample reads from the publisher (and how it is sent). */
-  readonly publisher: Pick<Publisher, 'rttMs' | 'counters' | 'blocked' | 'publishHealth'>;
+  readonly publisher: Pick<Publisher, 'rttMs' | 'counters' | 'blocked' | 'chain' | 'publishHealth'>;
   readonly host: HostReadings;
-  /** `clock.monotonicMs()` when the agent started: `uptimeS` counts from it, as the counters do. */
-  readonly startedMonoMs: number;
+  /**
+   * The offline limits and the payments refused over them: the gateway's page says what the tills
+   * will refuse while the internet is down, and which till is turning payments away.
+   */
+  readonly offline?: { readonly limits: OfflineLimits; readonly refusals: Pick<OfflineRefusals, 'sample'> };
+  /** `clock.monotonicMs()` when the agent started: `uptimeS` counts from it, as the counters do (absent: no `uptimeS`). */
+  readonly startedMonoMs?: number;
 }
 
 export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
   const { clock, outbox, publisher, host } = deps;
+  const refused = deps.offline?.refusals.sample();
+  const limits = deps.offline?.limits;
   const stats = outbox.state === 'open' ? outbox.stats() : undefined;
   const oldest = stats?.oldestRecordedAtMs ?? null;
   const [charging, firmware, deviceErrors] = await Promise.all([host.charging?.() ?? null, host.firmware?.() ?? null, host.deviceErrors?.() ?? 0]);
@@ -33,11 +41,23 @@ export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
     rssiDbm: await host.rssiDbm(),
     batteryPct: await host.batteryPct(),
     charging,
-    uptimeS: Math.max(0, Math.floor((clock.monotonicMs() - deps.startedMonoMs) / 1000)),
+    ...(deps.startedMonoMs === undefined ? {} : { uptimeS: Math.max(0, Math.floor((clock.monotonicMs() - deps.startedMonoMs) / 1000)) }),
     ...(firmware === null ? {} : { firmware }),
-    // The event holding (or being moved past) the chain, and how many are set aside for an operator.
+    // Where the chain stands, the event holding (or being moved past) it, and how many are set aside.
+    chain: publisher.chain.kind,
     ...(publisher.blocked === undefined ? {} : { blockedSeq: publisher.blocked.seq, blockedCode: publisher.blocked.code }),
     ...(stats === undefined || stats.rejected === 0 ? {} : { setAside: stats.rejected }),
+    ...(refused === undefined ? {} : { offlineRefused: refused }),
+    ...(limits === undefined
+      ? {}
+      : {
+          offlineLimits: {
+            maxTxAmountMinor: limits.maxOfflineTxAmountMinor,
+            maxUnackedAmountMinor: limits.maxUnackedAmountMinor,
+            maxUnackedCount: limits.maxUnackedCount,
+            maxUnackedAgeS: limits.maxUnackedAgeS,
+          },
+        }),
     // Acknowledged payments kept until the cloud has them, and any deleted before it did (over the bound).
     ...(stats === undefined || stats.retained === 0 ? {} : { retained: stats.retained }),
     ...(publisher.counters.retainedDropped === 0 ? {} : { retainedDropped: publisher.counters.retainedDropped }),

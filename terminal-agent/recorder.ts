@@ -19,7 +19,8 @@ import { cryptoRandom, uuidv7, type RandomBytes } from '../protocol/uuid.js';
 import { IN_STEP, recordRefusal, type ChainState } from './chain-state.js';
 import { AGENT_ERROR_CODES } from './errors.js';
 import { parseIdempotencyKey, replayOf } from './idempotency.js';
-import { assertWithinOfflineLimits, type OfflineLimits } from './limits.js';
+import { offlineLimitBreach, type OfflineLimits } from './limits.js';
+import { OfflineRefusals } from './offline-refusals.js';
 import type { Outbox } from './outbox/outbox.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -79,6 +80,8 @@ export interface RecorderOptions {
 export class Recorder {
   readonly #o: RecorderOptions;
   readonly #queue: SerialQueue;
+  /** Payments refused over the offline limits (the health sample reports them). */
+  readonly offlineRefusals = new OfflineRefusals();
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -112,7 +115,13 @@ export class Recorder {
     const nowMs = o.clock.now();
     const offline = o.isOffline() || tx.mode === 'offline';
     const exposureMinor = tx.outcome === 'approved' ? tx.amount : 0;
-    if (offline) assertWithinOfflineLimits({ amountMinor: exposureMinor, outbox: stats, nowMs }, o.limits);
+    if (offline) {
+      const breach = offlineLimitBreach({ amountMinor: exposureMinor, outbox: stats, nowMs }, o.limits);
+      if (breach !== undefined) {
+        this.offlineRefusals.count(breach, nowMs);
+        throw new TillgateError(breach, `offline approval refused: ${breach}`);
+      }
+    }
 
     const head = o.outbox.head();
     const payload: EventPayload = {

@@ -1,6 +1,7 @@
 /**
- * The gateway's HTTP app (Hono): health probes, the status API and enrollment (DESIGN §3.5). The
- * status page and forwarder routes mount on the same app later (gateway/index.ts wireExtensions).
+ * The gateway's HTTP app (Hono): health probes and enrollment (DESIGN §3.5). The status API and
+ * page (gateway/status-page/api-routes.ts, mount.ts) and the forwarder routes mount on the same app
+ * later (gateway/index.ts wireExtensions).
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -8,15 +9,14 @@ import { ENDORSEMENT_ERROR_CODES } from '../../protocol/endorsement.js';
 import { hasCode } from '../../protocol/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Enrollment } from '../enrollment.js';
-import { buildStatus, terminalDetail, terminalSummary, type StatusSources } from '../status.js';
 import { requireAdmin } from './admin-auth.js';
 import { installHttpSecurity } from './security.js';
+import type { AdminSessions } from './admin-sessions.js';
 import { errorBody } from './errors.js';
 
 export interface HttpDeps {
   readonly adminToken: string;
   readonly enrollBodyMaxBytes: number;
-  readonly status: StatusSources;
   readonly enrollment: Enrollment;
   /** Store open, not damaged, and broker listening; else why not (a stable code). */
   readonly ready: () => Readiness;
@@ -24,6 +24,8 @@ export interface HttpDeps {
   /** HTTP basic auth for reads (both or neither; gateway/http/security.ts). */
   readonly statusUser?: string | undefined;
   readonly statusPassword?: string | undefined;
+  /** The status page's admin sessions (their forms authorize themselves; a session also opens reads). */
+  readonly sessions?: AdminSessions | undefined;
 }
 
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly code: string; readonly message: string };
@@ -41,19 +43,12 @@ const CLIENT_ERRORS: Record<string, 400 | 409> = {
 export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();
   // First, so every route below and every later mount is covered: headers, basic auth, admin/CSRF.
-  installHttpSecurity(app, { adminToken: deps.adminToken, statusUser: deps.statusUser, statusPassword: deps.statusPassword });
+  installHttpSecurity(app, { adminToken: deps.adminToken, statusUser: deps.statusUser, statusPassword: deps.statusPassword, sessions: deps.sessions });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', (c) => {
     const r = deps.ready();
     return r.ready ? c.json({ ready: true }) : c.json(errorBody(r.code, r.message), 503);
-  });
-
-  app.get('/api/status', (c) => c.json(buildStatus(deps.status)));
-  app.get('/api/terminals', (c) => c.json({ terminals: deps.status.eventStore.terminalIds().map((t) => terminalSummary(deps.status, t)) }));
-  app.get('/api/terminals/:id', (c) => {
-    const detail = terminalDetail(deps.status, c.req.param('id'));
-    return detail === undefined ? c.json(errorBody('NOT_FOUND', 'no such terminal'), 404) : c.json(detail);
   });
 
   app.post(

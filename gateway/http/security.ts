@@ -1,29 +1,45 @@
 /**
  * HTTP protections of the gateway, installed once on the Hono app before any route so they cover
- * every response (issue 5):
+ * every response:
  *  - security headers on every response, including 404s, errors and the SSE stream;
  *  - reads (GET/HEAD) open on the store LAN, or behind HTTP basic auth when `statusUser` and
  *    `statusPassword` are set (RFC 7617); the admin bearer token also opens them, for scripts;
- *  - every state-changing request (enroll, drain, retry dead letters, WAN outage toggle) needs
- *    `Authorization: Bearer <adminToken>` (RFC 6750 §2.1) — a header a browser never adds on its
- *    own, and never a cookie — and is refused when it comes from another site (`Origin` not ours,
+ *  - every state-changing request is refused when it comes from another site (`Origin` not ours,
  *    or `Sec-Fetch-Site: cross-site|same-site`), so a web page a technician visits cannot drive the
- *    gateway (cross-site request forgery).
+ *    gateway (cross-site request forgery);
+ *  - the API's state-changing requests (enroll, drain, retry dead letters, WAN outage toggle) need
+ *    `Authorization: Bearer <adminToken>` (RFC 6750 §2.1), a header a browser never adds on its
+ *    own — for scripts;
+ *  - the page's admin forms (`/login`, `/logout`, `/admin/*`, gateway/status-page/admin-routes.tsx)
+ *    are for a technician's phone: the admin token is posted once to the login form (rate limited),
+ *    then an HttpOnly, SameSite=Strict session cookie and a CSRF token bound to the session
+ *    authorize each form; those routes check both themselves.
  * Health probes (`/healthz`, `/readyz`) stay open: they tell nothing and supervisors cannot log in.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { PAGE_SCRIPT_HASH, PAGE_STYLE_HASH } from '../status-page/assets.js';
+import type { AdminSessions } from './admin-sessions.js';
+import { secretEquals } from './secret.js';
+
+export { secretEquals } from './secret.js';
 
 export interface HttpSecurityOptions {
   readonly adminToken: string;
   /** Both set: reads need HTTP basic auth with these credentials. Neither: reads are open. */
   readonly statusUser?: string | undefined;
   readonly statusPassword?: string | undefined;
+  /** Admin sessions of the page's login form: a live one also opens reads. */
+  readonly sessions?: AdminSessions | undefined;
 }
 
 /** Paths every supervisor may probe without credentials. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+/** The login form: open to everyone (it takes only the admin token), even when reads need basic auth. */
+export const LOGIN_PATH = '/login';
+/** Form posts that authorize themselves with the session cookie and its CSRF token (not the bearer token). */
+export function isSessionFormPath(path: string): boolean {
+  return path === LOGIN_PATH || path === '/logout' || path.startsWith('/admin/');
+}
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** No external source of anything: the page's own inline style and script by hash, its own stream. */
@@ -34,7 +50,8 @@ export const CONTENT_SECURITY_POLICY = [
   "connect-src 'self'",
   "img-src 'self'",
   "base-uri 'none'",
-  "form-action 'none'",
+  // The admin forms post to this gateway only.
+  "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 
@@ -42,7 +59,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  // Never sends this gateway's address to another site; same-origin (not no-referrer) because with
+  // no-referrer a browser posts the page's own forms with `Origin: null` (Fetch §3.2.5), which the
+  // cross-site check must refuse.
+  'Referrer-Policy': 'same-origin',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
@@ -54,13 +74,6 @@ export function securityHeaders(): MiddlewareHandler {
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   };
-}
-
-/** Equal-time comparison of two secrets (hashing first makes lengths equal). */
-export function secretEquals(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
 }
 
 function bearer(c: Context): string | null {
@@ -93,11 +106,13 @@ export function isCrossSite(c: Context): boolean {
   return origin !== `${ours.protocol}//${host}`;
 }
 
-/** Admin (state-changing) requests: bearer token, and never from another site. */
+/** Admin (state-changing) requests: never from another site; bearer token, or the page's session forms. */
 export function adminGuard(options: HttpSecurityOptions): MiddlewareHandler {
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
     if (isCrossSite(c)) return deny(c, 403, 'CROSS_SITE', 'admin requests from another site are refused');
+    // The page's forms check the session cookie and its CSRF token themselves (admin-routes.tsx).
+    if (options.sessions !== undefined && isSessionFormPath(c.req.path)) return next();
     const token = bearer(c);
     if (token === null || !secretEquals(token, options.adminToken)) {
       c.header('WWW-Authenticate', 'Bearer realm="tillgate-admin"');
@@ -112,9 +127,10 @@ export function readAccess(options: HttpSecurityOptions): MiddlewareHandler {
   const { statusUser, statusPassword } = options;
   return async (c, next) => {
     if (statusUser === undefined || statusPassword === undefined) return next();
-    if (!SAFE_METHODS.has(c.req.method) || OPEN_PATHS.has(c.req.path)) return next();
+    if (!SAFE_METHODS.has(c.req.method) || OPEN_PATHS.has(c.req.path) || c.req.path === LOGIN_PATH) return next();
     const token = bearer(c);
     if (token !== null && secretEquals(token, options.adminToken)) return next();
+    if (options.sessions?.of(c) !== undefined) return next();
     const creds = basic(c);
     // Both compared every time, so timing does not tell which one was wrong.
     const userOk = creds !== null && secretEquals(creds.user, statusUser);
@@ -132,6 +148,7 @@ export function readAccess(options: HttpSecurityOptions): MiddlewareHandler {
 export function hasReadCredentials(c: Context, options: HttpSecurityOptions): boolean {
   const token = bearer(c);
   if (token !== null && secretEquals(token, options.adminToken)) return true;
+  if (options.sessions?.of(c) !== undefined) return true;
   if (options.statusUser === undefined || options.statusPassword === undefined) return false;
   const creds = basic(c);
   const userOk = creds !== null && secretEquals(creds.user, options.statusUser);

@@ -9,7 +9,8 @@
  * Only the batch latency histogram is fed as batches happen (`observeForwardBatch`).
  */
 import type { Hono } from 'hono';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PROBLEM_CATALOGUE, PROBLEM_ORDER } from '../problem-catalogue.js';
 import { REJECT_CODES } from '../../protocol/errors.js';
 import { WAN_STATES, type WanState } from '../../protocol/messages.js';
 import { INTEGRITY_STATES, type IntegrityState } from '../integrity.js';
@@ -39,6 +40,36 @@ export interface MetricsSources {
   modelVersion?(): string | null;
   /** Failure-prediction level changes since start, by level. */
   predictAlertTotals?(): Readonly<Record<string, number>>;
+  /** Per-terminal facts, at most `MAX_TERMINALS_IN_METRICS` (by id): presence and the latest health sample. */
+  terminals(): readonly TerminalMetric[];
+  /** The problems the status page names now (gateway/problem-catalogue.ts codes), when the page is wired. */
+  problems?(): Promise<readonly { readonly code: string; readonly level: string; readonly subjects: readonly string[] }[]>;
+}
+
+/** One terminal as /metrics shows it. */
+export interface TerminalMetric {
+  readonly terminal: string;
+  readonly connected: boolean;
+  readonly lastSeenAtMs: number | null;
+  /** Transactions waiting on the till, from its latest health sample; null when unknown. */
+  readonly outboxDepth: number | null;
+  /** Its chain is held: it refuses payments. */
+  readonly blocked: boolean;
+  /** Payments it refused over its offline limits since its agent started; null when unknown. */
+  readonly offlineRefused: number | null;
+}
+
+/**
+ * Terminals with their own series: every series is a row in Prometheus' index, and a store has tens
+ * of terminals; a gateway with thousands exposes the first this many by id (the rest are on the page
+ * and in /api/terminals).
+ */
+export const MAX_TERMINALS_IN_METRICS = 1_000;
+
+/** This build, for `tillgate_build_info`. */
+export interface BuildInfo {
+  readonly version: string;
+  readonly node: string;
 }
 
 /** Levels of a failure-prediction alert (DESIGN §3.7), as numbers for a gauge. */
@@ -78,9 +109,17 @@ function setTotals(counter: Counter<string>, label: string, totals: Readonly<Rec
 /** Ingest results the pipeline counts. */
 export const INGEST_RESULTS = ['stored', 'duplicate', 'rejected'] as const;
 
-export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
+export function createGatewayMetrics(sources: MetricsSources, build: BuildInfo = { version: 'unknown', node: process.version }): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
+  // The standard process and Node.js runtime metrics (CPU, memory, event loop lag, GC, handles).
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'tillgate_build_info',
+    help: 'Always 1; the labels say which build runs (version of tillgate, Node.js).',
+    labelNames: ['version', 'node', 'program'],
+    registers,
+  }).set({ version: build.version || 'unknown', node: build.node || 'unknown', program: 'gateway' }, 1);
 
   new Counter({
     name: 'tillgate_ingest_events_total',
@@ -261,6 +300,71 @@ export function createGatewayMetrics(sources: MetricsSources): GatewayMetrics {
       registers,
       collect() {
         setTotals(this, 'level', totals(), Object.keys(RISK_LEVEL_VALUES));
+      },
+    });
+  }
+  const terminals = () => [...sources.terminals()].sort((a, b) => (a.terminal < b.terminal ? -1 : 1)).slice(0, MAX_TERMINALS_IN_METRICS);
+  new Gauge({
+    name: 'tillgate_terminal_last_seen_timestamp_seconds',
+    help: 'When each terminal was last heard from (Unix seconds; kept across gateway restarts). Terminals never seen have no series.',
+    labelNames: ['terminal'],
+    registers,
+    collect() {
+      this.reset();
+      for (const t of terminals()) if (t.lastSeenAtMs !== null) this.set({ terminal: t.terminal }, t.lastSeenAtMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_terminal_connected',
+    help: '1 while the terminal has an MQTT connection, else 0.',
+    labelNames: ['terminal'],
+    registers,
+    collect() {
+      this.reset();
+      for (const t of terminals()) this.set({ terminal: t.terminal }, t.connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_terminal_outbox_events',
+    help: "Transactions waiting on the terminal for the gateway's acknowledgement, from its latest health sample.",
+    labelNames: ['terminal'],
+    registers,
+    collect() {
+      this.reset();
+      for (const t of terminals()) if (t.outboxDepth !== null) this.set({ terminal: t.terminal }, t.outboxDepth);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_terminal_blocked',
+    help: '1 while the terminal holds its chain (the gateway keeps refusing one of its transactions): it refuses payments.',
+    labelNames: ['terminal'],
+    registers,
+    collect() {
+      this.reset();
+      for (const t of terminals()) this.set({ terminal: t.terminal }, t.blocked ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'tillgate_terminal_offline_refused_total',
+    help: "Payments the terminal refused over its offline limits since its agent started (from its health sample; resets when the agent restarts).",
+    labelNames: ['terminal'],
+    registers,
+    collect() {
+      this.reset();
+      for (const t of terminals()) if (t.offlineRefused !== null) this.inc({ terminal: t.terminal }, t.offlineRefused);
+    },
+  });
+  if (sources.problems !== undefined) {
+    const problems = sources.problems;
+    new Gauge({
+      name: 'tillgate_problem_active',
+      help: 'Subjects each problem of the status page applies to now, by code and level (0 for codes not active): alert on it instead of scraping the page.',
+      labelNames: ['code', 'level'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const code of PROBLEM_ORDER) this.set({ code, level: PROBLEM_CATALOGUE[code].level }, 0);
+        for (const p of await problems()) this.set({ code: p.code, level: p.level }, p.subjects.length);
       },
     });
   }

@@ -2,7 +2,11 @@
 import type { StatusSources } from '../status.js';
 import type { MetricsSources } from './gateway-metrics.js';
 
-export function gatewayMetricsSources(s: StatusSources, wanState?: () => ReturnType<MetricsSources['wanState']> | null): MetricsSources {
+export function gatewayMetricsSources(
+  s: StatusSources,
+  wanState?: () => ReturnType<MetricsSources['wanState']> | null,
+  problems?: MetricsSources['problems'],
+): MetricsSources {
   return {
     ingestTotals: () => ({ stored: s.pipeline.counts.stored, duplicate: s.pipeline.counts.duplicates, rejected: s.pipeline.counts.rejected }),
     rejectTotals: () => s.eventStore.stats().rejectsByCode,
@@ -31,5 +35,20 @@ export function gatewayMetricsSources(s: StatusSources, wanState?: () => ReturnT
           modelVersion: () => s.prediction!.modelVersion,
           predictAlertTotals: () => s.prediction!.alertCounts(),
         }),
+    terminals: () =>
+      s.eventStore.terminalIds().map((terminal) => {
+        const presence = s.presence.get(terminal);
+        const sample = s.health.latest(terminal)?.sample;
+        const held = sample?.chain === 'held' || (sample?.chain === undefined && sample?.blockedSeq !== undefined);
+        return {
+          terminal,
+          connected: presence.connected,
+          lastSeenAtMs: presence.lastSeenAtMs,
+          outboxDepth: sample?.outboxDepth ?? null,
+          blocked: held,
+          offlineRefused: sample === undefined ? null : (sample.offlineRefused?.total ?? 0),
+        };
+      }),
+    ...(problems === undefined ? {} : { problems }),
   };
 }

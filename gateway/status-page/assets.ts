@@ -13,6 +13,7 @@ export const PAGE_CSS = `
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--fg);background:var(--bg)}
 main{max-width:1180px;margin:0 auto;padding:12px}
+section.admin{max-width:1180px;margin:0 auto 12px}
 .headline{padding:14px 16px;border-radius:6px;border:3px solid #000}
 .headline h1{font-size:1.35rem;line-height:1.3;margin:6px 0 0;overflow-wrap:anywhere}
 .headline ul{margin:8px 0 0;padding-left:20px}
@@ -34,7 +35,8 @@ dd{margin:0;font-weight:600;overflow-wrap:anywhere}
 .wide{margin-top:12px}
 table{width:100%;border-collapse:collapse;font-size:.95rem}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
-th{background:#e4e4e4}
+th{background:#e4e4e4;overflow-wrap:normal}
+table.terminals td:first-child{white-space:nowrap}
 td.num{font-variant-numeric:tabular-nums}
 .alarms{list-style:none;margin:0;padding:0}
 .alarms li{padding:6px 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
@@ -44,6 +46,35 @@ td.num{font-variant-numeric:tabular-nums}
 .hint{font-weight:400;font-size:.9rem;margin-top:4px}
 footer{max-width:1180px;margin:0 auto;padding:8px 12px 24px;color:var(--muted);font-size:.9rem}
 .conn{font-weight:700}
+.topbar{max-width:1180px;margin:0 auto;padding:10px 12px 0;display:flex;flex-wrap:wrap;gap:4px 12px;align-items:baseline;justify-content:space-between}
+.topbar .who strong{font-size:1.1rem}
+a{color:#0b3d91}
+.admin-link{font-weight:700;padding:6px 0}
+.headline .action{margin:8px 0 0;font-size:1rem;line-height:1.4}
+.action p{margin:4px 0 0}
+.problems{list-style:none;margin:0;padding:0}
+.problems li{padding:8px 0 8px 10px;border-bottom:1px solid var(--line);border-left:6px solid var(--warn)}
+.problems li.p-alarm{border-left-color:var(--alarm)}
+.problem-sentence{font-weight:700;overflow-wrap:anywhere}
+.problems .action{font-size:.95rem;margin-top:3px}
+td .state{margin:0 4px 4px 0}
+tr.has-problem td:first-child{box-shadow:inset 4px 0 0 var(--alarm)}
+h3{font-size:.98rem;margin:12px 0 4px}
+.history{list-style:none;margin:0;padding:0}
+.history li{padding:5px 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+svg.chart{display:block;width:100%;max-width:560px;height:auto;background:#fff;border:1px solid var(--line);border-radius:4px}
+.admin .actions{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px}
+.admin form{margin:0}
+.admin button{font:inherit;font-weight:700;padding:10px 14px;min-height:44px;border:2px solid #000;border-radius:6px;background:#fff;cursor:pointer}
+.admin button[disabled]{color:#777;border-color:#aaa;cursor:default}
+.admin select{font:inherit;padding:8px;min-height:44px}
+.admin .logout{margin-top:12px}
+.flash{background:#e3f1e7;border:2px solid var(--ok);border-radius:6px;padding:8px 10px;font-weight:700}
+.login{max-width:420px;margin:24px auto;padding:0 12px}
+.login label{display:block;font-weight:700;margin:12px 0 4px}
+.login input{font:inherit;width:100%;padding:10px;min-height:44px;border:2px solid #000;border-radius:6px}
+.login button{font:inherit;font-weight:700;margin-top:12px;padding:10px 16px;min-height:44px;border:2px solid #000;border-radius:6px;background:#fff}
+.error{background:#fbe3e7;border:2px solid var(--alarm);border-radius:6px;padding:8px 10px;font-weight:700}
 @media (max-width:640px){
  .headline h1{font-size:1.2rem}
  table.terminals thead{display:none}

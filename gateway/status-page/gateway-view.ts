@@ -6,8 +6,10 @@
  */
 import { keysNotEndorsed, type StatusSources } from '../status.js';
 import { NOT_RUNNING } from './headline.js';
+import type { HealthEntry } from '../health/health-store.js';
 import type { SubjectRisk } from '../predict/scorer.js';
-import type { AlarmView, ForwarderView, RiskView, StatusView, TerminalView, WanView } from './view.js';
+import type { AlarmView, ForwarderView, HistoryView, RiskView, StatusView, TerminalView, WanView } from './view.js';
+import { rejectWords } from './words.js';
 
 /** The forwarder facts the page shows; the forwarder's status snapshot has this shape. */
 export interface ForwarderFacts {
@@ -22,12 +24,25 @@ export interface WanDetail {
   readonly state: WanView['state'];
   readonly sinceMs: number | null;
   readonly rttMs: number | null;
+  /** Why it is not online (`NETWORK`, `TIMEOUT`, `LINK_CUT`, …); null when online. */
+  readonly reason?: string | null;
+  /** When an admin's test cut of the link ends, while one is on. */
+  readonly cutUntilMs?: number | null;
+}
+
+/** How the page names the store and tells the time (`--store-name`, `--time-zone`). */
+export interface DisplayOptions {
+  readonly storeName?: string | undefined;
+  readonly timeZone: string;
 }
 
 export interface GatewayViewSources {
   readonly status: StatusSources;
   readonly forwarder?: () => ForwarderFacts | null;
   readonly wan?: () => WanDetail | null;
+  readonly display?: DisplayOptions;
+  /** The last 24 hours (gateway/history), when it is kept. */
+  readonly history?: () => Promise<HistoryView>;
 }
 
 export interface GatewayViewLimits {
@@ -75,7 +90,8 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
   }
   const terminals: TerminalView[] = s.eventStore.terminalIds().map((id) => {
     const presence = s.presence.get(id);
-    const sample = s.health.latest(id)?.sample;
+    const latest = s.health.latest(id);
+    const sample = latest?.sample;
     const rej = perTerminal.get(id);
     return {
       id,
@@ -89,19 +105,20 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       lastRejectAtMs: rej?.lastMs ?? null,
       ...(s.prediction === undefined ? {} : { risk: riskView(s.prediction.terminal(id)) }),
       keysNotEndorsed: keysNotEndorsed(s.eventStore.terminal(id)),
+      ...sampleFacts(latest),
     };
   });
 
   const alarms: AlarmView[] = [];
   for (const r of rejects) {
     if (QUIET_REJECT_CODES.has(r.code)) continue;
-    alarms.push({ atMs: r.atMs, level: ALARM_REJECT_CODES.has(r.code) ? 'alarm' : 'warn', code: r.code, message: `seq ${r.seq}: ${r.message}`, terminal: r.terminal });
+    alarms.push({ atMs: r.atMs, level: ALARM_REJECT_CODES.has(r.code) ? 'alarm' : 'warn', code: r.code, message: `transaction no. ${r.seq} refused: ${rejectWords(r.code)}`, terminal: r.terminal });
     if (alarms.length >= limits.alarms) break;
   }
   for (const d of deadLetters) {
     // UNKNOWN_KEY from the cloud: it holds no trusted key for the signer (DESIGN §3.1), say why.
     const why = d.code === 'UNKNOWN_KEY' ? ' — the cloud does not trust the key that signed it (no valid endorsement from the operator)' : '';
-    alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: `${d.message}${why}`, terminal: d.terminal });
+    alarms.push({ atMs: d.atMs, level: 'alarm', code: 'DEAD_LETTER', message: `transaction no. ${d.seq} refused by the cloud (${d.code})${why}`, terminal: d.terminal });
   }
   for (const p of s.integrity.problems().slice(0, limits.alarms)) {
     alarms.push({ atMs: p.atMs, level: 'alarm', code: p.code, message: p.message, ...(p.terminal === undefined ? {} : { terminal: p.terminal }) });
@@ -131,7 +148,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
   const detail = src.wan?.() ?? null;
   const wan: WanView =
     detail !== null
-      ? { state: detail.state, sinceMs: detail.sinceMs, rttMs: detail.rttMs }
+      ? { state: detail.state, sinceMs: detail.sinceMs, rttMs: detail.rttMs, reason: detail.reason ?? null, cutUntilMs: detail.cutUntilMs ?? null }
       : { state: wanState.source === 'unknown' ? 'unknown' : wanState.state, sinceMs: null, rttMs: null };
 
   const forwarder: ForwarderView = {
@@ -146,9 +163,12 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     deadLetters: s.queue.deadLetterCount(),
   };
 
+  const history = src.history === undefined ? undefined : await src.history().catch(() => (unreadable.push('history'), undefined));
   return {
     gatewayId: s.gatewayId,
     store: s.store,
+    storeName: src.display?.storeName ?? null,
+    timeZone: src.display?.timeZone ?? 'UTC',
     nowMs,
     uptimeS: Math.max(0, Math.floor((nowMs - s.startedAtMs) / 1000)),
     wan,
@@ -159,14 +179,44 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       diskTotalBytes: s.disk.usage()?.totalBytes ?? null,
       diskHighWaterPct: s.diskHighWaterPct,
       accepting: s.accepting(),
-      integrity: { state: s.integrity.state, problems: s.integrity.problems() },
+      integrity: {
+        state: s.integrity.state,
+        problems: s.integrity.problems().map((p) => ({
+          code: p.code, message: p.message, atMs: p.atMs,
+          ...(p.terminal === undefined ? {} : { terminal: p.terminal }),
+          ...(p.seqs === undefined ? {} : { seqs: p.seqs }),
+        })),
+      },
       reserve: s.disk.reserve,
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),
     ...(s.prediction === undefined ? {} : { prediction: { modelVersion: s.prediction.modelVersion, wan: riskView(s.prediction.wan()) } }),
+    ...(history === undefined ? {} : { history }),
     storeOnly: s.forwarding === 'store-only',
     restore: restoreView(s.restore()),
+  };
+}
+
+/** What the latest health sample says beyond signal and battery: chain, refusals, limits, clock. */
+function sampleFacts(latest: HealthEntry | undefined): Partial<TerminalView> {
+  if (latest === undefined) return { sampleAtMs: null, chain: null, blocked: null, offlineRefused: null, offlineLimits: null, clockSkewMs: null };
+  const sample = latest.sample;
+  const sentAtMs = Date.parse(sample.at);
+  // The till's clock minus the gateway's at arrival (MQTT on a store LAN takes milliseconds).
+  const clockSkewMs = Number.isNaN(sentAtMs) ? null : sentAtMs - latest.receivedAtMs;
+  const refused = sample.offlineRefused;
+  // `lastAt` is on the till's clock: moved onto the gateway's by the sample's own offset.
+  const lastAtTill = refused?.lastAt === undefined || refused.lastAt === null ? Number.NaN : Date.parse(refused.lastAt);
+  const lastAtMs = Number.isNaN(lastAtTill) || clockSkewMs === null ? null : Math.min(latest.receivedAtMs, lastAtTill - clockSkewMs);
+  const l = sample.offlineLimits;
+  return {
+    sampleAtMs: latest.receivedAtMs,
+    chain: sample.chain ?? null,
+    blocked: sample.blockedSeq === undefined || sample.blockedCode === undefined ? null : { seq: sample.blockedSeq, code: sample.blockedCode },
+    offlineRefused: refused === undefined ? null : { total: refused.total, byCode: refused.byCode ?? {}, lastAtMs },
+    offlineLimits: l === undefined ? null : { maxTxAmountMinor: l.maxTxAmountMinor, maxUnackedAmountMinor: l.maxUnackedAmountMinor, maxUnackedCount: l.maxUnackedCount, maxUnackedAgeS: l.maxUnackedAgeS },
+    clockSkewMs,
   };
 }
 

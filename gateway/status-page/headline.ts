@@ -1,52 +1,71 @@
 /**
- * The one sentence the page leads with, and the ordered list of problems behind it. A technician
- * reads the first line and knows in ten seconds whether payments are safe and what to fix
- * (issue 5). Problems are ranked by how much they threaten payments right now:
- *
- *  0. storage damaged — the gateway stopped taking payments (terminals hold them); support needed
- *  1. storage full — the gateway no longer takes payments; terminals hold them (DESIGN §4)
- *  1b. acknowledged payments lost from storage — named, terminals may resend them
- *  2. internet down — payments pile up here (safe, but nothing reaches the cloud)
- *  3. dead letters — payments the cloud refused; they need a person
- *  4. security rejects — a terminal sent forged, conflicting or misaddressed events
- *     keys without an endorsement — a cloud that checks endorsements refuses what they sign
- *  5. silent terminals — a till may be off the network and holding payments itself
- *  6. a failure predicted as critical — a terminal or the internet likely to fail soon, and what
- *     to do about it (gateway/predict; warnings stay in the risk section and the alarms)
- *  7. internet unreliable, or sending is behind while the link is up
- *  8. other rejects — a terminal sends events the gateway refuses
- * and "All good" when none applies.
+ * The one sentence the page leads with, and every problem behind it, each with what to do. A
+ * technician reads the first line and knows in ten seconds whether payments are safe and what to
+ * fix. Problems are ranked by the problem catalogue (gateway/problem-catalogue.ts: storage damaged ›
+ * storage full › storage lost data › internet down › the cloud refusing the gateway › a till
+ * refusing payments › payments refused by the cloud › conflicting or forged transactions › tills
+ * refusing payments over their offline limits › keys without endorsement › tills not seen › a till
+ * or the internet likely to fail soon (a critical failure prediction, gateway/predict) › disk
+ * nearly full › tills just disconnected › wrong clocks › internet unreliable or sending behind ›
+ * other refusals), and "All good" only when none applies.
  */
-import { formatDuration, plural } from './format.js';
+import { PROBLEM_CATALOGUE, problemRank, type ProblemCode, type ProblemLevel } from '../problem-catalogue.js';
+import { formatBytes, formatDuration, plural } from './format.js';
 import { moneyPhrase, waitingCountPhrase } from './money-words.js';
+import { offlineLimitsPhrase } from './offline-words.js';
+import {
+  notableRejects,
+  problemsOfTerminal,
+  SECURITY_REJECT_CODES,
+  silentForMs,
+  startedAtMs,
+  type TerminalThresholds,
+} from './terminal-problems.js';
+import { dayTime } from './time-words.js';
 import type { RiskView, StatusView, TerminalView } from './view.js';
+import { integrityWords, offlineRefusalWords } from './words.js';
 
-export type HeadlineLevel = 'ok' | 'warn' | 'alarm';
+export { silentForMs } from './terminal-problems.js';
+
+export type HeadlineLevel = 'ok' | ProblemLevel;
 
 export interface Problem {
-  /** Stable code so tests and scripts never match on the words. */
+  /** Stable code (gateway/problem-catalogue.ts) so tests and scripts never match on the words. */
   readonly code: ProblemCode;
-  readonly level: Exclude<HeadlineLevel, 'ok'>;
+  readonly level: ProblemLevel;
   readonly sentence: string;
+  /** What to do, in plain words: the catalogue's action and the facts of the moment (`actionLines` joined). */
+  readonly action: string;
+  /** The same, one paragraph each: the catalogue's action first. */
+  readonly actionLines: readonly string[];
+  /** What it is about: terminal ids, or `wan`, `cloud`, `gateway`. */
+  readonly subjects: readonly string[];
 }
 
+/** The catalogue's codes under the names the page's code has always used. */
 export const PROBLEM_CODES = {
   storeDamaged: 'STORE_DAMAGED',
   storeFull: 'STORE_FULL',
   storeLost: 'STORE_LOST',
   wanOffline: 'WAN_OFFLINE',
+  cloudAuth: 'CLOUD_AUTH',
+  terminalBlocked: 'TERMINAL_BLOCKED',
   deadLetters: 'DEAD_LETTERS',
+  conflict: 'CONFLICT',
   securityRejects: 'SECURITY_REJECTS',
+  offlineRefused: 'OFFLINE_REFUSED',
+  keysNotEndorsed: 'KEYS_NOT_ENDORSED',
   terminalSilent: 'TERMINAL_SILENT',
+  diskReserve: 'DISK_RESERVE',
+  terminalDisconnected: 'TERMINAL_DISCONNECTED',
+  clockSkew: 'CLOCK_SKEW',
   wanDegraded: 'WAN_DEGRADED',
+  noCloud: 'NO_CLOUD',
   forwardBehind: 'FORWARD_BEHIND',
   rejects: 'REJECTS',
-  noCloud: 'NO_CLOUD',
   failurePredicted: 'FAILURE_PREDICTED',
   restoreUnconfirmed: 'RESTORE_UNCONFIRMED',
-  keysNotEndorsed: 'KEYS_NOT_ENDORSED',
-} as const;
-export type ProblemCode = (typeof PROBLEM_CODES)[keyof typeof PROBLEM_CODES];
+} as const satisfies Record<string, ProblemCode>;
 
 export interface Headline {
   readonly level: HeadlineLevel;
@@ -56,37 +75,34 @@ export interface Headline {
   readonly problems: readonly Problem[];
 }
 
-export interface HeadlineOptions {
-  /** A disconnected terminal unseen for longer than this is called out: long enough that a till
-   * rebooting or roaming between access points does not raise a false alarm. */
-  readonly silentTerminalAfterMs: number;
-  /** Rejects newer than this are called out; older ones stay in the terminal table only. */
-  readonly rejectWindowMs: number;
+export interface HeadlineOptions extends TerminalThresholds {
   /** With the link up, a backlog older than this means sending is behind. */
   readonly forwardBehindAfterS: number;
 }
 
-export const DEFAULT_SILENT_TERMINAL_AFTER_MS = 10 * 60_000;
+/**
+ * A till restarts or roams between access points within a minute or two; past three minutes it is
+ * off, out of WiFi or broken, and a technician in the store wants to know while still there.
+ */
+export const DEFAULT_SILENT_TERMINAL_AFTER_MS = 3 * 60_000;
 export const DEFAULT_REJECT_WINDOW_MS = 60 * 60_000;
 export const DEFAULT_FORWARD_BEHIND_AFTER_S = 5 * 60;
+/** Clocks on NTP agree within a second; two minutes off means nobody set the till's time. */
+export const DEFAULT_CLOCK_SKEW_AFTER_MS = 2 * 60_000;
+/** A till that turned payments away in the last hour is still worth a technician's question. */
+export const DEFAULT_OFFLINE_REFUSED_WINDOW_MS = 60 * 60_000;
 
 export const DEFAULT_HEADLINE_OPTIONS: HeadlineOptions = Object.freeze({
   silentTerminalAfterMs: DEFAULT_SILENT_TERMINAL_AFTER_MS,
   rejectWindowMs: DEFAULT_REJECT_WINDOW_MS,
   forwardBehindAfterS: DEFAULT_FORWARD_BEHIND_AFTER_S,
+  clockSkewAfterMs: DEFAULT_CLOCK_SKEW_AFTER_MS,
+  offlineRefusedWindowMs: DEFAULT_OFFLINE_REFUSED_WINDOW_MS,
 });
 
 /** The forwarder state when the gateway has no cloud configured (gateway-view.ts). */
 export const NOT_RUNNING = 'not running';
 
-/**
- * Reject codes that mean someone may be tampering, not just a buggy till (DESIGN §3.3). A reused
- * event id (DUPLICATE_ID) is how a replayed payment would look, so it is called out loudly too.
- */
-const SECURITY_REJECT_CODES: ReadonlySet<string> = new Set(['BAD_SIGNATURE', 'UNKNOWN_KEY', 'IDENTITY_MISMATCH', 'CONFLICT', 'BAD_CHAIN', 'DUPLICATE_ID']);
-/** Reject codes that are not a problem of their own: `SEQ_GAP` is the normal resync after a
- * terminal reset (the terminal resends from `expected`), `STORE_FULL` is the storage problem. */
-const ROUTINE_REJECT_CODES: ReadonlySet<string> = new Set(['SEQ_GAP', 'STORE_FULL']);
 /** Most terminal ids one sentence names. */
 const MAX_IDS_IN_SENTENCE = 3;
 
@@ -98,78 +114,88 @@ export function buildHeadline(view: StatusView, options: HeadlineOptions = DEFAU
   return { level: problems.some((p) => p.level === 'alarm') ? 'alarm' : 'warn', sentence: first.sentence, problems };
 }
 
-/** Every current problem, most urgent first (see the ranking at the top of this file). */
+function problem(code: ProblemCode, sentence: string, subjects: readonly string[], ...extra: string[]): Problem {
+  const info = PROBLEM_CATALOGUE[code];
+  const actionLines = [info.action, ...extra.filter((line) => line !== '')];
+  return { code, level: info.level, sentence, action: actionLines.join(' '), actionLines, subjects };
+}
+
+/** Every current problem, most urgent first (the catalogue's order). */
 export function listProblems(view: StatusView, options: HeadlineOptions = DEFAULT_HEADLINE_OPTIONS): Problem[] {
+  const out: Problem[] = [...gatewayProblems(view, options), ...terminalGroupProblems(view, options)];
+  return out.sort((a, b) => problemRank(a.code) - problemRank(b.code));
+}
+
+function gatewayProblems(view: StatusView, options: HeadlineOptions): Problem[] {
   const out: Problem[] = [];
   const { wan, forwarder, storage } = view;
   const waiting = waitingPhrase(view);
+  const limits = offlineLimitsPhrase(view);
   const integrity = storage.integrity;
-  if (integrity?.state === 'damaged') {
-    out.push({ code: PROBLEM_CODES.storeDamaged, level: 'alarm', sentence: 'Storage damaged — this gateway stopped taking payments; terminals are keeping them. Call support' });
-  } else if (!storage.accepting) {
-    out.push({ code: PROBLEM_CODES.storeFull, level: 'alarm', sentence: 'Storage full — terminals are keeping payments on their own devices' });
+  const damaged = integrity?.state === 'damaged';
+  if (damaged) {
+    out.push(problem('STORE_DAMAGED', 'Storage damaged — this gateway stopped taking payments; terminals are keeping them. Call support', ['gateway'], limits));
+  }
+  // A full disk is named even under damage: it needs its own fix before a restart helps.
+  if (!storage.accepting && (!damaged || diskPastMark(storage))) {
+    out.push(problem('STORE_FULL', 'Storage full — terminals are keeping payments on their own devices', ['gateway'], limits));
   }
   const lost = (integrity?.problems ?? []).filter((p) => p.code !== 'STORE_CORRUPT');
   if (lost.length > 0) {
     const first = lost[lost.length - 1];
     const more = lost.length > 1 ? ` (and ${plural(lost.length - 1, 'more problem')})` : '';
-    out.push({ code: PROBLEM_CODES.storeLost, level: 'alarm', sentence: `Storage lost data — ${first?.message ?? ''}${more}` });
+    out.push(problem('STORE_LOST', `Storage lost data — ${first === undefined ? '' : integrityWords(first)}${more}`, ['gateway']));
   }
   if (view.restore !== undefined && view.restore !== null && view.restore.unconfirmedCount > 0) {
     const n = view.restore.unconfirmedCount;
     const who = n === 1 ? `terminal ${view.restore.unconfirmed[0] ?? ''}` : `${n} terminals (${view.restore.unconfirmed.slice(0, MAX_IDS_IN_SENTENCE).join(', ')}${n > MAX_IDS_IN_SENTENCE ? ` and ${n - MAX_IDS_IN_SENTENCE} more` : ''})`;
-    out.push({
-      code: PROBLEM_CODES.restoreUnconfirmed,
-      level: 'warn',
-      sentence: `Restored from a backup — checking with the cloud which payments of ${who} it already has; until then ${n === 1 ? 'its' : 'their'} new payments wait on the ${n === 1 ? 'terminal' : 'terminals'}, safely`,
-    });
+    out.push(problem(
+      'RESTORE_UNCONFIRMED',
+      `Restored from a backup — checking with the cloud which payments of ${who} it already has; until then ${n === 1 ? 'its' : 'their'} new payments wait on the ${n === 1 ? 'terminal' : 'terminals'}, safely`,
+      ['gateway'],
+    ));
   }
   if (wan.state === 'offline') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'no payments waiting; new ones are stored safely on this gateway';
-    out.push({ code: PROBLEM_CODES.wanOffline, level: 'alarm', sentence: `Internet down${forPart(view, wan.sinceMs)} — ${tail}` });
+    const cut = wan.reason === 'LINK_CUT' && wan.cutUntilMs !== undefined && wan.cutUntilMs !== null;
+    const what = cut ? `Internet cut for a test by an admin (until ${dayTime(wan.cutUntilMs ?? 0, view.nowMs, tz(view))})` : `Internet down${forPart(view, wan.sinceMs)}`;
+    const restore = cut ? 'This is a test: restore the link under Admin actions, or wait until then.' : '';
+    out.push(problem('WAN_OFFLINE', `${what} — ${tail}`, ['wan'], restore, limits));
+  }
+  const authCode = forwarder.lastErrorCode;
+  if (authCode === 'HTTP_401' || authCode === 'HTTP_403') {
+    const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting here` : 'nothing is sent';
+    out.push(problem('CLOUD_AUTH', `The cloud refuses this gateway's token (${authCode}) — ${tail}`, ['cloud']));
   }
   if (forwarder.deadLetters > 0) {
-    out.push({
-      code: PROBLEM_CODES.deadLetters,
-      level: 'alarm',
-      sentence: `${plural(forwarder.deadLetters, 'payment was', 'payments were')} refused by the cloud — kept on this gateway, an admin must retry ${forwarder.deadLetters === 1 ? 'it' : 'them'}`,
-    });
+    out.push(problem(
+      'DEAD_LETTERS',
+      `${plural(forwarder.deadLetters, 'payment was', 'payments were')} refused by the cloud — kept on this gateway, an admin must retry ${forwarder.deadLetters === 1 ? 'it' : 'them'}`,
+      ['cloud'],
+    ));
   }
-  const recentRejects = view.terminals.filter((t) => hasRecentRejects(t, view.nowMs, options.rejectWindowMs));
-  const security = recentRejects.filter((t) => notableRejects(t).some(([c]) => SECURITY_REJECT_CODES.has(c)));
-  if (security.length > 0) {
-    out.push({ code: PROBLEM_CODES.securityRejects, level: 'alarm', sentence: rejectSentence(security, true) });
+  if (storage.reserve === 'released' && storage.accepting) {
+    const free = storage.diskFreeBytes === null ? '' : `${formatBytes(storage.diskFreeBytes)} free; `;
+    const mark = storage.diskHighWaterPct === null ? 'it stops taking payments when the disk is full' : `it stops taking payments at ${storage.diskHighWaterPct} % used`;
+    out.push(problem('DISK_RESERVE', `Disk nearly full — ${free}${mark}`, ['gateway']));
   }
-  const unendorsed = view.terminals.filter((t) => (t.keysNotEndorsed ?? 0) > 0);
-  if (unendorsed.length > 0) {
-    const who = unendorsed.length === 1 ? `Terminal ${unendorsed[0]?.id} has` : `${unendorsed.length} terminals (${idList(unendorsed)}) have`;
-    out.push({
-      code: PROBLEM_CODES.keysNotEndorsed,
-      level: 'warn',
-      sentence: `${who} a key without the operator's endorsement — a cloud that checks endorsements refuses its payments; enroll it again with its endorsement`,
-    });
-  }
-  const silent = silentTerminals(view, options.silentTerminalAfterMs);
-  if (silent.length > 0) out.push({ code: PROBLEM_CODES.terminalSilent, level: 'warn', sentence: silentSentence(silent) });
-  const predicted = predictedSentence(view);
-  if (predicted !== null) out.push({ code: PROBLEM_CODES.failurePredicted, level: 'warn', sentence: predicted });
+  const predicted = predictedProblem(view);
+  if (predicted !== null) out.push(predicted);
   if (wan.state === 'degraded') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
-    out.push({ code: PROBLEM_CODES.wanDegraded, level: 'warn', sentence: `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}` });
+    out.push(problem('WAN_DEGRADED', `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}`, ['wan']));
   } else if (forwarder.state === NOT_RUNNING && forwarder.backlogEvents > 0) {
     const sentence = view.storeOnly === true
       ? `Store only — ${waiting} kept on this gateway; nothing is sent to a cloud (--store-only)`
       : `No cloud configured — ${waiting} kept on this gateway, nothing is sent`;
-    out.push({ code: PROBLEM_CODES.noCloud, level: 'warn', sentence });
+    out.push(problem('NO_CLOUD', sentence, ['cloud']));
   } else if (wan.state !== 'offline' && (forwarder.oldestPendingAgeS ?? 0) > options.forwardBehindAfterS) {
-    out.push({
-      code: PROBLEM_CODES.forwardBehind,
-      level: 'warn',
-      sentence: `Sending to the cloud is behind — ${waiting} waiting, the oldest for ${formatDuration((forwarder.oldestPendingAgeS ?? 0) * 1000)}`,
-    });
+    out.push(problem(
+      'FORWARD_BEHIND',
+      `Sending to the cloud is behind — ${waiting} waiting, the oldest for ${formatDuration((forwarder.oldestPendingAgeS ?? 0) * 1000)}`,
+      ['cloud'],
+    ));
   }
-  const plain = recentRejects.filter((t) => !security.includes(t));
-  if (plain.length > 0) out.push({ code: PROBLEM_CODES.rejects, level: 'warn', sentence: rejectSentence(plain, false) });
   return out;
 }
 
@@ -181,7 +207,8 @@ export function isCriticalNow(r: RiskView | null | undefined, nowMs: number): r 
   return r !== null && r !== undefined && r.level === 'critical' && nowMs - r.atMs < PREDICTION_STALE_MS;
 }
 
-function predictedSentence(view: StatusView): string | null {
+/** A critical failure prediction (warnings stay in the risk section and the alarms): the terminals, else the internet link. */
+function predictedProblem(view: StatusView): Problem | null {
   const wan = view.prediction?.wan;
   const terminals = view.terminals.filter((t) => isCriticalNow(t.risk, view.nowMs)).sort((a, b) => (b.risk?.risk ?? 0) - (a.risk?.risk ?? 0));
   const first = terminals[0];
@@ -189,13 +216,98 @@ function predictedSentence(view: StatusView): string | null {
     const why = first.risk?.reasons[0];
     const who = terminals.length === 1 ? `Terminal ${first.id} is` : `${terminals.length} terminals are`;
     const ids = terminals.length === 1 ? '' : ` (${idList(terminals)})`;
-    return `${who} likely to fail soon${ids}${why === undefined ? '' : ` — ${why}`}`;
+    return problem('FAILURE_PREDICTED', `${who} likely to fail soon${ids}${why === undefined ? '' : ` — ${why}`}`, terminals.map((t) => t.id));
   }
   if (isCriticalNow(wan, view.nowMs)) {
     const why = wan.reasons[0];
-    return `The internet link is likely to fail soon${why === undefined ? '' : ` — ${why}`}`;
+    return problem('FAILURE_PREDICTED', `The internet link is likely to fail soon${why === undefined ? '' : ` — ${why}`}`, ['wan']);
   }
   return null;
+}
+
+/** The terminal problems, one per code, naming every terminal it applies to. */
+function terminalGroupProblems(view: StatusView, options: HeadlineOptions): Problem[] {
+  const byCode = new Map<ProblemCode, TerminalView[]>();
+  for (const t of view.terminals) {
+    for (const code of problemsOfTerminal(t, view, options)) byCode.set(code, [...(byCode.get(code) ?? []), t]);
+  }
+  const out: Problem[] = [];
+  for (const [code, terminals] of byCode) {
+    const ids = terminals.map((t) => t.id);
+    const sentence = terminalSentence(code, terminals, view);
+    out.push(problem(code, sentence, ids));
+  }
+  return out;
+}
+
+function terminalSentence(code: ProblemCode, terminals: readonly TerminalView[], view: StatusView): string {
+  const one = terminals.length === 1 ? terminals[0] : undefined;
+  switch (code) {
+    case 'TERMINAL_BLOCKED': {
+      if (one !== undefined) {
+        const b = one.blocked;
+        const why = b === undefined || b === null
+          ? 'the gateway keeps refusing its transactions'
+          : b.code === 'GATEWAY_BEHIND'
+            ? `this gateway holds fewer of its transactions than it confirmed (${b.code})`
+            : `the gateway keeps refusing its transaction no. ${b.seq} (${b.code})`;
+        return `Terminal ${one.id} is refusing payments — ${why}`;
+      }
+      return `${terminals.length} terminals are refusing payments (${idList(terminals)}) — the gateway keeps refusing their transactions`;
+    }
+    case 'CONFLICT': {
+      const who = one !== undefined ? `Terminal ${one.id}` : `${terminals.length} terminals (${idList(terminals)})`;
+      return `${who} sent a different transaction under a number already stored here (CONFLICT)`;
+    }
+    case 'SECURITY_REJECTS':
+      return `Possible tampering — ${rejectPhrase(terminals, (c) => SECURITY_REJECT_CODES.has(c), true)}`;
+    case 'REJECTS':
+      return rejectPhrase(terminals, (c) => c !== 'CONFLICT' && !SECURITY_REJECT_CODES.has(c), false);
+    case 'OFFLINE_REFUSED': {
+      if (one !== undefined) {
+        const r = one.offlineRefused;
+        const total = r?.total ?? 0;
+        const latest = r?.lastAtMs === undefined || r.lastAtMs === null ? '' : `, the latest ${formatAgoShort(r.lastAtMs, view.nowMs)}`;
+        const which = offlineRefusalWords(r?.byCode ?? {});
+        return `Terminal ${one.id} refused ${plural(total, 'card payment')} over its offline limits (${which}${latest})`;
+      }
+      const total = terminals.reduce((n, t) => n + (t.offlineRefused?.total ?? 0), 0);
+      return `${terminals.length} terminals refused ${plural(total, 'card payment')} over their offline limits (${idList(terminals)})`;
+    }
+    case 'KEYS_NOT_ENDORSED': {
+      const who = one !== undefined ? `Terminal ${one.id} has` : `${terminals.length} terminals (${idList(terminals)}) have`;
+      return `${who} a key without the operator's endorsement — a cloud that checks endorsements refuses its payments`;
+    }
+    case 'TERMINAL_SILENT':
+      return silentSentence(terminals, view);
+    case 'TERMINAL_DISCONNECTED': {
+      if (one !== undefined) {
+        if (one.lastSeenAtMs === null) return `Terminal ${one.id} has not connected yet`;
+        return `Terminal ${one.id} disconnected ${formatAgoShort(one.lastSeenAtMs, view.nowMs)}`;
+      }
+      return `${terminals.length} terminals disconnected in the last few minutes: ${idList(terminals)}`;
+    }
+    case 'CLOCK_SKEW': {
+      if (one !== undefined) {
+        const skew = one.clockSkewMs ?? 0;
+        return `Terminal ${one.id}'s clock is ${formatDuration(Math.abs(skew))} ${skew < 0 ? 'behind' : 'ahead'}`;
+      }
+      const least = Math.min(...terminals.map((t) => Math.abs(t.clockSkewMs ?? 0)));
+      return `${terminals.length} terminals' clocks are off by ${formatDuration(least)} or more: ${idList(terminals)}`;
+    }
+    default:
+      return `${PROBLEM_CATALOGUE[code].title}: ${idList(terminals)}`;
+  }
+}
+
+function tz(view: StatusView): string {
+  return view.timeZone ?? 'UTC';
+}
+
+/** `"40 s ago"`, `"just now"`. */
+function formatAgoShort(atMs: number, nowMs: number): string {
+  const ms = nowMs - atMs;
+  return ms < 1000 ? 'just now' : `${formatDuration(ms)} ago`;
 }
 
 /**
@@ -212,6 +324,13 @@ function forPart(view: StatusView, sinceMs: number | null): string {
   return sinceMs === null ? '' : ` for ${formatDuration(view.nowMs - sinceMs)}`;
 }
 
+/** True when the disk is known to be used past the high-water mark (the gateway stops taking payments there). */
+function diskPastMark(storage: StatusView['storage']): boolean {
+  const { diskFreeBytes: free, diskTotalBytes: total, diskHighWaterPct: mark } = storage;
+  if (free === null || total === null || mark === null || total <= 0) return false;
+  return ((total - free) / total) * 100 >= mark;
+}
+
 function allGoodSentence(view: StatusView): string {
   const total = view.terminals.length;
   const connected = view.terminals.filter((t) => t.connected).length;
@@ -222,50 +341,31 @@ function allGoodSentence(view: StatusView): string {
   return view.storeOnly === true ? `All good — ${terminals}, store only: nothing is sent to a cloud` : `All good — ${terminals}, ${queue}`;
 }
 
-/**
- * How long a disconnected terminal has been silent, or null while connected. Presence lives in
- * memory, so after a gateway restart a terminal not heard from since counts from the start: at
- * least that long.
- */
-export function silentForMs(t: TerminalView, view: StatusView): number | null {
-  if (t.connected) return null;
-  const since = t.lastSeenAtMs ?? view.nowMs - view.uptimeS * 1000;
-  return Math.max(0, view.nowMs - since);
-}
-
-function silentTerminals(view: StatusView, afterMs: number): { t: TerminalView; ms: number }[] {
-  return view.terminals
+function silentSentence(terminals: readonly TerminalView[], view: StatusView): string {
+  const silent = terminals
     .map((t) => ({ t, ms: silentForMs(t, view) ?? 0 }))
-    .filter((s) => s.ms > afterMs)
     .sort((a, b) => b.ms - a.ms || (a.t.id < b.t.id ? -1 : 1));
-}
-
-function silentSentence(silent: readonly { t: TerminalView; ms: number }[]): string {
   const [first] = silent;
-  const longest = formatDuration(first?.ms ?? 0);
-  if (silent.length === 1) return `Terminal ${first?.t.id} has not been seen for ${longest}`;
+  if (first === undefined) return '';
+  if (silent.length === 1) {
+    const t = first.t;
+    if (t.lastSeenAtMs === null) return `Terminal ${t.id} has never connected`;
+    if (t.lastSeenAtMs < startedAtMs(view)) {
+      return `Terminal ${t.id} has not been seen since ${dayTime(t.lastSeenAtMs, view.nowMs, tz(view))}, before the gateway restarted (${formatDuration(first.ms)} ago)`;
+    }
+    return `Terminal ${t.id} has not been seen for ${formatDuration(first.ms)}`;
+  }
   const shortest = formatDuration(silent[silent.length - 1]?.ms ?? 0);
   return `${silent.length} terminals have not been seen for ${shortest} or more: ${idList(silent.map((s) => s.t))}`;
 }
 
-/** The reject counts of `t` worth a sentence (routine codes left out). */
-function notableRejects(t: TerminalView): [string, number][] {
-  return Object.entries(t.rejects).filter(([code, n]) => n > 0 && !ROUTINE_REJECT_CODES.has(code));
-}
-
-function hasRecentRejects(t: TerminalView, nowMs: number, windowMs: number): boolean {
-  const count = notableRejects(t).reduce((a, [, n]) => a + n, 0);
-  if (count === 0) return false;
-  // Unknown time: show it rather than hide a possible attack.
-  return t.lastRejectAtMs === null || nowMs - t.lastRejectAtMs <= windowMs;
-}
-
-function rejectSentence(terminals: readonly TerminalView[], security: boolean): string {
-  const codes = [...new Set(terminals.flatMap((t) => notableRejects(t).map(([c]) => c)))].sort();
-  const count = terminals.reduce((sum, t) => sum + notableRejects(t).reduce((a, [, n]) => a + n, 0), 0);
+function rejectPhrase(terminals: readonly TerminalView[], counts: (code: string) => boolean, lower: boolean): string {
+  const picked = (t: TerminalView) => notableRejects(t).filter(([c]) => counts(c));
+  const codes = [...new Set(terminals.flatMap((t) => picked(t).map(([c]) => c)))].sort();
+  const count = terminals.reduce((sum, t) => sum + picked(t).reduce((a, [, n]) => a + n, 0), 0);
   const who = terminals.length === 1 ? `Terminal ${terminals[0]?.id}` : `${terminals.length} terminals (${idList(terminals)})`;
-  const what = `${who} sent ${plural(count, 'event')} the gateway refused (${codes.join(', ')})`;
-  return security ? `Possible tampering — ${what.charAt(0).toLowerCase()}${what.slice(1)}` : what;
+  const what = `${who} sent ${plural(count, 'transaction')} the gateway refused (${codes.join(', ')})`;
+  return lower ? `${what.charAt(0).toLowerCase()}${what.slice(1)}` : what;
 }
 
 function idList(terminals: readonly TerminalView[]): string {

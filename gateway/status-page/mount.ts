@@ -22,6 +22,7 @@ import {
 import { buildHeadline, DEFAULT_HEADLINE_OPTIONS, type HeadlineOptions } from './headline.js';
 import { pageTitle, renderLive, renderPage, updatedText, type RenderOptions } from './page.js';
 import type { StatusView } from './view.js';
+import type { AdminState } from './admin-panel.js';
 
 /** How long a browser waits before reconnecting a dropped stream (SSE `retry:` field). */
 export const STATUS_STREAM_RETRY_MS = 3_000;
@@ -32,7 +33,6 @@ export interface StatusPageOptions extends HeadlineOptions, RenderOptions, Broad
 
 export const DEFAULT_STATUS_PAGE_OPTIONS: StatusPageOptions = Object.freeze({
   ...DEFAULT_HEADLINE_OPTIONS,
-  silentTerminalAfterMs: DEFAULT_HEADLINE_OPTIONS.silentTerminalAfterMs,
   maxTerminalsShown: DEFAULT_MAX_TERMINALS_SHOWN,
   maxStreams: DEFAULT_MAX_STATUS_STREAMS,
   maxStreamsPerAddress: DEFAULT_MAX_STATUS_STREAMS_PER_ADDRESS,
@@ -53,6 +53,8 @@ export interface StatusPageDeps {
    * reads need one): such viewers may use the streams kept for them. Default: nobody does.
    */
   readonly hasCredentials?: (c: Context) => boolean;
+  /** The admin's side of the page for a request (login link, or the actions with the session's CSRF token). */
+  readonly admin?: (c: Context, view: StatusView) => AdminState;
 }
 
 export interface StatusPageHandle {
@@ -84,7 +86,7 @@ export function mountStatusPage(app: Hono, deps: StatusPageDeps): StatusPageHand
   app.get('/', async (c) => {
     const view = await deps.readView();
     c.header('Cache-Control', 'no-store');
-    return c.html(await renderPage(view, buildHeadline(view, options), options));
+    return c.html(await renderPage(view, buildHeadline(view, options), options, { admin: deps.admin?.(c, view) ?? null }));
   });
 
   // Browsers ask for it on every visit; an empty answer keeps the log and console free of 404s.

@@ -3,11 +3,12 @@
  * Each state is written in words and shown with a coloured label, never colour alone.
  */
 import type { FC } from 'hono/jsx';
-import { formatAgo, formatBytes, formatClock, formatDuration, formatMoneyByCurrency, plural } from './format.js';
+import { formatBytes, formatDuration, formatMoneyByCurrency, plural } from './format.js';
 import type { StatusView } from './view.js';
 import { riskWords } from './risk.js';
 import { declinedPhrase, moneyParts } from './money-words.js';
-import { cloudErrorWords, forwarderStateWords } from './words.js';
+import { Time, When } from './time.js';
+import { cloudErrorWords, forwarderStateWords, integrityWords, wanReasonWords } from './words.js';
 
 type Tone = 'ok' | 'warn' | 'alarm' | 'none';
 
@@ -20,14 +21,12 @@ const WAN_WORDS = {
   unknown: { tone: 'none', text: 'Not monitored' },
 } as const satisfies Record<StatusView['wan']['state'], { tone: Tone; text: string }>;
 
-/** `"09:42:07 UTC (3 min ago)"`, or `"never"`. */
-export function when(atMs: number | null, nowMs: number): string {
-  return atMs === null ? 'never' : `${formatClock(atMs)} (${formatAgo(atMs, nowMs)})`;
-}
+const tz = (view: StatusView) => view.timeZone ?? 'UTC';
 
 export const WanSection: FC<{ view: StatusView }> = ({ view }) => {
   const { wan } = view;
   const words = WAN_WORDS[wan.state];
+  const cutUntil = wan.cutUntilMs ?? null;
   return (
     <section id="wan" aria-labelledby="wan-h">
       <h2 id="wan-h">Internet link</h2>
@@ -35,9 +34,21 @@ export const WanSection: FC<{ view: StatusView }> = ({ view }) => {
         <dt>State</dt>
         <dd>
           <State tone={words.tone} text={words.text} />
+          {wan.state !== 'online' && wan.state !== 'unknown' && wan.reason !== undefined && wan.reason !== null ? <div class="hint">{wanReasonWords(wan.reason)}</div> : ''}
+          {cutUntil === null ? '' : (
+            <div class="hint">
+              Cut for a test until <Time atMs={cutUntil} nowMs={view.nowMs} timeZone={tz(view)} />
+            </div>
+          )}
         </dd>
         <dt>Since</dt>
-        <dd>{wan.sinceMs === null ? '—' : `${formatClock(wan.sinceMs)} (${formatDuration(view.nowMs - wan.sinceMs)})`}</dd>
+        <dd>
+          {wan.sinceMs === null ? '—' : (
+            <>
+              <Time atMs={wan.sinceMs} nowMs={view.nowMs} timeZone={tz(view)} /> ({formatDuration(view.nowMs - wan.sinceMs)})
+            </>
+          )}
+        </dd>
         <dt>Round trip</dt>
         <dd>{wan.rttMs === null ? '—' : `${Math.round(wan.rttMs)} ms`}</dd>
         {view.prediction?.wan === null || view.prediction?.wan === undefined ? (
@@ -87,7 +98,9 @@ export const ForwarderSection: FC<{ view: StatusView }> = ({ view }) => {
         <dt>Rate</dt>
         <dd>{f.ratePerS === null ? '—' : `${f.ratePerS.toFixed(1)} per second`}</dd>
         <dt>Last success</dt>
-        <dd>{when(f.lastSuccessAtMs, view.nowMs)}</dd>
+        <dd>
+          <When atMs={f.lastSuccessAtMs} nowMs={view.nowMs} timeZone={tz(view)} />
+        </dd>
         <dt>Last error</dt>
         <dd>{f.lastErrorCode === null ? 'none' : cloudErrorWords(f.lastErrorCode)}</dd>
         <dt>Refused by cloud</dt>
@@ -97,11 +110,11 @@ export const ForwarderSection: FC<{ view: StatusView }> = ({ view }) => {
           ) : (
             <>
               <State tone="alarm" text={`${plural(f.deadLetters, 'payment')} — admin retry needed`} />
-              <div class="hint">Fix the cause, then POST /api/forwarder/dead-letters/retry with the admin token.</div>
+              <div class="hint">Fix the cause (see the alarms below), then an admin presses "Retry refused payments".</div>
             </>
           )}
         </dd>
-        <dt>Sender</dt>
+        <dt>Sending</dt>
         <dd>{forwarderStateWords(f.state)}</dd>
       </dl>
     </section>
@@ -126,7 +139,7 @@ const IntegrityWords: FC<{ storage: StatusView['storage'] }> = ({ storage }) => 
     <>
       <State tone="alarm" text={label} />
       {integrity.problems.slice(0, 5).map((p) => (
-        <div class="hint">{`${p.message} (${p.code})`}</div>
+        <div class="hint">{`${integrityWords(p)} (${p.code})`}</div>
       ))}
       {integrity.problems.length > 5 ? <div class="hint">{`and ${integrity.problems.length - 5} more: see /api/status`}</div> : ''}
     </>
@@ -159,8 +172,8 @@ export const StorageSection: FC<{ view: StatusView }> = ({ view }) => {
         <dd id="integrity">
           <IntegrityWords storage={s} />
         </dd>
-        <dt>Events stored</dt>
-        <dd>{plural(s.eventsStored, 'event')}</dd>
+        <dt>Transactions stored</dt>
+        <dd>{plural(s.eventsStored, 'transaction')}</dd>
         <dt>Disk free</dt>
         <dd>
           {diskText(s)}

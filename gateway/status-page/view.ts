@@ -16,6 +16,10 @@ export type WanView = {
   readonly sinceMs: number | null;
   /** Round-trip time of the last successful probe. */
   readonly rttMs: number | null;
+  /** Why the link is not online, as the WAN monitor names it (`NETWORK`, `LINK_CUT`, …). */
+  readonly reason?: string | null;
+  /** While an admin has cut the link for a test: when the cut ends. */
+  readonly cutUntilMs?: number | null;
 };
 
 export interface ForwarderView {
@@ -61,6 +65,8 @@ export interface StorageProblemView {
   readonly message: string;
   readonly atMs: number;
   readonly terminal?: string;
+  /** Transaction numbers concerned (inclusive), for missing or replaced ones. */
+  readonly seqs?: { readonly from: number; readonly through: number };
 }
 
 /** A subject's failure risk (gateway/predict): DESIGN §3.7 levels, reasons in plain words. */
@@ -101,6 +107,25 @@ export interface TerminalView {
    * that checks endorsements (DESIGN §3.1) refuses every payment they sign. Absent means 0.
    */
   readonly keysNotEndorsed?: number;
+  /** When the latest health sample arrived (gateway clock); null or absent when none did. */
+  readonly sampleAtMs?: number | null;
+  /** Where the terminal's chain stands, from its latest health sample (`held`: it refuses payments). */
+  readonly chain?: string | null;
+  /** The event holding (or being moved past) the chain, and the code the gateway refused it with. */
+  readonly blocked?: { readonly seq: number; readonly code: string } | null;
+  /** Payments refused over the offline limits since the till's agent started; `lastAtMs` on the gateway's clock. */
+  readonly offlineRefused?: { readonly total: number; readonly byCode: Readonly<Record<string, number>>; readonly lastAtMs: number | null } | null;
+  /** The till's offline limits, amounts in minor units of the till's currency. */
+  readonly offlineLimits?: OfflineLimitsView | null;
+  /** The till's clock minus the gateway's, from its latest health sample; null when unknown. */
+  readonly clockSkewMs?: number | null;
+}
+
+export interface OfflineLimitsView {
+  readonly maxTxAmountMinor: number;
+  readonly maxUnackedAmountMinor: number;
+  readonly maxUnackedCount: number;
+  readonly maxUnackedAgeS: number;
 }
 
 export type AlarmLevel = 'alarm' | 'warn' | 'info';
@@ -117,6 +142,10 @@ export interface AlarmView {
 export interface StatusView {
   readonly gatewayId: string;
   readonly store: string;
+  /** The store's name for people (`--store-name`); absent or null: the store id is shown. */
+  readonly storeName?: string | null;
+  /** IANA time zone the page shows times in (`--time-zone`); absent: UTC. */
+  readonly timeZone?: string;
   /** The instant this snapshot describes. */
   readonly nowMs: number;
   readonly uptimeS: number;
@@ -128,6 +157,8 @@ export interface StatusView {
   readonly alarms: readonly AlarmView[];
   /** Failure prediction, when it runs (the WAN's risk; terminals carry their own). */
   readonly prediction?: PredictionView;
+  /** The last 24 hours: alarms with start and end, internet outages, the backlog over time (gateway/history). */
+  readonly history?: HistoryView;
   /** True when payments stay on this gateway by choice (`--store-only`). Absent means false. */
   readonly storeOnly?: boolean;
   /**
@@ -135,4 +166,38 @@ export interface StatusView {
    * (gateway/store/restore-state.ts); absent or null when there is nothing to say.
    */
   readonly restore?: { readonly unconfirmedCount: number; readonly unconfirmed: readonly string[]; readonly backupTakenAt: string } | null;
+}
+
+/** One problem with when it started and ended (null: still on). */
+export interface AlarmRecordView {
+  readonly code: string;
+  readonly level: 'alarm' | 'warn' | 'info';
+  /** A terminal id, `wan`, `cloud` or `gateway`. */
+  readonly subject: string;
+  readonly title: string;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number | null;
+}
+
+/** An internet outage: from, to (null: still down), and the most waiting at once. */
+export interface OutageView {
+  readonly startedAtMs: number;
+  readonly endedAtMs: number | null;
+  readonly peakEvents: number;
+  readonly peakPayments: number;
+  /** Takings waiting at the peak, minor units per currency. */
+  readonly peakAmountByCurrencyMinor: Readonly<Record<string, number>>;
+}
+
+/** Transactions waiting to be sent at one minute. */
+export interface BacklogSampleView {
+  readonly atMs: number;
+  readonly events: number;
+  readonly payments: number;
+}
+
+export interface HistoryView {
+  readonly alarms: readonly AlarmRecordView[];
+  readonly outages: readonly OutageView[];
+  readonly backlog: readonly BacklogSampleView[];
 }

@@ -65,6 +65,10 @@ export interface Sections {
   readonly wanProbes: Section;
   /** `1m|1h!t!terminal!startMs`, `1m|1h!w!startMs` → health roll-up; `~cursor` → roll-up cursor. */
   readonly healthRollups: Section;
+  /** `terminal` → when it was last seen (gateway/presence-log.ts): the page's "last seen" survives a restart. */
+  readonly presence: Section;
+  /** Alarms with start and end, WAN outages, backlog samples (gateway/history/): the page's last 24 hours. */
+  readonly history: Section;
   /** `ingest` → IngestMeta, `forward` → ForwardMeta. */
   readonly meta: Section;
 }
@@ -123,6 +127,8 @@ export function sectionsOf(db: Db, codec: SealCodec): Sections {
     health: sealed('health'),
     wanProbes: sealed('wan'),
     healthRollups: sealed('rollup'),
+    presence: sealed('presence'),
+    history: sealed('history'),
     meta: sealed('meta'),
   };
 }

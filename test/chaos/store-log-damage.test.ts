@@ -114,7 +114,7 @@ describe('gateway write-ahead log damage', () => {
     expect(s.integrity.problems).toContainEqual(expect.objectContaining({ code: 'EVENTS_MISSING', terminal: 't-1', seqs: { from: head + 1, through: EVENTS } }));
     expect(gw.stderr()).toContain('ALARM storage integrity');
     const page = await (await fetch(gw.httpUrl)).text();
-    expect(page).toContain(`Storage lost data — terminal t-1: events ${head + 1}–${EVENTS} were acknowledged but are not in the store`);
+    expect(page).toContain(`Storage lost data — terminal t-1&#39;s transactions no. ${head + 1}–${EVENTS} are missing on this gateway`);
     // It keeps serving, and its retained ack says where it really stands.
     const c = await terminal(gw, password);
     const acks: { seq: number }[] = [];

@@ -135,7 +135,7 @@ describe('gateway data of the previous release (keys without endorsements)', () 
     expect(view.terminals.find((x) => x.id === 't-old')?.keysNotEndorsed).toBe(1);
     expect(listProblems(view).map((p) => p.code)).toContain(PROBLEM_CODES.keysNotEndorsed);
     const html = await (await gw.app.request('/')).text();
-    expect(html).toContain('key not endorsed');
+    expect(html).toContain('Key not endorsed');
     expect(html).toContain('without the operator&#39;s endorsement');
   });
 

@@ -2,7 +2,8 @@
  * A stand-in cloud-bridge for the status page's browser test: a real HTTP server on 127.0.0.1
  * port 0 speaking DESIGN §3.4 (`POST /v1/ingest`, `GET /healthz`), accepting every event, with one
  * injected fault: refuse the next event of a chosen terminal (to make a dead letter, which a
- * well-behaved gateway cannot provoke from the real cloud).
+ * well-behaved gateway cannot provoke from the real cloud), and going unreachable (every connection
+ * reset, as when the store's internet line is down) until brought back.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,8 @@ export interface FakeCloud {
   readonly accepted: () => number;
   /** Refuses the next event of `terminal` with `code` (once). */
   refuseNext(terminal: string, code: RejectCode): void;
+  /** While true every request's connection is reset: to the gateway the internet is down. */
+  setUnreachable(unreachable: boolean): void;
   close(): Promise<void>;
 }
 
@@ -34,7 +37,12 @@ function terminalAndSeq(jws: string): { terminal: string | null; seq: number | n
 export async function startFakeCloud(token = 'cloud-token-for-tests'): Promise<FakeCloud> {
   let accepted = 0;
   const refuse = new Map<string, RejectCode>();
+  let unreachable = false;
   const server: Server = createServer((req, res) => {
+    if (unreachable) {
+      req.socket.destroy();
+      return;
+    }
     if (req.method === 'GET' && req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       return;
@@ -72,6 +80,10 @@ export async function startFakeCloud(token = 'cloud-token-for-tests'): Promise<F
     token,
     accepted: () => accepted,
     refuseNext: (terminal, code) => refuse.set(terminal, code),
+    setUnreachable: (value) => {
+      unreachable = value;
+      if (value) server.closeAllConnections();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -105,3 +105,39 @@ export function deadLettersView(nowMs: number): StatusView {
     alarms: [{ atMs: nowMs - 5 * MIN_MS, level: 'alarm', code: 'DEAD_LETTER', message: 'cloud rejected t-05 seq 88 (BAD_CHAIN)', terminal: 't-05' }],
   };
 }
+
+/** t-04's chain is held: the gateway keeps refusing its transaction no. 17 (PAN_DETECTED). */
+export function blockedView(nowMs: number): StatusView {
+  const base = healthyView(nowMs);
+  return {
+    ...base,
+    terminals: base.terminals.map((t) => (t.id === 't-04' ? { ...t, chain: 'held', blocked: { seq: 17, code: 'PAN_DETECTED' }, outboxDepth: 6 } : t)),
+  };
+}
+
+/** Every till reports EUR-scale default offline limits; t-02 refused 3 payments over them. */
+export function offlineRefusedView(nowMs: number): StatusView {
+  const base = wanDownView(nowMs);
+  const limits = { maxTxAmountMinor: 10_000, maxUnackedAmountMinor: 100_000, maxUnackedCount: 200, maxUnackedAgeS: 86_400 };
+  return {
+    ...base,
+    terminals: base.terminals.map((t) => ({
+      ...t,
+      offlineLimits: limits,
+      ...(t.id === 't-02' ? { offlineRefused: { total: 3, byCode: { OFFLINE_LIMIT_AMOUNT: 2, OFFLINE_LIMIT_TOTAL: 1 }, lastAtMs: nowMs - 4 * MIN_MS } } : {}),
+    })),
+  };
+}
+
+/** The storage is damaged: the gateway stopped taking payments. */
+export function storeDamagedView(nowMs: number): StatusView {
+  const base = healthyView(nowMs);
+  return {
+    ...base,
+    storage: {
+      ...base.storage,
+      accepting: false,
+      integrity: { state: 'damaged', problems: [{ code: 'STORE_CORRUPT', message: 'the event store is damaged (read: checksum mismatch); the gateway stopped taking payments, terminals keep them', atMs: nowMs - 2 * MIN_MS }] },
+    },
+  };
+}

@@ -13,6 +13,7 @@ import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor, within } from '../support/wait.js';
 import { parsePrometheusText, valueOf } from './prometheus-text.js';
+import { tillgateVersion } from '../../lib/version.js';
 
 const ADMIN = 'admin-token-gateway-page';
 const STORE = 's-9';
@@ -84,10 +85,19 @@ describe('status page on a real gateway', () => {
     expect(valueOf(m, 'tillgate_terminals_connected')).toBe(1);
     expect(valueOf(m, 'tillgate_accepting')).toBe(1);
     expect(valueOf(m, 'tillgate_disk_free_bytes')).toBeGreaterThan(0);
+    expect(valueOf(m, 'tillgate_terminal_connected', { terminal: 't-1' })).toBe(1);
+    expect(valueOf(m, 'tillgate_terminal_last_seen_timestamp_seconds', { terminal: 't-1' })).toBeGreaterThan(1_700_000_000);
+    expect(valueOf(m, 'tillgate_build_info', { version: tillgateVersion(), node: process.version, program: 'gateway' })).toBe(1);
+    expect(tillgateVersion()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(valueOf(m, 'tillgate_problem_active', { code: 'SECURITY_REJECTS', level: 'alarm' })).toBe(1);
+    expect(m.has('process_cpu_seconds_total')).toBe(true);
+    // No label value is ever empty, on the real gateway's whole exposition.
+    const empty = [...m.values()].flatMap((f) => f.samples.filter((x) => Object.values(x.labels).includes('')).map((x) => x.name));
+    expect(empty).toEqual([]);
 
     const html = await (await fetch(`${g.httpUrl}/`)).text();
-    expect(headlineOf(html)).toBe('Possible tampering — terminal t-1 sent 1 event the gateway refused (BAD_SIGNATURE)');
-    expect(html).toMatch(/<tr id="terminal-t-1">.*?Connected.*?>3<\/td>.*?BAD_SIGNATURE ×1/);
+    expect(headlineOf(html)).toBe('Possible tampering — terminal t-1 sent 1 transaction the gateway refused (BAD_SIGNATURE)');
+    expect(html).toMatch(/<tr id="terminal-t-1" class="has-problem">.*?Connected.*?Possible tampering.*?>3<\/td>.*?BAD_SIGNATURE ×1/);
   });
 
   it('gateway page - basic auth guards reads when configured, health probes stay open', async () => {

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildHeadline, DEFAULT_HEADLINE_OPTIONS, listProblems, PROBLEM_CODES } from '../../gateway/status-page/headline.js';
+import { PROBLEM_CATALOGUE, problemCatalogueMarkdown } from '../../gateway/problem-catalogue.js';
 import { EMPTY_MONEY } from '../../gateway/store/money.js';
 import { FakeClock } from '../support/fake-clock.js';
 import {
+  blockedView,
   deadLettersView,
+  offlineRefusedView,
+  storeDamagedView,
   healthyView,
   MIN_MS,
   rejectsView,
@@ -41,16 +45,27 @@ describe('status page headline', () => {
     expect(buildHeadline(busy).sentence).toMatch(/^Store only — 3 payments \(EUR 3\.00\) kept on this gateway; nothing is sent to a cloud/);
   });
 
-  it('headline - all good mentions a small backlog in flight and terminals not connected', () => {
+  it('headline - all good mentions a small backlog in flight', () => {
     const now = new FakeClock().now();
     const base = healthyView(now);
     const view = {
       ...base,
       forwarder: { ...base.forwarder, backlogEvents: 5, oldestPendingAgeS: 2, amountByCurrency: { EUR: 500 }, money: takings(5, { EUR: 500 }) },
-      terminals: [terminal('t-01', now), terminal('t-02', now, { connected: false, lastSeenAtMs: now - MIN_MS })],
+      terminals: [terminal('t-01', now), terminal('t-02', now)],
     };
-    expect(buildHeadline(view).sentence).toBe('All good — 1 of 2 terminals connected, 5 payments on the way to the cloud');
+    expect(buildHeadline(view).sentence).toBe('All good — 2 terminals connected, 5 payments on the way to the cloud');
     expect(buildHeadline({ ...base, terminals: [] }).sentence).toBe('All good — no terminals enrolled yet, nothing waiting');
+  });
+
+  it('headline - a terminal that disconnected a minute ago is named, never hidden under all good', () => {
+    const now = new FakeClock().now();
+    const base = healthyView(now);
+    const view = { ...base, terminals: [terminal('t-01', now), terminal('t-02', now, { connected: false, lastSeenAtMs: now - MIN_MS })] };
+    const h = buildHeadline(view);
+    expect(h.level).toBe('warn');
+    expect(h.sentence).toBe('Terminal t-02 disconnected 1 min ago');
+    expect(h.problems[0]).toMatchObject({ code: PROBLEM_CODES.terminalDisconnected, subjects: ['t-02'] });
+    expect(h.problems[0]?.action).toMatch(/^Often a restart or a WiFi blip/);
   });
 
   it('headline - says the internet is down, for how long, and how much money waits safely', () => {
@@ -117,7 +132,8 @@ describe('status page headline', () => {
     const view = { ...base, terminals: [off('t-01', 30), off('t-02', 11), off('t-03', 90), off('t-04', 45), off('t-05', 2)] };
     expect(buildHeadline(view).sentence).toBe('4 terminals have not been seen for 11 min or more: t-03, t-04, t-01 and 1 more');
     const blip = { ...base, terminals: [off('t-05', 2)] };
-    expect(buildHeadline(blip).level).toBe('ok');
+    expect(buildHeadline(blip).sentence).toBe('Terminal t-05 disconnected 2 min ago');
+    expect(codes(blip)).toEqual([PROBLEM_CODES.terminalDisconnected]);
     const strict = buildHeadline(blip, { ...DEFAULT_HEADLINE_OPTIONS, silentTerminalAfterMs: MIN_MS });
     expect(strict.sentence).toBe('Terminal t-05 has not been seen for 2 min');
   });
@@ -126,7 +142,7 @@ describe('status page headline', () => {
     const h = buildHeadline(rejectsView(new FakeClock().now()));
     expect(h.level).toBe('alarm');
     expect(h.problems.map((p) => p.code)).toEqual([PROBLEM_CODES.securityRejects]);
-    expect(h.sentence).toBe('Possible tampering — terminal t-03 sent 3 events the gateway refused (BAD_SIGNATURE)');
+    expect(h.sentence).toBe('Possible tampering — terminal t-03 sent 3 transactions the gateway refused (BAD_SIGNATURE)');
   });
 
   it('headline - reports other recent rejects as a warning and forgets old ones', () => {
@@ -136,7 +152,7 @@ describe('status page headline', () => {
     const view = { ...base, terminals: [terminal('t-01', now, { rejects: { PAN_DETECTED: 2, SCHEMA: 1 }, lastRejectAtMs: now - MIN_MS })] };
     const h = buildHeadline(view);
     expect(h.level).toBe('warn');
-    expect(h.sentence).toBe('Terminal t-01 sent 3 events the gateway refused (PAN_DETECTED, SCHEMA)');
+    expect(h.sentence).toBe('Terminal t-01 sent 3 transactions the gateway refused (PAN_DETECTED, SCHEMA)');
     clock.advance(2 * 60 * MIN_MS);
     expect(buildHeadline({ ...view, nowMs: clock.now() }).level).toBe('ok');
     const routine = { ...base, terminals: [terminal('t-01', now, { rejects: { SEQ_GAP: 4 }, lastRejectAtMs: now })] };
@@ -181,7 +197,7 @@ describe('status page headline', () => {
       PROBLEM_CODES.storeFull,
       PROBLEM_CODES.wanOffline,
       PROBLEM_CODES.deadLetters,
-      PROBLEM_CODES.securityRejects,
+      PROBLEM_CODES.conflict,
       PROBLEM_CODES.terminalSilent,
       PROBLEM_CODES.rejects,
     ]);
@@ -190,11 +206,105 @@ describe('status page headline', () => {
 });
 
 describe('status page headline after a gateway restart', () => {
-  it('headline - a terminal not heard from since the gateway started counts as silent from the start', () => {
+  it('headline - a terminal never seen counts from the gateway start: not connected yet, then never connected', () => {
     const now = new FakeClock().now();
     const base = healthyView(now);
     const view = { ...base, uptimeS: 30 * 60, terminals: [terminal('t-01', now), terminal('t-09', now, { connected: false, lastSeenAtMs: null })] };
-    expect(buildHeadline(view).sentence).toBe('Terminal t-09 has not been seen for 30 min');
-    expect(buildHeadline({ ...view, uptimeS: 60 }).level).toBe('ok');
+    expect(buildHeadline(view).sentence).toBe('Terminal t-09 has never connected');
+    expect(buildHeadline({ ...view, uptimeS: 60 }).sentence).toBe('Terminal t-09 has not connected yet');
+  });
+
+  it('headline - a terminal not back since the restart is named with when it was last seen, in the store time zone', () => {
+    const now = new FakeClock().now(); // 09:00 UTC
+    const base = healthyView(now);
+    const view = {
+      ...base,
+      timeZone: 'Europe/Berlin',
+      uptimeS: 10 * 60,
+      terminals: [terminal('t-01', now), terminal('t-09', now, { connected: false, lastSeenAtMs: now - 40 * MIN_MS })],
+    };
+    expect(buildHeadline(view).sentence).toBe('Terminal t-09 has not been seen since 09:20, before the gateway restarted (40 min ago)');
+  });
+});
+
+describe('status page problems a technician acts on', () => {
+  const now = new FakeClock().now();
+
+  it('problems - every problem says what to do, from the one catalogue the API and the guide use', () => {
+    const all = [wanDownView(now), storeFullView(now), terminalSilentView(now), rejectsView(now), deadLettersView(now), blockedView(now), offlineRefusedView(now), storeDamagedView(now)];
+    for (const view of all) {
+      for (const p of listProblems(view)) {
+        const info = PROBLEM_CATALOGUE[p.code];
+        expect(p.level).toBe(info.level);
+        expect(p.action.startsWith(info.action), p.code).toBe(true);
+        expect(p.subjects.length, p.code).toBeGreaterThan(0);
+      }
+    }
+    for (const code of Object.values(PROBLEM_CODES)) expect(PROBLEM_CATALOGUE[code].action.length, code).toBeGreaterThan(40);
+    expect(problemCatalogueMarkdown()).toContain('| `WAN_OFFLINE` | problem | wan | Internet down | Check the router');
+  });
+
+  it('problems - a blocked terminal is named with the transaction and code holding it', () => {
+    const h = buildHeadline(blockedView(now));
+    expect(h.level).toBe('alarm');
+    expect(h.sentence).toBe('Terminal t-04 is refusing payments — the gateway keeps refusing its transaction no. 17 (PAN_DETECTED)');
+    expect(h.problems[0]?.action).toMatch(/^Take payments on another till meanwhile\. Do not reset or wipe this till/);
+    // A sample from an agent without the `chain` field: blockedSeq alone means held.
+    const old = { ...healthyView(now), terminals: [terminal('t-01', now, { blocked: { seq: 3, code: 'GATEWAY_BEHIND' } })] };
+    expect(buildHeadline(old).sentence).toBe('Terminal t-01 is refusing payments — this gateway holds fewer of its transactions than it confirmed (GATEWAY_BEHIND)');
+    // Moving past a refused event takes milliseconds: not a problem.
+    const moving = { ...healthyView(now), terminals: [terminal('t-01', now, { chain: 'resyncing', blocked: { seq: 3, code: 'PAN_DETECTED' } })] };
+    expect(buildHeadline(moving).level).toBe('ok');
+  });
+
+  it('problems - the internet down says what the tills refuse meanwhile, from their offline limits', () => {
+    const h = buildHeadline(offlineRefusedView(now));
+    const wan = h.problems.find((p) => p.code === PROBLEM_CODES.wanOffline);
+    expect(wan?.action).toContain('Check the router and the internet line');
+    expect(wan?.action).toContain('Meanwhile tills approve card payments offline only up to EUR 100.00 each; a till that cannot reach this gateway either stops at EUR 1,000.00 or 200 payments held, or after 1 day.');
+    const refused = h.problems.find((p) => p.code === PROBLEM_CODES.offlineRefused);
+    expect(refused?.sentence).toBe('Terminal t-02 refused 3 card payments over its offline limits (amount of one payment ×2, total held on the till ×1, the latest 4 min ago)');
+    // An hour later it is history, not a problem.
+    expect(codes({ ...offlineRefusedView(now), nowMs: now + 2 * 60 * MIN_MS })).not.toContain(PROBLEM_CODES.offlineRefused);
+  });
+
+  it('problems - an admin test cut of the link says so and how to restore it', () => {
+    const down = wanDownView(now);
+    const cut = { ...down, timeZone: 'Europe/Berlin', wan: { ...down.wan, reason: 'LINK_CUT', cutUntilMs: now + 5 * MIN_MS } };
+    const h = buildHeadline(cut);
+    expect(h.sentence).toBe('Internet cut for a test by an admin (until 10:05) — 342 payments (EUR 4,210.50) waiting, all stored safely on this gateway');
+    expect(h.problems[0]?.action).toContain('This is a test: restore the link under Admin actions, or wait until then.');
+  });
+
+  it('problems - a wrong till clock, the cloud refusing the token, a disk using its reserve and a conflict are each named', () => {
+    const base = healthyView(now);
+    const skewed = { ...base, terminals: [terminal('t-01', now, { clockSkewMs: -7 * MIN_MS - 5_000 }), terminal('t-02', now, { clockSkewMs: 30_000 })] };
+    expect(buildHeadline(skewed).sentence).toBe("Terminal t-01's clock is 7 min behind");
+    const auth = { ...wanDownView(now), wan: base.wan, forwarder: { ...wanDownView(now).forwarder, lastErrorCode: 'HTTP_401' } };
+    expect(buildHeadline(auth).sentence).toBe("The cloud refuses this gateway's token (HTTP_401) — 342 payments (EUR 4,210.50) waiting here");
+    const reserve = { ...base, storage: { ...base.storage, reserve: 'released' as const, diskFreeBytes: 300 * 1024 ** 2 } };
+    expect(buildHeadline(reserve).sentence).toBe('Disk nearly full — 300.0 MiB free; it stops taking payments at 90 % used');
+    const conflict = { ...base, terminals: [terminal('t-01', now, { rejects: { CONFLICT: 2 }, lastRejectAtMs: now })] };
+    expect(buildHeadline(conflict).sentence).toBe('Terminal t-01 sent a different transaction under a number already stored here (CONFLICT)');
+    expect(buildHeadline(conflict).problems[0]?.action).toMatch(/restored from a backup, cloned or replaced, or someone is tampering/);
+  });
+
+  it('problems - a full disk is still named when the storage is also damaged', () => {
+    const damaged = storeDamagedView(now);
+    const full = { ...damaged, storage: { ...damaged.storage, diskFreeBytes: 1024 ** 3, diskTotalBytes: 64 * 1024 ** 3 } };
+    expect(buildHeadline(full).problems.map((p) => p.code).slice(0, 2)).toEqual(['STORE_DAMAGED', 'STORE_FULL']);
+  });
+
+  it('problems - storage damage and lost data are said in plain words, without transaction jargon', () => {
+    expect(buildHeadline(storeDamagedView(now)).sentence).toBe('Storage damaged — this gateway stopped taking payments; terminals are keeping them. Call support');
+    expect(buildHeadline(storeDamagedView(now)).problems.map((p) => p.code)).not.toContain('STORE_FULL');
+    const base = healthyView(now);
+    const lost = {
+      ...base,
+      storage: { ...base.storage, integrity: { state: 'degraded' as const, problems: [{ code: 'EVENTS_MISSING', message: 'terminal t-1: events 5–9 were acknowledged but are not in the store', atMs: now, terminal: 't-1', seqs: { from: 5, through: 9 } }] } },
+    };
+    const sentence = buildHeadline(lost).sentence;
+    expect(sentence).toBe("Storage lost data — terminal t-1's transactions no. 5–9 are missing on this gateway");
+    expect(sentence).not.toMatch(/\bseq\b|events/);
   });
 });

@@ -19,6 +19,11 @@ function sources(overrides: Partial<MetricsSources> = {}): MetricsSources {
     wanState: () => 'offline',
     diskFreeBytes: () => 12 * 1024 ** 3,
     terminalsConnected: () => 11,
+    terminals: () => [
+      { terminal: 't-02', connected: false, lastSeenAtMs: 1_764_000_000_000, outboxDepth: 14, blocked: true, offlineRefused: 3 },
+      { terminal: 't-01', connected: true, lastSeenAtMs: 1_764_000_100_000, outboxDepth: 0, blocked: false, offlineRefused: 0 },
+      { terminal: 't-03', connected: false, lastSeenAtMs: null, outboxDepth: null, blocked: false, offlineRefused: null },
+    ],
     ...overrides,
   };
 }
@@ -75,6 +80,38 @@ describe('gateway metrics', () => {
     families = parsePrometheusText(await metrics.render());
     expect(valueOf(families, 'tillgate_forward_backlog_events')).toBe(0);
     expect(valueOf(families, 'tillgate_disk_free_bytes')).toBe(1024);
+  });
+
+  it('metrics - per terminal: last seen, connected, outbox depth, blocked and offline refusals; build info; runtime', async () => {
+    const metrics = createGatewayMetrics(
+      sources({ problems: async () => [{ code: 'TERMINAL_BLOCKED', level: 'alarm', subjects: ['t-02'] }, { code: 'TERMINAL_SILENT', level: 'warn', subjects: ['t-02', 't-03'] }] }),
+      { version: '0.1.0', node: 'v20.20.0' },
+    );
+    const families = parsePrometheusText(await metrics.render());
+    expect(valueOf(families, 'tillgate_terminal_last_seen_timestamp_seconds', { terminal: 't-02' })).toBe(1_764_000_000);
+    expect(valueOf(families, 'tillgate_terminal_last_seen_timestamp_seconds', { terminal: 't-03' })).toBeUndefined();
+    expect(valueOf(families, 'tillgate_terminal_connected', { terminal: 't-01' })).toBe(1);
+    expect(valueOf(families, 'tillgate_terminal_outbox_events', { terminal: 't-02' })).toBe(14);
+    expect(valueOf(families, 'tillgate_terminal_blocked', { terminal: 't-02' })).toBe(1);
+    expect(valueOf(families, 'tillgate_terminal_blocked', { terminal: 't-01' })).toBe(0);
+    expect(valueOf(families, 'tillgate_terminal_offline_refused_total', { terminal: 't-02' })).toBe(3);
+    expect(families.get('tillgate_terminal_offline_refused_total')?.type).toBe('counter');
+    expect(valueOf(families, 'tillgate_build_info', { version: '0.1.0', node: 'v20.20.0', program: 'gateway' })).toBe(1);
+    expect(valueOf(families, 'tillgate_problem_active', { code: 'TERMINAL_SILENT', level: 'warn' })).toBe(2);
+    expect(valueOf(families, 'tillgate_problem_active', { code: 'WAN_OFFLINE', level: 'alarm' })).toBe(0);
+    // prom-client's standard process and runtime collectors, on this gateway's own registry.
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(families.has(name), name).toBe(true);
+    }
+  });
+
+  it('metrics - no series has an empty label value', async () => {
+    const metrics = createGatewayMetrics(sources({ backlogMoney: () => ({ ...EMPTY_MONEY, takings: { count: 1, byCurrency: { EUR: 100 } } }) }), { version: '', node: '' });
+    metrics.observeForwardBatch('ok', 3);
+    const families = parsePrometheusText(await metrics.render());
+    const empty = [...families.values()].flatMap((f) => f.samples.filter((s) => Object.values(s.labels).some((v) => v === '')).map((s) => `${s.name} ${JSON.stringify(s.labels)}`));
+    expect(empty).toEqual([]);
+    expect(families.size).toBeGreaterThan(30);
   });
 
   it('metrics - two gateways in one process keep separate registries', async () => {

@@ -105,12 +105,14 @@ describe('status page handler', () => {
     const html = await page(terminalSilentView(now));
     expect(headlineOf(html)).toBe('Terminal t-07 has not been seen for 25 min');
     expect(badgeOf(html)).toBe('ATTENTION');
-    expect(html).toMatch(/<tr id="terminal-t-07">.*?Not seen for 25 min.*?-91 dBm \(very weak\)/);
+    expect(html).toMatch(/<tr id="terminal-t-07" class="has-problem">.*?Not seen for 25 min.*?-91 dBm \(very weak\)/);
+    // Problem terminals first: t-07 is the first row.
+    expect(/<tbody><tr id="terminal-([^"]+)"/.exec(html)?.[1]).toBe('t-07');
   });
 
   it('status page - rejects show with their codes, in the headline and the table and the alarms', async () => {
     const html = await page(rejectsView(now));
-    expect(headlineOf(html)).toBe('Possible tampering — terminal t-03 sent 3 events the gateway refused (BAD_SIGNATURE)');
+    expect(headlineOf(html)).toBe('Possible tampering — terminal t-03 sent 3 transactions the gateway refused (BAD_SIGNATURE)');
     expect(html).toContain('BAD_SIGNATURE ×3, SEQ_GAP ×1');
     expect(html).toMatch(/<section id="alarms".*BAD_SIGNATURE.*t-03 — event signature does not verify/);
   });
@@ -125,7 +127,10 @@ describe('status page handler', () => {
     const both = { ...wanDownView(now), storage: storeFullView(now).storage };
     const html = await page(both);
     expect(headlineOf(html)).toBe('Storage full — terminals are keeping payments on their own devices');
-    expect(html).toMatch(/<ul id="more-problems"[^>]*><li>Internet down for 12 min/);
+    expect(html).toMatch(/<ul id="more-problems"[^>]*><li class="problem p-alarm" data-code="WAN_OFFLINE"><span class="problem-sentence">Internet down for 12 min/);
+    // Every problem says what to do: the first under the headline, the others under their own sentence.
+    expect(html).toMatch(/<div class="action" id="headline-action"><strong>What to do:<\/strong> Free space on the gateway/);
+    expect(html).toMatch(/Internet down for 12 min[^<]*<\/span><div class="action"><strong>What to do:<\/strong> Check the router and the internet line/);
   });
 
   it('status page - escapes what terminals and alarms put on the page', async () => {

@@ -5,7 +5,7 @@ import { parseChargingStatus } from '../../terminal-agent/host-readings.js';
 import { MemoryOutbox } from '../../terminal-agent/outbox/memory-outbox.js';
 import { FakeClock } from '../support/fake-clock.js';
 
-const publisher = { rttMs: 12.345, counters: { reconnects: 2, errors: 1, published: 9, retainedDropped: 0 }, blocked: undefined, publishHealth: () => true };
+const publisher = { rttMs: 12.345, counters: { reconnects: 2, errors: 1, published: 9, retainedDropped: 0 }, blocked: undefined, chain: { kind: 'in-step' as const }, publishHealth: () => true };
 
 describe('health sample', () => {
   it('health sample - carries charging, uptime since the agent started and firmware, and adds device errors', async () => {
