@@ -18,10 +18,10 @@ import { decodeEvent } from '../../protocol/jws.js';
 import { cloudEvents } from '../chaos/harness/cloud-ledger.js';
 import { TestSystem } from '../chaos/harness/system.js';
 import { freePort } from '../support/ports.js';
-import { assertBuilt, killAll, TILLGATE_BIN } from '../support/tillgate-process.js';
+import { assertBuilt, TILLGATE_BIN } from '../support/tillgate-process.js';
 import { waitFor, within } from '../support/wait.js';
 import { initAndEnroll } from '../terminal-agent/support/real-gateway.js';
-import { recordConfirmed, startTerminal, terminalStatus, type TerminalProcess } from '../terminal-agent/support/terminal-process.js';
+import { recordConfirmed, stopTerminalsThenSystem, startTerminal, terminalStatus, type TerminalProcess } from '../terminal-agent/support/terminal-process.js';
 
 const TERMINALS = ['t-1', 't-2', 't-3'];
 /** Fast acks of the cloud's progress and resync retries: the defaults are for a real store. */
@@ -32,10 +32,8 @@ let terminals: TerminalProcess[] = [];
 
 beforeAll(() => assertBuilt());
 afterEach(async () => {
-  await killAll(terminals.map((t) => t.process));
-  terminals = [];
-  await system?.close();
-  system = null;
+  await stopTerminalsThenSystem(terminals, system);
+  [terminals, system] = [[], null];
 }, 60_000);
 
 /** Runs a `tillgate` command to its end; resolves with its exit code, stdout and stderr. */

@@ -23,7 +23,7 @@ import { silentLogger } from '../../lib/logger.js';
 import { chainHash } from '../../protocol/chain.js';
 import { signEvent } from '../../protocol/jws.js';
 import { topics } from '../../protocol/topics.js';
-import { chromiumAvailable, CHROMIUM_INSTALL_HINT, launchChromium, type ChromiumSession } from '../support/chromium.js';
+import { chromiumAvailable, CHROMIUM_INSTALL_HINT, launchChromium, sectionShot, type ChromiumSession } from '../support/chromium.js';
 import { samplePayload, testSigner } from '../support/events.js';
 import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
@@ -41,14 +41,6 @@ const VIEWPORTS = [
 ] as const;
 const SHOTS = join(process.cwd(), 'reports', 'screenshots');
 const OFFLINE_LIMITS = { maxTxAmountMinor: 5_000, maxUnackedAmountMinor: 50_000, maxUnackedCount: 20, maxUnackedAgeS: 86_400 };
-
-/** A screenshot of one section, clipped from the whole page (the live stream may replace the
- * section's element meanwhile, so the element itself is not held). */
-async function sectionShot(page: Page, selector: string, path: string): Promise<void> {
-  const box = await page.locator(selector).boundingBox();
-  expect(box, selector).not.toBeNull();
-  await page.screenshot({ path, fullPage: true, clip: box! });
-}
 
 const haveChromium = chromiumAvailable();
 if (!haveChromium && process.env.CI) throw new Error(`CI is set and ${CHROMIUM_INSTALL_HINT}`);

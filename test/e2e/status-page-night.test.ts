@@ -11,14 +11,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayHandle } from '../../gateway/index.js';
 import { silentLogger } from '../../lib/logger.js';
 import { chainHash } from '../../protocol/chain.js';
 import { signEvent } from '../../protocol/jws.js';
 import { topics } from '../../protocol/topics.js';
-import { chromiumAvailable, CHROMIUM_INSTALL_HINT, launchChromium, type ChromiumSession } from '../support/chromium.js';
+import { chromiumAvailable, CHROMIUM_INSTALL_HINT, launchChromium, sectionShot, type ChromiumSession } from '../support/chromium.js';
 import { samplePayload, testSigner } from '../support/events.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { endorse } from '../support/provisioning.js';
@@ -36,14 +35,6 @@ const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
   { name: 'desktop', width: 1280, height: 800 },
 ] as const;
-
-/** A screenshot of one section, clipped from the whole page (the live stream may replace the
- * section's element meanwhile, so the element itself is not held). */
-async function sectionShot(page: Page, selector: string, path: string): Promise<void> {
-  const box = await page.locator(selector).boundingBox();
-  expect(box, selector).not.toBeNull();
-  await page.screenshot({ path, fullPage: true, clip: box! });
-}
 
 const haveChromium = chromiumAvailable();
 if (!haveChromium && process.env.CI) throw new Error(`CI is set and ${CHROMIUM_INSTALL_HINT}`);

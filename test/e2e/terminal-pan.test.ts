@@ -22,10 +22,10 @@ import { LevelOutbox } from '../../terminal-agent/outbox/level-outbox.js';
 import { OUTBOX_DIR, readTerminalFile } from '../../terminal-agent/terminal-dir.js';
 import { cloudEvents } from '../chaos/harness/cloud-ledger.js';
 import { TestSystem } from '../chaos/harness/system.js';
-import { assertBuilt, killAll, TILLGATE_BIN } from '../support/tillgate-process.js';
+import { assertBuilt, TILLGATE_BIN } from '../support/tillgate-process.js';
 import { waitFor, within } from '../support/wait.js';
 import { initAndEnroll } from '../terminal-agent/support/real-gateway.js';
-import { drained, record, recordConfirmed, setAsideList, startTerminal, type TerminalProcess } from '../terminal-agent/support/terminal-process.js';
+import { drained, record, recordConfirmed, setAsideList, stopTerminalsThenSystem, startTerminal, type TerminalProcess } from '../terminal-agent/support/terminal-process.js';
 
 const T = 't-1';
 const PAN = '4111 1111 1111 1111';
@@ -34,10 +34,8 @@ let terminals: TerminalProcess[] = [];
 
 beforeAll(() => assertBuilt());
 afterEach(async () => {
-  await killAll(terminals.map((t) => t.process));
-  terminals = [];
-  await system?.close();
-  system = null;
+  await stopTerminalsThenSystem(terminals, system);
+  [terminals, system] = [[], null];
 }, 60_000);
 
 async function terminal(dir: string, mqttPort: number): Promise<TerminalProcess> {

@@ -15,10 +15,10 @@ import { chainHash } from '../../protocol/chain.js';
 import { decodeEvent } from '../../protocol/jws.js';
 import { cloudEvents } from '../chaos/harness/cloud-ledger.js';
 import { TestSystem } from '../chaos/harness/system.js';
-import { assertBuilt, killAll } from '../support/tillgate-process.js';
+import { assertBuilt } from '../support/tillgate-process.js';
 import { waitFor } from '../support/wait.js';
 import { initAndEnroll } from '../terminal-agent/support/real-gateway.js';
-import { drained, recordConfirmed, restore, startTerminal, terminalStatus, type TerminalProcess } from '../terminal-agent/support/terminal-process.js';
+import { drained, recordConfirmed, restore, stopTerminalsThenSystem, startTerminal, terminalStatus, type TerminalProcess } from '../terminal-agent/support/terminal-process.js';
 
 const T = 't-1';
 let system: TestSystem | null = null;
@@ -26,10 +26,8 @@ let terminals: TerminalProcess[] = [];
 
 beforeAll(() => assertBuilt());
 afterEach(async () => {
-  await killAll(terminals.map((t) => t.process));
-  terminals = [];
-  await system?.close();
-  system = null;
+  await stopTerminalsThenSystem(terminals, system);
+  [terminals, system] = [[], null];
 }, 60_000);
 
 async function terminal(dir: string, mqttPort: number): Promise<TerminalProcess> {

@@ -4,7 +4,7 @@
  * Chromium is a failure; locally the caller skips with `CHROMIUM_INSTALL_HINT`.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { makeTempDir, removeDir } from './temp.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -52,4 +52,12 @@ export async function launchChromium(): Promise<ChromiumSession> {
     await removeDir(userDataDir);
     throw err;
   }
+}
+
+/** A screenshot of one section, clipped from the whole page (the live stream may replace the
+ * section's element meanwhile, so the element itself is not held). */
+export async function sectionShot(page: Page, selector: string, path: string): Promise<void> {
+  const box = await page.locator(selector).boundingBox();
+  if (box === null) throw new Error(`no element ${selector} on the page to screenshot`);
+  await page.screenshot({ path, fullPage: true, clip: box });
 }

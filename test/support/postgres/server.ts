@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../ports.js';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -56,17 +56,6 @@ function asPostgres(bin: string, args: readonly string[]): { command: string; ar
   return isRoot() ? { command: 'runuser', args: ['-u', 'postgres', '--', bin, ...args] } : { command: bin, args: [...args] };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a fresh server; throws when the binaries are missing or it does not come up. */
 export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {

@@ -6,7 +6,7 @@
 import { cp, rm } from 'node:fs/promises';
 import type { ChainState } from '../../../terminal-agent/chain-state.js';
 import type { SetAsideExport } from '../../../terminal-agent/set-aside.js';
-import { readyString, spawnTillgate, type TillgateProcess } from '../../support/tillgate-process.js';
+import { killAll, readyString, spawnTillgate, type TillgateProcess } from '../../support/tillgate-process.js';
 import { waitFor } from '../../support/wait.js';
 import { sampleTx } from './real-gateway.js';
 
@@ -83,4 +83,10 @@ export async function setAsideList(api: string): Promise<SetAsideExport[]> {
 export async function restore(backup: string, dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await cp(backup, dir, { recursive: true });
+}
+
+/** After a test: every terminal process killed, then the system (gateway, cloud) closed. */
+export async function stopTerminalsThenSystem(terminals: readonly TerminalProcess[], system: { close(): Promise<void> } | null): Promise<void> {
+  await killAll(terminals.map((t) => t.process));
+  await system?.close();
 }
