@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { camelToKebab, envName, expandedSpecs, type OptionSpecs } from '../lib/config.js';
 import { cloudOptionSpecs } from '../cloud-bridge/options.js';
 import { GATEWAY_OPTION_SPECS } from '../gateway/config.js';
+import { evalSpecs, replaySpecs, simulateFleetSpecs, trainSpecs } from '../gateway/predict/cli-options.js';
 import { backupSpecs, restoreSpecs } from '../gateway/backup/cli.js';
 import { enrollSpecs, initSpecs, rotateKeySpecs, runSpecs, setAsideSpecs, simulateSpecs } from '../terminal-agent/cli-options.js';
 import { provisionEndorseSpecs, provisionInitSpecs } from '../provision/options.js';
@@ -28,6 +29,10 @@ const COMMANDS: readonly (readonly [string, OptionSpecs])[] = [
   ['tillgate terminal rotate-key', rotateKeySpecs],
   ['tillgate enroll', enrollSpecs],
   ['tillgate simulate', simulateSpecs],
+  ['tillgate predict replay', replaySpecs],
+  ['tillgate predict train', trainSpecs],
+  ['tillgate predict eval', evalSpecs],
+  ['tillgate predict simulate', simulateFleetSpecs],
   ['tillgate psp-sim', PSP_SIM_OPTION_SPECS],
   ['tillgate provision init', provisionInitSpecs],
   ['tillgate provision endorse', provisionEndorseSpecs],

@@ -16,6 +16,8 @@ export const DEFAULT_START_CLOUD_PORT = 8090;
 export const DEFAULT_START_TERMINALS = 5;
 /** Payments per second per terminal: a busy shop, slow enough to read the status page. */
 export const DEFAULT_START_RATE_PER_S = 0.5;
+/** Terminals whose health degrades until they fail, so the page shows a prediction come true. */
+export const DEFAULT_START_DEGRADING = 2;
 /** How often a one-line summary goes to stderr. */
 export const DEFAULT_START_REPORT_INTERVAL_S = 15;
 /** On shutdown, how long the simulated terminals may take to empty their outboxes. */
@@ -48,6 +50,7 @@ export const startOptionsSchema = z.object({
   cloudPort: port.default(DEFAULT_START_CLOUD_PORT),
   terminals: z.number().int().min(0).max(100).default(DEFAULT_START_TERMINALS),
   ratePerS: z.number().min(0).max(100).default(DEFAULT_START_RATE_PER_S),
+  degrading: z.number().int().min(0).max(100).default(DEFAULT_START_DEGRADING),
   wanOutage: wanOutageSchema.optional(),
   adminToken: z.string().min(8).optional(),
   reportIntervalS: z.number().min(0).max(3_600).default(DEFAULT_START_REPORT_INTERVAL_S),
@@ -67,6 +70,7 @@ export const START_OPTION_SPECS: OptionSpecs = {
   cloudPort: { type: 'number', doc: `cloud-bridge port (default ${DEFAULT_START_CLOUD_PORT})` },
   terminals: { type: 'number', doc: `simulated terminals (default ${DEFAULT_START_TERMINALS})` },
   ratePerS: { type: 'number', doc: `payments per second per terminal (default ${DEFAULT_START_RATE_PER_S})` },
+  degrading: { type: 'number', doc: `simulated terminals whose health degrades until they fail: a dying battery, then fading WiFi (default ${DEFAULT_START_DEGRADING})` },
   wanOutage: { type: 'string', doc: 'SECONDS[@AFTER]: cut the gateway\'s link to the cloud for SECONDS, AFTER seconds from start (default 10)' },
   adminToken: { type: 'string', secret: true, doc: 'admin token of the gateway and cloud (default: a random one, saved in DATA_DIR/admin-token)' },
   reportIntervalS: { type: 'number', doc: `seconds between one-line summaries on stderr, 0 = none (default ${DEFAULT_START_REPORT_INTERVAL_S})` },

@@ -95,6 +95,7 @@ async function start(o: StartOptions): Promise<number> {
       sim = await startSimulator({
         gatewayUrl: gateway.httpUrl, mqttUrl: `mqtt://${urlHost(o.host)}:${gateway.mqttPort}`, adminToken, store: STORE,
         dir: join(dataDir, 'terminals'), terminals: o.terminals, ratePerS: o.ratePerS, drainTimeoutS: START_DRAIN_TIMEOUT_S, provisioning, logger: logger.child({ program: 'terminals' }),
+        degrading: Math.min(o.degrading, o.terminals),
         pspUrl: psp.url,
       });
       const s = sim;
@@ -172,7 +173,10 @@ tillgate is running: a cloud-bridge, a store gateway and ${o.terminals} simulate
   simulated PSP    ${psp.url}/v1/stats   optimistic charging ${o.optimisticCharge ? 'on' : 'off'}, PSP delays divided by ${o.pspTimeScale}
   provisioning key ${join(dataDir, PROVISIONING_KEY_FILE)}   the cloud accepts only terminal keys it endorsed
 
-Try a WAN outage and watch the backlog build and drain on the status page:
+${o.degrading > 0 ? `Failure prediction: ${Math.min(o.degrading, o.terminals)} terminal(s) degrade (a dying battery first, then fading WiFi) and fail
+after about 15 and 20 minutes; watch the page warn about them first, then see the prediction come true.
+
+` : ''}Try a WAN outage and watch the backlog build and drain on the status page:
   curl -X POST -H ${auth} -H 'content-type: application/json' -d '{"seconds":60}' ${gateway.httpUrl}/api/wan/outage
 (or start with --wan-outage 60@10). Ctrl-C stops everything.
 

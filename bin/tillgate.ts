@@ -20,6 +20,7 @@ const USAGE = `usage: tillgate <command> [options]   (tillgate <command> --help 
   provision   init | endorse: create the operator's provisioning key; endorse a terminal key
   data-key    init | rotate | retire | show: the data keys of encryption at rest
   psp-sim     a simulated PSP: authorises terminal payments, sends Adyen-format webhooks, answers status queries
+  predict     replay | train | eval | simulate: failure prediction on health data (DESIGN §3.7)
 
   --version   this release's version
 `;
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   cloud: async () => (await import('../cloud-bridge/cli.js')).main,
   terminal: async () => (await import('../terminal-agent/cli.js')).terminalMain,
   simulate: async () => (await import('../terminal-agent/cli.js')).simulateMain,
+  predict: async () => (await import('../gateway/predict/cli.js')).main,
   enroll: async () => (await import('../terminal-agent/cli.js')).enrollMain,
   'data-key': async () => (await import('./data-key.js')).main,
   provision: async () => (await import('../provision/cli.js')).main,

@@ -96,9 +96,16 @@ export function terminalJson(t: TerminalView, problems: readonly ProblemCode[], 
     keysNotEndorsed: t.keysNotEndorsed ?? 0,
     /** Refusals by code among the gateway's recent reject records. */
     recentRejects: { ...t.rejects },
+    /** Failure risk from its health samples (DESIGN §3.7); null before its first sample or without prediction. */
+    risk: riskJson(t.risk),
   };
 }
 export type TerminalJson = ReturnType<typeof terminalJson>;
+
+/** A subject's failure risk: `risk`, `level`, `reasons` (what is wrong and what to do), `since` (null: clear since start). */
+export function riskJson(r: { readonly risk: number; readonly level: string; readonly reasons: readonly string[]; readonly sinceMs: number | null } | null | undefined) {
+  return r === null || r === undefined ? null : { risk: r.risk, level: r.level, reasons: [...r.reasons], since: iso(r.sinceMs) };
+}
 
 /** One problem, as the page says it: `/api/status` `problems`. */
 export function problemJson(p: { readonly code: ProblemCode; readonly level: string; readonly sentence: string; readonly action: string; readonly subjects: readonly string[] }) {

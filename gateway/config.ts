@@ -11,6 +11,8 @@ import { parsePublicKey } from '../protocol/keys.js';
 import { LOG_LEVELS } from '../lib/logger.js';
 import type { OptionSpecs } from '../lib/config.js';
 import { DELIVERY_OPTION_SPECS, deliveryOptionsShape } from './forwarder/options.js';
+import { HEALTH_OPTION_SPECS, healthOptionsShape } from './health/options.js';
+import { PREDICT_OPTION_SPECS, predictOptionsShape } from './predict/options.js';
 import { STATUS_PAGE_OPTION_SPECS, statusPageOptionsShape } from './status-page/options.js';
 import { UPDATES_OPTION_SPECS, updatesOptionsShape } from './updates/options.js';
 import { AT_REST_OPTION_SPECS, atRestOptionsShape } from '../lib/at-rest/options.js';
@@ -151,6 +153,10 @@ export const gatewayOptionsSchema = z
     ...deliveryOptionsShape,
     // The status page's options (basic auth, live updates): gateway/status-page/options.ts.
     ...statusPageOptionsShape,
+    // Health history roll-ups and retention: gateway/health/options.ts.
+    ...healthOptionsShape,
+    // Live failure prediction: gateway/predict/options.ts.
+    ...predictOptionsShape,
     // Payment updates from the cloud to terminals: gateway/updates/options.ts.
     ...updatesOptionsShape,
     // Encryption at rest of the event store (lib/at-rest/options.ts).
@@ -232,6 +238,8 @@ export const GATEWAY_OPTION_SPECS: OptionSpecs = {
   logLevel: { type: 'string', doc: 'debug | info | warn | error | silent (default info)' },
   ...DELIVERY_OPTION_SPECS,
   ...STATUS_PAGE_OPTION_SPECS,
+  ...HEALTH_OPTION_SPECS,
+  ...PREDICT_OPTION_SPECS,
   ...UPDATES_OPTION_SPECS,
   ...AT_REST_OPTION_SPECS,
   ...HISTORY_OPTION_SPECS,

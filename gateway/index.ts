@@ -29,7 +29,11 @@ import { forwardsToCloud, wireDelivery } from './forwarder/wire.js';
 import { wireStatusPage } from './status-page/wire.js';
 import { wireUpdates } from './updates/wire.js';
 import type { ForwardQueue } from './forward-queue.js';
-import { LevelHealthLog, type HealthLog } from './health-log.js';
+import type { HealthStore } from './health/health-store.js';
+import { mountHealthRoutes } from './health/routes.js';
+import { openHealth, recordWanProbes } from './health/wire.js';
+import type { LivePredictor } from './predict/live.js';
+import { startPrediction } from './predict/wire.js';
 import { createApp, type Readiness } from './http/app.js';
 import { ChainTracker } from './ingest/chain-tracker.js';
 import { ClientLanes } from './ingest/client-lanes.js';
@@ -83,8 +87,10 @@ export interface GatewayHandle {
   readonly app: Hono;
   /** Owner of the retained `P/gateway/status` topic; a WAN monitor feeds it `update({ wan })`. */
   readonly statusTopic: StatusTopic;
-  /** Terminal health history (latest and recent samples). */
-  readonly health: HealthLog;
+  /** Terminal health samples and WAN probes, with roll-ups (gateway/health/). */
+  readonly health: HealthStore;
+  /** Live failure risk of each terminal and the WAN (gateway/predict/). */
+  readonly prediction: LivePredictor;
   /** The status JSON sources (the status page renders `buildStatus(statusSources)`). */
   readonly statusSources: StatusSources;
   readonly state: GatewayState;
@@ -102,7 +108,8 @@ export interface GatewayContext {
   readonly app: Hono;
   readonly bus: MessageBus;
   readonly statusTopic: StatusTopic;
-  readonly health: HealthLog;
+  readonly health: HealthStore;
+  readonly prediction: LivePredictor;
   readonly statusSources: StatusSources;
   /** The history keyspace (alarms with start and end, outages, backlog) for the status page (gateway/history). */
   readonly history: HistoryStore;
@@ -123,6 +130,9 @@ export interface GatewayContext {
  */
 export async function wireExtensions(ctx: GatewayContext): Promise<void> {
   const delivery = wireDelivery(ctx);
+  mountHealthRoutes(ctx.app, { health: ctx.health, store: ctx.options.store });
+  // Every WAN probe result goes into the health history (gateway/health), and what it kept is scored.
+  if (delivery !== null) ctx.onClose(recordWanProbes(ctx.health, delivery.monitor, (probe) => ctx.prediction.observeProbe(probe)));
   // The technician's page, its live stream, its history and /metrics (gateway/status-page/wire.ts).
   await wireStatusPage(ctx, delivery);
   // Payment updates from the cloud to the terminals (gateway/updates/wire.ts).
@@ -162,8 +172,11 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       ? new WorkerVerifier(options.verifyThreads)
       : new InlineVerifier(options.maxTerminals * options.maxKeysPerTerminal));
     closers.push(() => verifier.close());
-    const health = new LevelHealthLog(store.db, store.healthSection, clock, { perTerminal: options.healthSamplesPerTerminal, queueMax: options.healthQueueMax }, logger);
-    closers.push(() => health.close());
+    const healthWiring = await openHealth(store, options, clock, logger);
+    closers.push(() => healthWiring.close());
+    const health = healthWiring.store;
+    const prediction = await startPrediction(options, health, logger);
+    closers.push(() => prediction.close());
     // The committer's hook needs the pipeline, which needs the committer: a late-bound slot.
     const late: { pipeline?: IngestPipeline } = {};
     const committer = new GroupCommitter(
@@ -303,6 +316,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       connections,
       offlineQueues: offlineQueues.stats,
       healthStats: health.stats,
+      prediction: prediction.predictor,
       atRest: () => store.atRest.status(),
       restore: () => restore.status(),
       forwarding: forwardsToCloud(options) ? 'cloud' : options.storeOnly ? 'store-only' : 'no-cloud',
@@ -335,7 +349,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
 
     const extensionClosers: (() => Promise<void> | void)[] = [];
     await wireExtensions({
-      options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, statusSources, acks, restore,
+      options, clock, logger, store, queue: store.queue, app, bus, statusTopic, health, prediction: prediction.predictor, statusSources, acks, restore,
       history: new LevelHistoryStore(store.db, store.sections.history),
       sessions,
       onClose: (closer) => extensionClosers.push(closer),
@@ -366,6 +380,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       app,
       statusTopic,
       health,
+      prediction: prediction.predictor,
       statusSources,
       get state() {
         return state;

@@ -115,6 +115,13 @@ export const PROBLEM_CATALOGUE = {
     action:
       'Check the till is switched on, charged and on the store WiFi (signal, password). It keeps its payments itself and sends them when it is back.',
   },
+  FAILURE_PREDICTED: {
+    level: 'warn',
+    subject: 'terminal',
+    title: 'Failure predicted',
+    action:
+      'Nothing has failed yet: the health of the till (or of the internet link) says it is likely to within the next two hours. Do what the reason says (charge the till, move it closer to the access point, restart it, or check the router) while payments still go through; see Failure risk below.',
+  },
   DISK_RESERVE: {
     level: 'warn',
     subject: 'gateway',

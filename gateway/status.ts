@@ -12,10 +12,12 @@ import type { ConnectionGate } from './broker/connection-gate.js';
 import type { AclCounters } from './broker/hooks.js';
 import type { DiskMonitor } from './disk-monitor.js';
 import type { ForwardQueue } from './forward-queue.js';
-import type { HealthEntry, HealthLog } from './health-log.js';
+import type { HealthEntry, HealthStore } from './health/health-store.js';
 import type { StoreIntegrity } from './integrity.js';
 import type { GroupCommitter } from './ingest/group-commit.js';
 import type { IngestPipeline } from './ingest/pipeline.js';
+import type { PredictionSource } from './predict/live.js';
+import type { SubjectRisk } from './predict/scorer.js';
 import type { Presence } from './presence.js';
 import type { EventStore } from './store/event-store.js';
 import type { RestoreStatus } from './store/restore-state.js';
@@ -38,7 +40,7 @@ export interface StatusSources {
   /** The WAN state and whether a monitor reports it yet ("unknown" until one does). */
   readonly wan: () => { readonly state: WanState; readonly source: 'unknown' | 'monitor' };
   readonly presence: Presence;
-  readonly health: HealthLog;
+  readonly health: HealthStore;
   readonly authenticator: Authenticator;
   readonly pipeline: IngestPipeline;
   readonly committer: GroupCommitter;
@@ -54,6 +56,21 @@ export interface StatusSources {
   readonly restore: () => RestoreStatus | null;
   /** `cloud`: payments go to the cloud; `store-only`: they stay here by choice (`--store-only`); `no-cloud`: none configured. */
   readonly forwarding: 'cloud' | 'store-only' | 'no-cloud';
+  /** Live failure risk (gateway/predict), when prediction runs. */
+  readonly prediction?: PredictionSource;
+}
+
+/** A subject's failure risk as /api/status shows it (DESIGN §3.7 levels, reasons in plain words). */
+export interface RiskSummary {
+  readonly risk: number;
+  readonly level: SubjectRisk['level'];
+  readonly reasons: readonly string[];
+  /** When the current level began; null when it has been clear since the gateway started. */
+  readonly since: string | null;
+}
+
+export function riskSummary(r: SubjectRisk | undefined): RiskSummary | null {
+  return r === undefined ? null : { risk: r.risk, level: r.level, reasons: r.reasons, since: r.sinceMs === null ? null : new Date(r.sinceMs).toISOString() };
 }
 
 /** What `/api/terminals/:id` adds to the terminal's shape (gateway/api-shapes.ts `terminalJson`). */
@@ -111,6 +128,7 @@ export function buildStatus(src: StatusSources) {
     connections: src.connections.stats(),
     offlineQueues: { ...src.offlineQueues },
     health: { ...src.healthStats },
+    prediction: predictionStatus(src),
     atRest: src.atRest(),
     forwarding: src.forwarding,
     restore: src.restore(),
@@ -120,3 +138,17 @@ export function buildStatus(src: StatusSources) {
 }
 
 export type GatewayStatus = ReturnType<typeof buildStatus>;
+
+/** Most recent level changes /api/status lists (the page lists more). */
+const STATUS_RECENT_ALERTS = 10;
+
+function predictionStatus(src: StatusSources) {
+  const p = src.prediction;
+  if (p === undefined) return null;
+  return {
+    modelVersion: p.modelVersion,
+    wan: riskSummary(p.wan()),
+    atRisk: p.list().filter((r) => r.level !== 'clear').map((r) => ({ subject: r.subject, ...riskSummary(r) })),
+    recentAlerts: p.recentAlerts(STATUS_RECENT_ALERTS).map((a) => ({ at: a.at, subject: a.subject, level: a.level, risk: a.risk, reasons: a.reasons })),
+  };
+}

@@ -84,6 +84,12 @@ export const healthSampleSchema = z
     outboxOldestAgeS: z.number().min(0).optional(),
     errors: z.number().int().min(0).optional(),
     batteryPct: z.number().min(0).max(100).nullable().optional(),
+    /** On its charger or mains power; null where the device cannot tell. */
+    charging: z.boolean().nullable().optional(),
+    /** Seconds since the agent started (a drop means a restart, like the counters). */
+    uptimeS: z.number().min(0).max(10 * 365 * 86_400).optional(),
+    /** Firmware or agent version string, free form. */
+    firmware: z.string().max(64).optional(),
     /** Where the terminal's chain stands (`in-step`, `resyncing`, `held`, `unsynced`; an open set). */
     chain: z.string().max(32).optional(),
     /** The event holding the chain (while `held`) or being moved past (`resyncing`), and its code. */

@@ -113,7 +113,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   await publisher.start();
   const intervalS = o.healthIntervalS ?? DEFAULT_HEALTH_INTERVAL_S;
   const stopHealth = intervalS > 0
-    ? startHealthReporter({ clock, outbox: o.outbox, publisher, host: o.host ?? linuxHostReadings(), offline: { limits, refusals: recorder.offlineRefusals } }, intervalS)
+    ? startHealthReporter({ clock, outbox: o.outbox, publisher, host: o.host ?? linuxHostReadings(), offline: { limits, refusals: recorder.offlineRefusals }, startedMonoMs: clock.monotonicMs() }, intervalS)
     : () => undefined;
   const pruner = startIdempotencyPruner({ outbox: o.outbox, clock, logger }, { ...DEFAULT_IDEMPOTENCY, ...o.idempotency });
   let state: 'running' | 'stopping' | 'stopped' = 'running';

@@ -203,6 +203,7 @@ async function simulate(argv: string[]): Promise<number> {
     terminals: o.terminals, ratePerS: o.rate, wifiDropMeanS: o.wifiDropMeanS, wifiUpMeanS: o.wifiUpMeanS,
     restartEveryS: o.restartEveryS, clockSkewS: o.clockSkewS, drainTimeoutS: o.drainTimeoutS,
     healthIntervalS: o.healthIntervalS, logger,
+    degrading: o.degrading, degradeFailAfterS: o.degradeFailAfterS, degradeDeadForS: o.degradeDeadForS,
     ...(o.provisioningKeyFile === undefined ? {} : { provisioning: await loadKeyFile(o.provisioningKeyFile) }),
     ...(o.duration === undefined ? {} : { durationS: o.duration }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),

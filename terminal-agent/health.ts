@@ -20,6 +20,8 @@ export interface HealthDeps {
    * will refuse while the internet is down, and which till is turning payments away.
    */
   readonly offline?: { readonly limits: OfflineLimits; readonly refusals: Pick<OfflineRefusals, 'sample'> };
+  /** `clock.monotonicMs()` when the agent started: `uptimeS` counts from it, as the counters do (absent: no `uptimeS`). */
+  readonly startedMonoMs?: number;
 }
 
 export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
@@ -28,15 +30,19 @@ export async function healthSample(deps: HealthDeps): Promise<HealthSample> {
   const limits = deps.offline?.limits;
   const stats = outbox.state === 'open' ? outbox.stats() : undefined;
   const oldest = stats?.oldestRecordedAtMs ?? null;
+  const [charging, firmware, deviceErrors] = await Promise.all([host.charging?.() ?? null, host.firmware?.() ?? null, host.deviceErrors?.() ?? 0]);
   return {
     at: isoNow(clock),
     rttMs: publisher.rttMs === null ? null : Math.round(publisher.rttMs * 10) / 10,
     reconnects: publisher.counters.reconnects,
     outboxDepth: stats?.depth ?? 0,
     outboxOldestAgeS: oldest === null ? 0 : Math.max(0, Math.round((clock.now() - oldest) / 1000)),
-    errors: publisher.counters.errors,
+    errors: publisher.counters.errors + deviceErrors,
     rssiDbm: await host.rssiDbm(),
     batteryPct: await host.batteryPct(),
+    charging,
+    ...(deps.startedMonoMs === undefined ? {} : { uptimeS: Math.max(0, Math.floor((clock.monotonicMs() - deps.startedMonoMs) / 1000)) }),
+    ...(firmware === null ? {} : { firmware }),
     // Where the chain stands, the event holding (or being moved past) it, and how many are set aside.
     chain: publisher.chain.kind,
     ...(publisher.blocked === undefined ? {} : { blockedSeq: publisher.blocked.seq, blockedCode: publisher.blocked.code }),

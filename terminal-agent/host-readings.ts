@@ -1,7 +1,8 @@
 /**
- * Signal strength and battery from the host where Linux exposes them (DESIGN §5.3):
- * `/proc/net/wireless` (the "level" column, dBm) and `/sys/class/power_supply/<name>/capacity` (%).
- * Null where the host has neither (a wired test machine); the simulator supplies its own values.
+ * Signal strength, battery and charging state from the host where Linux exposes them (DESIGN §5.3):
+ * `/proc/net/wireless` (the "level" column, dBm), `/sys/class/power_supply/<name>/capacity` (%) and
+ * its `status` (Charging, Full, Discharging). Null where the host has none of them (a wired test
+ * machine); the simulator supplies its own values.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,20 @@ import { join } from 'node:path';
 export interface HostReadings {
   rssiDbm(): Promise<number | null>;
   batteryPct(): Promise<number | null>;
+  /** On a charger or mains power; null when the host cannot tell. */
+  charging?(): Promise<boolean | null>;
+  /** Firmware version string, when the host knows one. */
+  firmware?(): Promise<string | null>;
+  /** Device errors outside the agent (card reader, printer) since the agent started; added to `errors`. */
+  deviceErrors?(): Promise<number>;
+}
+
+/** `status` of a power supply → charging: "Full" counts (it sits on its charger). */
+export function parseChargingStatus(text: string): boolean | null {
+  const s = text.trim().toLowerCase();
+  if (s === 'charging' || s === 'full') return true;
+  if (s === 'discharging' || s === 'not charging') return false;
+  return null;
 }
 
 export interface HostPaths {
@@ -46,6 +61,18 @@ export function linuxHostReadings(paths: HostPaths = DEFAULT_HOST_PATHS): HostRe
         }
       } catch {
         // no power_supply class: a mains-powered host
+      }
+      return null;
+    },
+    async charging() {
+      try {
+        for (const name of (await readdir(paths.powerSupply)).slice(0, 16)) {
+          const text = await readFile(join(paths.powerSupply, name, 'status'), 'utf8').catch(() => '');
+          const charging = parseChargingStatus(text.slice(0, 64));
+          if (charging !== null) return charging;
+        }
+      } catch {
+        // no power_supply class
       }
       return null;
     },

@@ -8,7 +8,7 @@ import type { AedesOptions, AuthenticateError, Client, PublishPacket, Subscripti
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Authenticator, AuthFailure } from '../auth/authenticator.js';
-import type { LevelHealthLog } from '../health-log.js';
+import type { HealthStore } from '../health/health-store.js';
 import type { ClientLanes } from '../ingest/client-lanes.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { Presence } from '../presence.js';
@@ -22,7 +22,7 @@ export interface HookDeps {
   readonly authenticator: Authenticator;
   readonly pipeline: IngestPipeline;
   readonly lanes: ClientLanes;
-  readonly health: LevelHealthLog;
+  readonly health: HealthStore;
   readonly presence: Presence;
   /** Bounds unauthenticated sockets apart from terminals' sessions (connection-gate.ts). */
   readonly connections: ConnectionGate;
@@ -91,7 +91,8 @@ export function brokerHooks(deps: HookDeps): Pick<AedesOptions, 'authenticate' |
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload, 'utf8') : packet.payload;
     deps.presence.seen(client.id, clock.now());
     if (kind === 'health') {
-      deps.health.record(client.id, payload);
+      // QoS 0 telemetry: while the gateway shuts down the store may already be closed; drop it.
+      if (deps.health.state === 'open') deps.health.record(client.id, payload);
       return callback(null);
     }
     deps.lanes.run(

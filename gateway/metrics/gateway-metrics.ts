@@ -34,6 +34,12 @@ export interface MetricsSources {
   wanState(): WanState | 'unknown';
   diskFreeBytes(): number | null;
   terminalsConnected(): number;
+  /** Failure risk per subject (`terminal/<id>`, `wan`) when prediction runs. */
+  risks?(): readonly { readonly subject: string; readonly risk: number; readonly level: string }[];
+  /** The risk model's version, when prediction runs. */
+  modelVersion?(): string | null;
+  /** Failure-prediction level changes since start, by level. */
+  predictAlertTotals?(): Readonly<Record<string, number>>;
   /** Per-terminal facts, at most `MAX_TERMINALS_IN_METRICS` (by id): presence and the latest health sample. */
   terminals(): readonly TerminalMetric[];
   /** The problems the status page names now (gateway/problem-catalogue.ts codes), when the page is wired. */
@@ -65,6 +71,9 @@ export interface BuildInfo {
   readonly version: string;
   readonly node: string;
 }
+
+/** Levels of a failure-prediction alert (DESIGN §3.7), as numbers for a gauge. */
+export const RISK_LEVEL_VALUES: Readonly<Record<string, number>> = { clear: 0, warning: 1, critical: 2 };
 
 /** Outcome kinds of a forward batch, as the forwarder names them. */
 export type ForwardBatchOutcome = 'ok' | 'retry' | 'too-large' | 'bad-request' | 'auth';
@@ -244,6 +253,56 @@ export function createGatewayMetrics(sources: MetricsSources, build: BuildInfo =
     },
   });
 
+  if (sources.risks !== undefined) {
+    const risks = sources.risks;
+    new Gauge({
+      name: 'tillgate_predict_risk',
+      help: 'Failure risk (0..1) of each terminal and the WAN link within the next 2 hours (DESIGN 3.7).',
+      labelNames: ['subject'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of risks()) this.set({ subject: r.subject }, r.risk);
+      },
+    });
+    new Gauge({
+      name: 'tillgate_predict_level',
+      help: 'Failure-prediction level of each subject: 0 clear, 1 warning, 2 critical.',
+      labelNames: ['subject'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of risks()) this.set({ subject: r.subject }, RISK_LEVEL_VALUES[r.level] ?? 0);
+      },
+    });
+  }
+  if (sources.modelVersion !== undefined) {
+    const version = sources.modelVersion;
+    new Gauge({
+      name: 'tillgate_predict_model_info',
+      help: 'The failure-prediction model in use (its version as a label; value 1).',
+      labelNames: ['version'],
+      registers,
+      collect() {
+        this.reset();
+        const v = version();
+        // No empty label values: without a model there is no series at all.
+        if (v !== null && v !== '') this.set({ version: v }, 1);
+      },
+    });
+  }
+  if (sources.predictAlertTotals !== undefined) {
+    const totals = sources.predictAlertTotals;
+    new Counter({
+      name: 'tillgate_predict_alerts_total',
+      help: 'Failure-prediction level changes since the gateway started, by new level.',
+      labelNames: ['level'],
+      registers,
+      collect() {
+        setTotals(this, 'level', totals(), Object.keys(RISK_LEVEL_VALUES));
+      },
+    });
+  }
   const terminals = () => [...sources.terminals()].sort((a, b) => (a.terminal < b.terminal ? -1 : 1)).slice(0, MAX_TERMINALS_IN_METRICS);
   new Gauge({
     name: 'tillgate_terminal_last_seen_timestamp_seconds',

@@ -28,6 +28,13 @@ export function gatewayMetricsSources(
     },
     diskFreeBytes: () => s.disk.usage()?.freeBytes ?? null,
     terminalsConnected: () => s.presence.connectedCount(),
+    ...(s.prediction === undefined
+      ? {}
+      : {
+          risks: () => s.prediction!.list(),
+          modelVersion: () => s.prediction!.modelVersion,
+          predictAlertTotals: () => s.prediction!.alertCounts(),
+        }),
     terminals: () =>
       s.eventStore.terminalIds().map((terminal) => {
         const presence = s.presence.get(terminal);

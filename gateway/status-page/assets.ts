@@ -40,6 +40,8 @@ table.terminals td:first-child{white-space:nowrap}
 td.num{font-variant-numeric:tabular-nums}
 .alarms{list-style:none;margin:0;padding:0}
 .alarms li{padding:6px 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+.alarms ul.reasons{margin:4px 0 0;padding-left:20px}
+.alarms ul.reasons li{border:0;padding:2px 0;font-weight:600}
 .muted{color:var(--muted);font-weight:400}
 .hint{font-weight:400;font-size:.9rem;margin-top:4px}
 footer{max-width:1180px;margin:0 auto;padding:8px 12px 24px;color:var(--muted);font-size:.9rem}

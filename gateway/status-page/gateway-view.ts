@@ -6,8 +6,9 @@
  */
 import { keysNotEndorsed, type StatusSources } from '../status.js';
 import { NOT_RUNNING } from './headline.js';
-import type { HealthEntry } from '../health-log.js';
-import type { AlarmView, ForwarderView, HistoryView, StatusView, TerminalView, WanView } from './view.js';
+import type { HealthEntry } from '../health/health-store.js';
+import type { SubjectRisk } from '../predict/scorer.js';
+import type { AlarmView, ForwarderView, HistoryView, RiskView, StatusView, TerminalView, WanView } from './view.js';
 import { rejectWords } from './words.js';
 
 /** The forwarder facts the page shows; the forwarder's status snapshot has this shape. */
@@ -102,6 +103,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
       batteryPct: sample?.batteryPct ?? null,
       rejects: rej?.counts ?? {},
       lastRejectAtMs: rej?.lastMs ?? null,
+      ...(s.prediction === undefined ? {} : { risk: riskView(s.prediction.terminal(id)) }),
       keysNotEndorsed: keysNotEndorsed(s.eventStore.terminal(id)),
       ...sampleFacts(latest),
     };
@@ -123,6 +125,18 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
   }
   if (unreadable.length > 0) {
     alarms.push({ atMs: nowMs, level: 'alarm', code: 'STORE_UNREADABLE', message: `could not read the ${unreadable.join(' and ')} from storage` });
+  }
+  // Failure-prediction level changes: warnings and clears are alarms too.
+  for (const a of s.prediction?.recentAlerts(limits.alarms) ?? []) {
+    const terminal = a.subject.startsWith('terminal/') ? a.subject.slice('terminal/'.length) : undefined;
+    const what = a.level === 'clear' ? 'failure risk back to normal' : (a.reasons[0] ?? `failure risk ${Math.round(a.risk * 100)} %`);
+    alarms.push({
+      atMs: a.atMs,
+      level: a.level === 'critical' ? 'alarm' : a.level === 'warning' ? 'warn' : 'info',
+      code: RISK_ALARM_CODES[a.level],
+      message: terminal === undefined ? `internet link: ${what}` : what,
+      ...(terminal === undefined ? {} : { terminal }),
+    });
   }
   const lastErrorMs = msOf(fwd?.lastError?.at ?? null);
   if (fwd?.lastError && lastErrorMs !== null && (msOf(fwd.lastSuccessAt) ?? 0) < lastErrorMs) {
@@ -177,6 +191,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),
+    ...(s.prediction === undefined ? {} : { prediction: { modelVersion: s.prediction.modelVersion, wan: riskView(s.prediction.wan()) } }),
     ...(history === undefined ? {} : { history }),
     storeOnly: s.forwarding === 'store-only',
     restore: restoreView(s.restore()),
@@ -208,4 +223,11 @@ function sampleFacts(latest: HealthEntry | undefined): Partial<TerminalView> {
 /** The page's part of a restore: only while terminals wait for the cloud's word. */
 function restoreView(r: ReturnType<GatewayViewSources['status']['restore']>): StatusView['restore'] {
   return r === null || r.state !== 'confirming' ? null : { unconfirmedCount: r.unconfirmedCount, unconfirmed: r.unconfirmed, backupTakenAt: r.backupTakenAt };
+}
+
+/** Alarm codes of failure-prediction level changes. */
+export const RISK_ALARM_CODES = { warning: 'RISK_WARNING', critical: 'RISK_CRITICAL', clear: 'RISK_CLEAR' } as const;
+
+function riskView(r: SubjectRisk | undefined): RiskView | null {
+  return r === undefined ? null : { risk: r.risk, level: r.level, reasons: r.reasons, sinceMs: r.sinceMs, atMs: r.atMs };
 }

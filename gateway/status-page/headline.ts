@@ -4,7 +4,8 @@
  * fix. Problems are ranked by the problem catalogue (gateway/problem-catalogue.ts: storage damaged ›
  * storage full › storage lost data › internet down › the cloud refusing the gateway › a till
  * refusing payments › payments refused by the cloud › conflicting or forged transactions › tills
- * refusing payments over their offline limits › keys without endorsement › tills not seen › disk
+ * refusing payments over their offline limits › keys without endorsement › tills not seen › a till
+ * or the internet likely to fail soon (a critical failure prediction, gateway/predict) › disk
  * nearly full › tills just disconnected › wrong clocks › internet unreliable or sending behind ›
  * other refusals), and "All good" only when none applies.
  */
@@ -21,7 +22,7 @@ import {
   type TerminalThresholds,
 } from './terminal-problems.js';
 import { dayTime } from './time-words.js';
-import type { StatusView, TerminalView } from './view.js';
+import type { RiskView, StatusView, TerminalView } from './view.js';
 import { integrityWords, offlineRefusalWords } from './words.js';
 
 export { silentForMs } from './terminal-problems.js';
@@ -62,6 +63,7 @@ export const PROBLEM_CODES = {
   noCloud: 'NO_CLOUD',
   forwardBehind: 'FORWARD_BEHIND',
   rejects: 'REJECTS',
+  failurePredicted: 'FAILURE_PREDICTED',
   restoreUnconfirmed: 'RESTORE_UNCONFIRMED',
 } as const satisfies Record<string, ProblemCode>;
 
@@ -177,6 +179,8 @@ function gatewayProblems(view: StatusView, options: HeadlineOptions): Problem[] 
     const mark = storage.diskHighWaterPct === null ? 'it stops taking payments when the disk is full' : `it stops taking payments at ${storage.diskHighWaterPct} % used`;
     out.push(problem('DISK_RESERVE', `Disk nearly full — ${free}${mark}`, ['gateway']));
   }
+  const predicted = predictedProblem(view);
+  if (predicted !== null) out.push(predicted);
   if (wan.state === 'degraded') {
     const tail = forwarder.backlogEvents > 0 ? `${waiting} waiting, all stored safely on this gateway` : 'nothing waiting';
     out.push(problem('WAN_DEGRADED', `Internet unreliable${forPart(view, wan.sinceMs)} — ${tail}`, ['wan']));
@@ -193,6 +197,32 @@ function gatewayProblems(view: StatusView, options: HeadlineOptions): Problem[] 
     ));
   }
   return out;
+}
+
+/** A subject heard from this long ago has already failed (DESIGN §3.7): no longer a prediction. */
+const PREDICTION_STALE_MS = 5 * 60_000;
+
+/** Critical and still current: scored on a sample or probe from the last few minutes. */
+export function isCriticalNow(r: RiskView | null | undefined, nowMs: number): r is RiskView {
+  return r !== null && r !== undefined && r.level === 'critical' && nowMs - r.atMs < PREDICTION_STALE_MS;
+}
+
+/** A critical failure prediction (warnings stay in the risk section and the alarms): the terminals, else the internet link. */
+function predictedProblem(view: StatusView): Problem | null {
+  const wan = view.prediction?.wan;
+  const terminals = view.terminals.filter((t) => isCriticalNow(t.risk, view.nowMs)).sort((a, b) => (b.risk?.risk ?? 0) - (a.risk?.risk ?? 0));
+  const first = terminals[0];
+  if (first !== undefined) {
+    const why = first.risk?.reasons[0];
+    const who = terminals.length === 1 ? `Terminal ${first.id} is` : `${terminals.length} terminals are`;
+    const ids = terminals.length === 1 ? '' : ` (${idList(terminals)})`;
+    return problem('FAILURE_PREDICTED', `${who} likely to fail soon${ids}${why === undefined ? '' : ` — ${why}`}`, terminals.map((t) => t.id));
+  }
+  if (isCriticalNow(wan, view.nowMs)) {
+    const why = wan.reasons[0];
+    return problem('FAILURE_PREDICTED', `The internet link is likely to fail soon${why === undefined ? '' : ` — ${why}`}`, ['wan']);
+  }
+  return null;
 }
 
 /** The terminal problems, one per code, naming every terminal it applies to. */

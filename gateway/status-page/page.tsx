@@ -13,6 +13,7 @@ import { formatDuration } from './format.js';
 import type { Headline, HeadlineLevel, HeadlineOptions } from './headline.js';
 import { HistorySection } from './history-section.js';
 import { AlarmsSection, TerminalsSection } from './terminals.js';
+import { RiskSection } from './risk.js';
 import { ForwarderSection, StorageSection, WanSection } from './sections.js';
 import { clockTime, utcTitle, zoneLabel } from './time-words.js';
 import type { StatusView } from './view.js';
@@ -73,6 +74,7 @@ export const LiveContent: FC<{ view: StatusView; headline: Headline; options: Re
       <ForwarderSection view={view} />
       <StorageSection view={view} />
     </div>
+    <RiskSection view={view} />
     <TerminalsSection view={view} thresholds={options} maxShown={options.maxTerminalsShown} />
     <HistorySection view={view} />
     <AlarmsSection view={view} />

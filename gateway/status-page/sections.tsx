@@ -5,6 +5,7 @@
 import type { FC } from 'hono/jsx';
 import { formatBytes, formatDuration, formatMoneyByCurrency, plural } from './format.js';
 import type { StatusView } from './view.js';
+import { riskWords } from './risk.js';
 import { declinedPhrase, moneyParts } from './money-words.js';
 import { Time, When } from './time.js';
 import { cloudErrorWords, forwarderStateWords, integrityWords, wanReasonWords } from './words.js';
@@ -50,6 +51,16 @@ export const WanSection: FC<{ view: StatusView }> = ({ view }) => {
         </dd>
         <dt>Round trip</dt>
         <dd>{wan.rttMs === null ? '—' : `${Math.round(wan.rttMs)} ms`}</dd>
+        {view.prediction?.wan === null || view.prediction?.wan === undefined ? (
+          ''
+        ) : (
+          <>
+            <dt>Failure risk</dt>
+            <dd id="wan-risk">
+              <State tone={riskWords(view.prediction.wan).tone as Tone} text={riskWords(view.prediction.wan).text} />
+            </dd>
+          </>
+        )}
       </dl>
     </section>
   );

@@ -5,6 +5,7 @@
 import type { FC } from 'hono/jsx';
 import type { ProblemCode } from '../problem-catalogue.js';
 import { formatDuration, plural } from './format.js';
+import { riskWords } from './risk.js';
 import { silentForMs, sortTerminals, type TerminalThresholds } from './terminal-problems.js';
 import { Time } from './time.js';
 import type { AlarmView, StatusView, TerminalView } from './view.js';
@@ -67,6 +68,16 @@ const LastSeen: FC<{ t: TerminalView; view: StatusView }> = ({ t, view }) => {
   );
 };
 
+const RiskCell: FC<{ t: TerminalView }> = ({ t }) => {
+  if (t.risk === null || t.risk === undefined) return <td data-label="Failure risk">—</td>;
+  const words = riskWords(t.risk);
+  return (
+    <td data-label="Failure risk">
+      <span class={`state s-${words.tone}`}>{words.text}</span>
+    </td>
+  );
+};
+
 const TerminalRow: FC<{ t: TerminalView; problems: readonly ProblemCode[]; view: StatusView }> = ({ t, problems, view }) => (
   <tr id={`terminal-${t.id}`} class={problems.length === 0 ? undefined : 'has-problem'}>
     <td data-label="Terminal">
@@ -86,6 +97,7 @@ const TerminalRow: FC<{ t: TerminalView; problems: readonly ProblemCode[]; view:
     <td data-label="Waiting on till" class="num">{t.outboxDepth === null ? '—' : String(t.outboxDepth)}</td>
     <td data-label="Signal">{t.rssiDbm === null ? '—' : `${t.rssiDbm} dBm (${signalWords(t.rssiDbm)})`}</td>
     <td data-label="Battery" class="num">{t.batteryPct === null ? '—' : `${Math.round(t.batteryPct)} %`}</td>
+    {view.prediction === undefined ? '' : <RiskCell t={t} />}
     <td data-label="Refused">{rejectsText(t.rejects)}</td>
   </tr>
 );
@@ -117,6 +129,7 @@ export const TerminalsSection: FC<{ view: StatusView; thresholds: TerminalThresh
               <th>Waiting on till</th>
               <th>Signal</th>
               <th>Battery</th>
+              {view.prediction === undefined ? '' : <th>Failure risk</th>}
               <th>Refused</th>
             </tr>
           </thead>

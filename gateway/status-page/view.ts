@@ -69,6 +69,23 @@ export interface StorageProblemView {
   readonly seqs?: { readonly from: number; readonly through: number };
 }
 
+/** A subject's failure risk (gateway/predict): DESIGN §3.7 levels, reasons in plain words. */
+export interface RiskView {
+  readonly risk: number;
+  readonly level: 'clear' | 'warning' | 'critical';
+  /** Each says what is wrong and what to do. */
+  readonly reasons: readonly string[];
+  /** When the current level began; null: clear since the gateway started. */
+  readonly sinceMs: number | null;
+  /** The last sample or probe it was scored on. */
+  readonly atMs: number;
+}
+
+export interface PredictionView {
+  readonly modelVersion: string;
+  readonly wan: RiskView | null;
+}
+
 export interface TerminalView {
   readonly id: string;
   readonly connected: boolean;
@@ -83,6 +100,8 @@ export interface TerminalView {
   readonly rejects: Readonly<Record<string, number>>;
   /** When this terminal's latest reject happened; null when unknown. */
   readonly lastRejectAtMs: number | null;
+  /** Failure risk from its health samples; absent or null when not scored (yet). */
+  readonly risk?: RiskView | null;
   /**
    * Enrolled keys without the operator's endorsement (enrolled by the previous release): a cloud
    * that checks endorsements (DESIGN §3.1) refuses every payment they sign. Absent means 0.
@@ -136,6 +155,8 @@ export interface StatusView {
   readonly terminals: readonly TerminalView[];
   /** Newest first, bounded by whoever builds the view. */
   readonly alarms: readonly AlarmView[];
+  /** Failure prediction, when it runs (the WAN's risk; terminals carry their own). */
+  readonly prediction?: PredictionView;
   /** The last 24 hours: alarms with start and end, internet outages, the backlog over time (gateway/history). */
   readonly history?: HistoryView;
   /** True when payments stay on this gateway by choice (`--store-only`). Absent means false. */

@@ -19,7 +19,7 @@ import {
   assertHead, assertIngestMeta, assertStoredEvent, assertTerminalRecord, corrupt,
   type IngestMeta, type QueueRecord, type RejectRecord, type StoredEvent, type TerminalRecord,
 } from './records.js';
-import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Section, type Sections } from './sections.js';
+import { del, openDb, put, sectionsOf, writeBatch, type BatchOp, type Db, type Sections } from './sections.js';
 import { isDiskFull, isStorageDamage, type DamageReporter } from './storage-errors.js';
 
 export interface LevelEventStoreOptions {
@@ -117,9 +117,9 @@ export class LevelEventStore implements EventStore {
     return this.#status;
   }
 
-  /** The health-sample keyspace, for the HealthLog (unsynced telemetry, not money). */
-  get healthSection(): Section {
-    return this.#s.health;
+  /** The health keyspaces, for the HealthStore (unsynced telemetry, not money). */
+  get healthSections(): Pick<Sections, 'health' | 'wanProbes' | 'healthRollups'> {
+    return { health: this.#s.health, wanProbes: this.#s.wanProbes, healthRollups: this.#s.healthRollups };
   }
 
   get db(): Db {

@@ -61,6 +61,10 @@ export interface Sections {
   readonly restore: Section;
   /** `terminal!timeMs` → health sample (unsynced telemetry). */
   readonly health: Section;
+  /** `timeMs` → WAN probe result (unsynced telemetry). */
+  readonly wanProbes: Section;
+  /** `1m|1h!t!terminal!startMs`, `1m|1h!w!startMs` → health roll-up; `~cursor` → roll-up cursor. */
+  readonly healthRollups: Section;
   /** `terminal` → when it was last seen (gateway/presence-log.ts): the page's "last seen" survives a restart. */
   readonly presence: Section;
   /** Alarms with start and end, WAN outages, backlog samples (gateway/history/): the page's last 24 hours. */
@@ -121,6 +125,8 @@ export function sectionsOf(db: Db, codec: SealCodec): Sections {
     cloud: sealed('cloud'),
     restore: sealed('restore'),
     health: sealed('health'),
+    wanProbes: sealed('wan'),
+    healthRollups: sealed('rollup'),
     presence: sealed('presence'),
     history: sealed('history'),
     meta: sealed('meta'),

@@ -36,6 +36,14 @@ type Evidence =
   | { readonly kind: 'unreachable'; readonly code: string; readonly certain: boolean }
   | { readonly kind: 'unhealthy'; readonly code: string };
 
+/** One probe's result as the health history keeps it (gateway/health): ok, round trip, when. */
+export interface ProbeResult {
+  readonly atMs: number;
+  readonly ok: boolean;
+  /** Null when no answer came back (the probe is then a lost one). */
+  readonly rttMs: number | null;
+}
+
 export const WAN_MONITOR_LIFECYCLE = ['created', 'running', 'closed'] as const;
 type Lifecycle = (typeof WAN_MONITOR_LIFECYCLE)[number];
 
@@ -43,6 +51,7 @@ export class WanMonitor {
   readonly #o: WanMonitorOptions;
   readonly #d: WanMonitorDeps;
   readonly #listeners = new Set<(link: WanLink, previous: WanLink) => void>();
+  readonly #probeListeners = new Set<(probe: ProbeResult) => void>();
   #link: WanLink;
   #lastRttMs: number | null = null;
   #failures = 0;
@@ -69,6 +78,12 @@ export class WanMonitor {
   onChange(listener: (link: WanLink, previous: WanLink) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called with every probe's result (the health history and the WAN risk score read them). */
+  onProbe(listener: (probe: ProbeResult) => void): () => void {
+    this.#probeListeners.add(listener);
+    return () => this.#probeListeners.delete(listener);
   }
 
   start(): void {
@@ -115,6 +130,8 @@ export class WanMonitor {
       outcome = { ok: false, code: String((err as { code?: unknown }).code ?? CLOUD_FAILURE_CODES.network), rttMs: null };
     }
     if (this.#lifecycle !== 'running') return;
+    const result: ProbeResult = { atMs: this.#d.clock.now(), ok: outcome.ok, rttMs: outcome.rttMs };
+    for (const l of this.#probeListeners) l(result);
     if (outcome.ok) this.#apply({ kind: 'up', rttMs: outcome.rttMs });
     else if (outcome.rttMs !== null) this.#apply({ kind: 'unhealthy', code: outcome.code });
     else this.#apply({ kind: 'unreachable', code: outcome.code, certain: outcome.code === CLOUD_FAILURE_CODES.linkCut });

@@ -1,7 +1,8 @@
 /**
  * One simulated terminal: a real agent (LevelDB outbox, MQTT.js publisher) on its own directory,
  * behind its own WiFi link (LinkProxy), with Poisson traffic and fault timers: WiFi drops of an
- * exponential length, restarts (stop and reopen from disk), and a skewed clock.
+ * exponential length, restarts (stop and reopen from disk), a skewed clock, and optionally health
+ * that degrades until it fails (degrader.ts: battery, WiFi or errors).
  */
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { enrollTerminal } from '../enroll.js';
 import type { HostReadings } from '../host-readings.js';
 import type { OfflineLimits } from '../limits.js';
 import { TERMINAL_FILE, writeEndorsement, writePassword, writeTerminalFile } from '../terminal-dir.js';
+import { Degrader, type DegradationPlan } from './degrader.js';
 import { LinkProxy } from './link-proxy.js';
 import { SimPspAuthoriser } from './psp-authoriser.js';
 import { exponential } from './random.js';
@@ -38,6 +40,8 @@ export interface SimTerminalOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly limits?: Partial<OfflineLimits>;
+  /** Health that degrades until the terminal fails (the demo's prediction that comes true). */
+  readonly degradation?: DegradationPlan;
   /** The PSP to authorise online payments with before recording them (psp-authoriser.ts). */
   readonly pspUrl?: string;
   /** The operator's provisioning key: endorses the device key of a new terminal directory. */
@@ -68,9 +72,14 @@ export class SimTerminal {
   readonly #clock: Clock;
   #rssi = -55;
   #battery: number;
+  /** A healthy terminal goes on its charger when low and comes off when full. */
+  #docked = false;
   #restarting: Promise<void> | undefined;
   /** The acked seq when this run began: what was acked before is not this run's. */
   #baseAckedSeq: number | undefined;
+  #degrader: Degrader | undefined;
+  /** Dead by its degradation (agent stopped or link lost) until fixed. */
+  #dead = false;
   readonly #psp: SimPspAuthoriser | undefined;
 
   constructor(private readonly o: SimTerminalOptions) {
@@ -112,14 +121,25 @@ export class SimTerminal {
     this.#scheduleTraffic();
     if (this.o.wifiDropMeanS > 0) this.#scheduleDrop();
     if (this.o.restartEveryS > 0) this.#scheduleRestart();
+    if (this.o.degradation !== undefined) {
+      this.#degrader = new Degrader(this.o.degradation, performance.now(), this.o.random);
+      this.#scheduleDegradation();
+    }
   }
 
-  /** Stops traffic and faults, brings the link up, and lets the outbox drain. */
+  /** Where its degradation stands (for the simulator's summary), or null without one. */
+  get degradation(): { mode: string; phase: string } | null {
+    const d = this.#degrader;
+    return d === undefined ? null : { mode: d.plan.mode, phase: d.phase(performance.now()) };
+  }
+
+  /** Stops traffic and faults, brings the link up (and a dead terminal back), and lets the outbox drain. */
   stopTraffic(): void {
     this.#state = 'draining';
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#proxy.setUp(true);
+    if (this.#dead) this.#revive();
   }
 
   drained(): boolean {
@@ -147,6 +167,57 @@ export class SimTerminal {
     await this.#agent?.stop();
     this.#agent = undefined;
     await this.#proxy.close();
+  }
+
+  /** Every second: the link flickers as the signal fades; at the failure it dies; later it is fixed. */
+  #scheduleDegradation(): void {
+    this.#after(1, () => {
+      const d = this.#degrader!;
+      const now = performance.now();
+      const phase = d.phase(now);
+      if (phase === 'degrading' && d.plan.mode === 'wifi' && this.#proxy.up && this.o.random() < d.dropChance(d.rssiDbm(this.#rssi, now), 1, now)) {
+        this.stats.drops++;
+        this.#proxy.setUp(false);
+        this.#after(2 + this.o.random() * 8, () => {
+          if (!this.#dead) this.#proxy.setUp(true);
+        });
+      }
+      if (phase === 'dead' && !this.#dead) this.#kill();
+      if (phase === 'fixed' && this.#dead) this.#revive();
+      if (phase !== 'fixed') this.#scheduleDegradation();
+    });
+  }
+
+  /** The failure: a dead battery or a hang stops the device; a lost signal cuts its link. */
+  #kill(): void {
+    this.#dead = true;
+    this.o.logger.info('simulated terminal failed (degradation)', { mode: this.#degrader?.plan.mode });
+    if (this.#degrader?.plan.mode === 'wifi') {
+      this.#proxy.setUp(false);
+      return;
+    }
+    const a = this.#agent;
+    this.#agent = undefined;
+    this.#restarting = (async () => {
+      this.refresh();
+      await a?.stop();
+    })().finally(() => {
+      this.#restarting = undefined;
+    });
+  }
+
+  /** Someone fixes it: on its charger, access point back, restarted. */
+  #revive(): void {
+    this.#dead = false;
+    this.#proxy.setUp(true);
+    if (this.#agent !== undefined) return;
+    const before = this.#restarting ?? Promise.resolve();
+    this.#restarting = before
+      .then(() => this.#startAgent())
+      .catch((err: unknown) => this.o.logger.error('simulated terminal failed to come back', { err }))
+      .finally(() => {
+        this.#restarting = undefined;
+      });
   }
 
   async #startAgent(): Promise<void> {
@@ -231,17 +302,29 @@ export class SimTerminal {
     this.#scheduleRestart();
   }
 
-  /** Simulated radio and battery: RSSI wanders and falls while the link is down; battery drains. */
+  /**
+   * Simulated radio and battery: RSSI wanders and falls while the link is down; battery drains.
+   * A degrading terminal's readings follow its degradation instead.
+   */
   #host(): HostReadings {
+    const now = () => performance.now();
     return {
       rssiDbm: async () => {
-        this.#rssi = Math.max(-90, Math.min(-40, this.#rssi + (this.o.random() - 0.5) * 6));
-        return Math.round(this.#proxy.up ? this.#rssi : Math.min(this.#rssi, -82));
+        this.#rssi = Math.max(-72, Math.min(-45, this.#rssi + (this.o.random() - 0.5) * 3));
+        const rssi = this.#degrader?.rssiDbm(this.#rssi, now()) ?? this.#rssi;
+        return Math.round(this.#proxy.up ? rssi : Math.min(rssi, -82));
       },
       batteryPct: async () => {
-        this.#battery = Math.max(5, this.#battery - this.o.random() * 0.2);
+        const degraded = this.#degrader?.batteryPct(now()) ?? null;
+        if (degraded !== null) return Math.round(degraded);
+        if (this.#battery < 30) this.#docked = true;
+        if (this.#battery > 95) this.#docked = false;
+        this.#battery = Math.min(100, this.#battery + (this.#docked ? 0.3 : -this.o.random() * 0.03));
         return Math.round(this.#battery);
       },
+      charging: async () => this.#degrader?.charging(now()) ?? this.#docked,
+      firmware: async () => 'sim-4.2.3',
+      deviceErrors: async () => this.#degrader?.deviceErrors(now()) ?? 0,
     };
   }
 }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { Signer } from '../../protocol/signer.js';
 import type { OfflineLimits } from '../limits.js';
+import { DEGRADATION_MODES } from '../../protocol/degradation.js';
+import type { DegradationPlan } from './degrader.js';
 import { seededRandom } from './random.js';
 import { SimTerminal, type SimTerminalStats } from './sim-terminal.js';
 
@@ -41,6 +43,12 @@ export interface SimulatorOptions {
    */
   readonly provisioning?: Signer;
   readonly logger?: Logger;
+  /** Terminals whose health degrades until they fail (battery, WiFi, errors in turn); 0 = none. */
+  readonly degrading?: number;
+  /** Seconds until the first degrading terminal fails; each next one 5 minutes later. */
+  readonly degradeFailAfterS?: number;
+  /** Seconds a failed terminal stays dead before it is fixed. */
+  readonly degradeDeadForS?: number;
   /** A PSP to authorise online payments with (e.g. `tillgate psp-sim`); none: payments are only recorded. */
   readonly pspUrl?: string;
 }
@@ -53,7 +61,22 @@ export const DEFAULT_SIMULATOR = Object.freeze({
   healthIntervalS: 10,
   /** Terminal count bound: one process simulating more than this measures itself, not the gateway. */
   maxTerminals: 500,
+  /** A demo's first failure after 15 minutes: time for its health to show the trouble. */
+  degradeFailAfterS: 900,
+  /** Dead for 10 minutes: long enough to be a failure (5 minutes of silence, DESIGN §3.7). */
+  degradeDeadForS: 600,
 });
+
+/** Which terminals degrade, spread over the fleet, and how: battery, WiFi, errors in turn. */
+export function degradationPlans(terminals: number, degrading: number, failAfterS: number, deadForS: number): Map<number, DegradationPlan> {
+  const plans = new Map<number, DegradationPlan>();
+  const n = Math.max(0, Math.min(terminals, Math.floor(degrading)));
+  for (let k = 0; k < n; k++) {
+    const index = Math.floor(((k + 0.5) * terminals) / n);
+    plans.set(index, { mode: DEGRADATION_MODES[k % DEGRADATION_MODES.length]!, failAfterS: failAfterS + k * 300, deadForS });
+  }
+  return plans;
+}
 
 export interface SimulatorSummary {
   readonly terminals: number;
@@ -68,6 +91,8 @@ export interface SimulatorSummary {
   readonly maxOutboxDepth: number;
   readonly drained: boolean;
   readonly perTerminal: readonly SimTerminalStats[];
+  /** The degrading terminals and where each stands (`degrading`, `dead`, `fixed`). */
+  readonly degraded: readonly { readonly terminal: string; readonly mode: string; readonly phase: string }[];
 }
 
 export interface SimulatorHandle {
@@ -88,7 +113,9 @@ export async function startSimulator(o: SimulatorOptions): Promise<SimulatorHand
   const startedMs = Date.now();
   const prefix = o.terminalPrefix ?? 'sim';
   const fleet: SimTerminal[] = [];
+  const plans = degradationPlans(o.terminals, o.degrading ?? 0, o.degradeFailAfterS ?? DEFAULT_SIMULATOR.degradeFailAfterS, o.degradeDeadForS ?? DEFAULT_SIMULATOR.degradeDeadForS);
   for (let i = 1; i <= o.terminals; i++) {
+    const plan = plans.get(i - 1);
     const terminal = `${prefix}-${String(i).padStart(3, '0')}`;
     fleet.push(new SimTerminal({
       store: o.store, terminal, dir: join(o.dir, terminal), gatewayUrl: o.gatewayUrl, adminToken: o.adminToken,
@@ -98,6 +125,7 @@ export async function startSimulator(o: SimulatorOptions): Promise<SimulatorHand
       healthIntervalS: o.healthIntervalS ?? DEFAULT_SIMULATOR.healthIntervalS,
       random: seededRandom(Math.floor(random() * 2 ** 32)), logger: logger.child({ terminal }),
       ...(o.limits === undefined ? {} : { limits: o.limits }),
+      ...(plan === undefined ? {} : { degradation: plan }),
       ...(o.pspUrl === undefined ? {} : { pspUrl: o.pspUrl }),
       ...(o.provisioning === undefined ? {} : { provisioning: o.provisioning }),
     }));
@@ -135,6 +163,10 @@ export async function startSimulator(o: SimulatorOptions): Promise<SimulatorHand
       maxOutboxDepth: Math.max(0, ...per.map((s) => s.maxOutboxDepth)),
       drained,
       perTerminal: per,
+      degraded: fleet.flatMap((t) => {
+        const d = t.degradation;
+        return d === null ? [] : [{ terminal: t.stats.terminal, ...d }];
+      }),
     };
   };
 

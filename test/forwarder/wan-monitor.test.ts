@@ -48,6 +48,26 @@ async function nextProbe(h: ReturnType<typeof setup>): Promise<void> {
 }
 
 describe('WAN monitor', () => {
+  it('wan - tells probe listeners every result with its time, round trip and whether it was lost', async () => {
+    const h = setup();
+    const seen: { atMs: number; ok: boolean; rttMs: number | null }[] = [];
+    h.monitor.onProbe((p) => seen.push(p));
+    h.monitor.start();
+    await waitFor(() => seen.length === 1, { what: 'first probe' });
+    h.script.next = { ok: false, code: 'NETWORK', rttMs: null };
+    h.clock.advance(15_000);
+    await nextProbe(h);
+    h.script.next = { ok: false, code: 'HTTP_503', rttMs: 80 };
+    h.clock.advance(2_000);
+    await nextProbe(h);
+    const t0 = seen[0]!.atMs;
+    expect(seen).toEqual([
+      { atMs: t0, ok: true, rttMs: 20 },
+      { atMs: t0 + 15_000, ok: false, rttMs: null },
+      { atMs: t0 + 17_000, ok: false, rttMs: 80 },
+    ]);
+  });
+
   it('wan - goes online on the first good probe and then probes at the slow period', async () => {
     const h = setup();
     expect(h.monitor.link).toMatchObject({ state: 'offline', reason: 'NOT_PROBED' });
