@@ -1,5 +1,5 @@
 /**
- * Failure-prediction benchmark (issue 11 "Measure it"): scoring throughput on one core (the
+ * Failure-prediction benchmark: scoring throughput on one core (the
  * gateway scores on its event loop) and memory per scored terminal.
  * 1. The scorer alone: pre-parsed §3.7 records of a simulated fleet through FleetScorer.ingest.
  * 2. `predict replay` end to end in-process: JSON lines parsed (schema-checked) and scored.
