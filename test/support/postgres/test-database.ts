@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
 import { databaseUrl, TEMPLATE_DATABASE } from './global-setup.js';
+import { waitFor } from '../wait.js';
 
 export interface TestDatabase {
   readonly name: string;
@@ -36,6 +37,9 @@ function serverUrl(): string {
   if (url === null) throw new Error('PostgreSQL is not available in this run (see the global setup message)');
   return url;
 }
+
+/** How long a drop waits for the database's connections to close by themselves before forcing them. */
+const DROP_GRACE_MS = 5_000;
 
 async function onServer<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl() });
@@ -65,6 +69,11 @@ export async function freshDatabase({ migrated = true }: { migrated?: boolean } 
       }
     },
     drop: () => onServer(async (c) => {
+      // pg's Pool.end() resolves before its clients' connections have closed; a FORCE drop would
+      // then terminate a closing connection and its client would throw 57P01 into the test run.
+      // So first let the database's backends go away by themselves (bounded), then force the rest.
+      const idle = async () => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name])).rows[0]?.n === 0;
+      await waitFor(idle, { timeoutMs: DROP_GRACE_MS, intervalMs: 25, what: `the connections to ${name} to close` }).catch(() => undefined);
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }),
   };
