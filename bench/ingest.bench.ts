@@ -212,7 +212,7 @@ export const bench: Bench = {
     const notes: string[] = [];
     const only = process.env.TILLGATE_BENCH_INGEST_ONLY_GATEWAY === '1';
     const verify = only ? 7_400 : await verifyRate();
-    if (!only) figures.push({ metric: 'raw Ed25519 verify, 1 core, cached KeyObject', value: Math.round(verify), unit: 'verifies/s', reference: 'DESIGN §6: ~7,400/s' });
+    if (!only) figures.push({ metric: 'raw Ed25519 verify, 1 core, cached KeyObject', value: Math.round(verify), unit: 'verifies/s', reference: 'design estimate ~7,400/s' });
     const bare = only ? 0 : await bareAedesRate();
     if (!only) figures.push({ metric: 'bare Aedes QoS 1, in memory, 1 client', value: Math.round(bare), unit: 'msg/s', reference: 'no hooks, no disk' });
 

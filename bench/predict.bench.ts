@@ -76,7 +76,7 @@ export const bench: Bench = {
     const perTerminal = bytesPerTerminal();
     const figures: Figure[] = [
       { metric: `scoring, pre-parsed records (${records.length.toLocaleString('en-US')}: ${FLEET.stores * FLEET.terminalsPerStore} terminals + ${FLEET.stores} WAN links, ${FLEET.days} days), one core`, value: scored.perS, unit: 'records/s' },
-      { metric: 'replay: JSON line parsed with the §3.7 schema and scored, one core', value: replayPerS, unit: 'records/s', target: 'tens of thousands (DESIGN §3.7)' },
+      { metric: 'replay: JSON line parsed with the §3.7 schema and scored, one core', value: replayPerS, unit: 'records/s', target: 'tens of thousands (wire contract §3.7)' },
       { metric: 'memory per scored terminal (detectors, features, alert state)', value: perTerminal / 1024, unit: 'KiB' },
     ];
     return {

@@ -58,7 +58,7 @@ async function recordFigures(dir: string): Promise<Figure[]> {
   return [
     { metric: 'record() latency p50, one at a time, fsync', value: percentile(latencies, 50), unit: 'ms' },
     { metric: 'record() latency p99, one at a time, fsync', value: percentile(latencies, 99), unit: 'ms' },
-    { metric: 'record() throughput, one at a time', value: SEQUENTIAL_RECORDS / sequentialS, unit: 'events/s', reference: 'LevelDB put {sync:true} one at a time ~3,300/s (DESIGN §6)' },
+    { metric: 'record() throughput, one at a time', value: SEQUENTIAL_RECORDS / sequentialS, unit: 'events/s', reference: 'LevelDB put {sync:true} one at a time ~3,300/s (design estimate)' },
     { metric: `record() throughput, ${CONCURRENCY} concurrent callers`, value: CONCURRENT_RECORDS / concurrentS, unit: 'events/s' },
   ];
 }
@@ -90,7 +90,7 @@ async function drainFigures(root: string): Promise<Figure[]> {
       const s = (performance.now() - t0) / 1000;
       return [
         { metric: `drain ${DRAIN_EVENTS.toLocaleString('en-US')}-event outbox into the gateway, time`, value: s, unit: 's' },
-        { metric: 'drain rate, one terminal, real gateway (verify + group-commit fsync)', value: DRAIN_EVENTS / s, unit: 'events/s', reference: 'Ed25519 verify ~7,400/s per core (DESIGN §6)' },
+        { metric: 'drain rate, one terminal, real gateway (verify + group-commit fsync)', value: DRAIN_EVENTS / s, unit: 'events/s', reference: 'Ed25519 verify ~7,400/s per core (design estimate)' },
       ];
     } finally {
       await agent.stop();
