@@ -12,7 +12,7 @@ import type { AlertParams, RiskModel } from '../model/model.js';
 import { SubjectScorer } from '../scorer.js';
 import type { RecordSource } from '../sources.js';
 import type { FailureMode } from '../sim/events.js';
-import { FailureTracker, type Failure } from './failures.js';
+import { findFailures, type Failure } from './failures.js';
 import {
   averagePrecision, emptyCounts, histogramAveragePrecision, matchSubject, mergeCounts, precisionOf, quantile, recallOf, type MatchCounts,
 } from './metrics.js';
@@ -105,17 +105,7 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
   const thresholds = options.sweep ?? SWEEP_THRESHOLDS;
 
   // Pass 1: the failures, by the §3.7 terms, from the records themselves.
-  const tracker = new FailureTracker();
-  let endMs = Number.NEGATIVE_INFINITY;
-  for await (const batch of source.batches()) {
-    for (const r of batch) {
-      if (r.atMs >= untilMs) continue;
-      if (r.kind === 'health') tracker.health(r.store, r.subject, r.atMs);
-      else tracker.wan(r.store, r.subject, r.atMs, r.ok);
-      if (r.atMs > endMs) endMs = r.atMs;
-    }
-  }
-  const failures = tracker.finish(endMs);
+  const { failures, endMs } = await findFailures(source, untilMs);
   const truth = source.truth === undefined ? undefined : [...source.truth];
   const onsetsBySubject = new Map<string, number[]>();
   for (const f of failures) {

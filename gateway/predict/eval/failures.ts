@@ -6,6 +6,7 @@
  * per subject, so a replay file of any length can be scanned once.
  */
 import { FAILURE_SILENCE_MS } from '../../../protocol/prediction.js';
+import type { RecordSource } from '../sources.js';
 
 export interface Failure {
   readonly store: string;
@@ -77,4 +78,19 @@ export class FailureTracker {
     }
     return t;
   }
+}
+
+/** One pass over a source: the failures in its records before `untilMs`, and its last record's time. */
+export async function findFailures(source: RecordSource, untilMs = Number.POSITIVE_INFINITY): Promise<{ failures: Failure[]; endMs: number }> {
+  const tracker = new FailureTracker();
+  let endMs = Number.NEGATIVE_INFINITY;
+  for await (const batch of source.batches()) {
+    for (const r of batch) {
+      if (r.atMs >= untilMs) continue;
+      if (r.kind === 'health') tracker.health(r.store, r.subject, r.atMs);
+      else tracker.wan(r.store, r.subject, r.atMs, r.ok);
+      if (r.atMs > endMs) endMs = r.atMs;
+    }
+  }
+  return { failures: tracker.finish(endMs), endMs };
 }

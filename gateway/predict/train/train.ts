@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { seededRandom } from '../../../lib/random.js';
 import { WARNING_MAX_LEAD_MS } from '../../../protocol/prediction.js';
-import { FailureTracker } from '../eval/failures.js';
+import { findFailures } from '../eval/failures.js';
 import { evaluate, type EvalReport, type SweepPoint } from '../eval/evaluate.js';
 import { TERMINAL_FAMILIES, TERMINAL_FEATURES, TerminalDetectors } from '../features/terminal.js';
 import { WAN_FAMILIES, WAN_FEATURES, WanDetectors } from '../features/wan.js';
@@ -107,18 +107,9 @@ export interface TrainResult {
 export async function train(source: RecordSource, options: TrainOptions): Promise<TrainResult> {
   const untilMs = options.untilMs ?? Number.POSITIVE_INFINITY;
   // 1. Failures.
-  const tracker = new FailureTracker();
-  let endMs = Number.NEGATIVE_INFINITY;
-  for await (const batch of source.batches()) {
-    for (const r of batch) {
-      if (r.atMs >= untilMs) continue;
-      if (r.kind === 'health') tracker.health(r.store, r.subject, r.atMs);
-      else tracker.wan(r.store, r.subject, r.atMs, r.ok);
-      if (r.atMs > endMs) endMs = r.atMs;
-    }
-  }
+  const { failures, endMs } = await findFailures(source, untilMs);
   const onsets = new Map<string, number[]>();
-  for (const f of tracker.finish(endMs)) {
+  for (const f of failures) {
     const key = `${f.store}\u0000${f.subject}`;
     onsets.set(key, [...(onsets.get(key) ?? []), f.onsetMs]);
   }
