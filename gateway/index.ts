@@ -453,7 +453,7 @@ function serveHttp(app: Hono, hostname: string, port: number): Promise<ServerTyp
 function closeHttp(server: ServerType): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
-    // server.close() waits for keep-alive and streaming connections (TESTING.md): cut them.
+    // server.close() waits for keep-alive and streaming connections until they end: cut them.
     if ('closeAllConnections' in server) server.closeAllConnections();
   });
 }

@@ -82,7 +82,7 @@ export class MqttLink extends EventEmitter {
     clearTimeout(this.#timer);
     const client = this.#client;
     this.#client = undefined;
-    // TESTING.md: endAsync can stay pending when the client is reconnecting; bound it.
+    // MQTT.js's endAsync can stay pending when the client is reconnecting; bound it.
     if (client !== undefined) await boundedEnd(client, this.#o.limits.closeTimeoutMs);
     this.state = { kind: 'stopped' };
   }

@@ -60,7 +60,7 @@ export interface StatusPageDeps {
 export interface StatusPageHandle {
   /** Open live streams right now. */
   streams(): number;
-  /** Ends every open stream so the HTTP server can close (TESTING.md: close() waits for SSE). */
+  /** Ends every open stream so the HTTP server can close (its close() waits for open SSE responses). */
   close(): void;
 }
 

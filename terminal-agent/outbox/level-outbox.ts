@@ -6,7 +6,7 @@
  * re-sequenced, times do not). Outboxes written before keep their `r` and `i` entries keyed by seq:
  * those sort first and read the same. Every write is one batch; appends (with their idempotency
  * key), re-sequences and the reset base use `{ sync: true }`, so they survive a power cut, not
- * only a `kill -9` (TESTING.md). Writes are serialized.
+ * only a `kill -9`. Writes are serialized.
  * Every value is sealed at rest (AES-256-GCM, lib/at-rest) with the terminal's data key.
  */
 import { ClassicLevel } from 'classic-level';

@@ -4,7 +4,7 @@
  * payment the app got a 201 for is at the gateway exactly once, in a gapless valid chain. And,
  * with idempotency keys, the app's retry of a payment that never got its answer (durable or not
  * when the kill landed) records it exactly once: head == the number of distinct payments.
- * The agent is the real `tillgate terminal run` child process (node --import tsx, TESTING.md);
+ * The agent is the real `tillgate terminal run` child process (run from source with `node --import tsx`);
  * the gateway is the real one, in-process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * The real `tillgate gateway` as a child process (compiled dist/, TESTING.md): started on
+ * The real `tillgate gateway` as a child process (compiled dist/): started on
  * 127.0.0.1 and ephemeral ports in the given data dir, with the test store, gateway id and admin
  * token of test/gateway/support.ts. A thin wrapper over test/support/tillgate-process.ts that only
  * adds those flags and the typed ready fields; stop with `stop()` (SIGTERM) or `kill9()`.

@@ -1,5 +1,5 @@
 /**
- * Debian's Chromium driven by playwright-core (TESTING.md): never `playwright install` (no
+ * Debian's Chromium driven by playwright-core: never `playwright install` (no
  * downloads here). A fresh user-data-dir per launch, removed on close. When `CI` is set a missing
  * Chromium is a failure; locally the caller skips with `CHROMIUM_INSTALL_HINT`.
  */

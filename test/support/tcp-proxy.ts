@@ -1,5 +1,5 @@
 /**
- * A TCP proxy for WAN faults (TESTING.md): sits on 127.0.0.1 between the gateway and the cloud and
+ * A TCP proxy for WAN faults: sits on 127.0.0.1 between the gateway and the cloud and
  * can refuse connections, cut them mid-request, let requests through but drop the answers (so the
  * cloud commits and the gateway never hears it), cut everything now, and flap between up and down.
  * node:net only; every socket it opens it closes.

@@ -1,6 +1,6 @@
 /**
  * Runs the real `tillgate` executable as a child process (compiled dist/: `npm run build` first,
- * TESTING.md: plain Node 20 cannot run .ts), waits for its one ready JSON line on stdout, keeps the
+ * plain Node 20 cannot run .ts), waits for its one ready JSON line on stdout, keeps the
  * tail of its stderr for failure messages. The one process helper for every test that spawns
  * `tillgate`; per-command wrappers (test/gateway/gateway-process.ts, test/cloud-bridge/cloud-process.ts)
  * only add their default flags and typed ready fields.

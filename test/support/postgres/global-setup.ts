@@ -1,5 +1,5 @@
 /**
- * vitest globalSetup: one real PostgreSQL for the whole run (TESTING.md), started once (~1 s),
+ * vitest globalSetup: one real PostgreSQL for the whole run, started once (~1 s),
  * handed to every test file as `inject('postgres')`, stopped and deleted at the end. It also builds
  * a template database with every cloud migration applied, so a test gets a fresh, migrated
  * database with one `CREATE DATABASE … TEMPLATE` (a file copy) instead of running migrations.

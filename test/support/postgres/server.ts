@@ -1,5 +1,5 @@
 /**
- * A throwaway PostgreSQL server for tests and benchmarks (TESTING.md): `initdb` into a temp
+ * A throwaway PostgreSQL server for tests and benchmarks: `initdb` into a temp
  * directory, `postgres` on 127.0.0.1 and a free port, stopped and deleted by `stop()`. This machine
  * runs as root and `postgres` refuses to run as root, so both run as the `postgres` user (via
  * `runuser`) in a directory it owns. Tests run with `fsync=off` for speed; the benchmark turns

@@ -1,5 +1,5 @@
 /**
- * The real `tillgate terminal run` as a child process (compiled dist/, TESTING.md) and its local
+ * The real `tillgate terminal run` as a child process (compiled dist/) and its local
  * record API, as the payment app uses it: POST /record with an Idempotency-Key, GET /status,
  * GET /set-aside.
  */
