@@ -21,7 +21,6 @@ import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
 import { z } from 'zod';
 import { AtRestKeeper, SealCodec, sealedJson, WriteGate, type AtRestOptions, type AtRestStatus, type KeyProvider } from '../../lib/at-rest/index.js';
 import { TillgateError, hasCode } from '../../protocol/errors.js';
-import { UUID_PATTERN } from '../../protocol/ids.js';
 import { notificationRequestItemSchema, type NotificationRequestItem } from '../../protocol/adyen.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { Payment, PaymentState } from './machine.js';
@@ -31,7 +30,6 @@ import {
   isNewsForStore,
   LIFECYCLE_ERROR_CODES as E,
   MAX_APPLY_PAYMENTS,
-  MAX_PAYMENT_READ,
   samplesOf,
   storedPaymentSchema,
   updateOf,
@@ -45,6 +43,10 @@ import {
   type PaymentStore,
   type StoreCounters,
   type StoredUpdate,
+  CallerError,
+  checkId,
+  checkLimit,
+  checkPayment,
 } from './payment-store.js';
 import { inboxKey, MAX_INBOX_ACCEPT, MAX_INBOX_ITEM_BYTES, MAX_INBOX_READ, type AcceptOutcome, type InboxEntry, type WebhookInbox } from './webhook-inbox.js';
 
@@ -387,7 +389,7 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
     for (const after of next) {
       if (!ids.includes(after.id) || written.has(after.id)) throw new TypeError(`decide returned payment ${after.id} it was not asked about, or twice`);
       written.add(after.id);
-      // Checked before it is written, as it will be when read (STYLE 10).
+      // Checked before it is written, as it will be when read.
       const valid = storedPaymentSchema.safeParse(after);
       if (!valid.success) throw new TypeError(`decide returned a malformed payment ${after.id}`);
       const before = current.get(after.id);
@@ -401,7 +403,7 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
         updSeq.set(store, seq);
         const u = updateOf(after) as Omit<StoredUpdate, 'seq'>;
         ops.push({ type: 'put', sublevel: this.#upd, key: `${store}!${pad(seq)}`, value: { seq, ...u } });
-        // One delete per insert keeps exactly `keep` records per store (STYLE 9).
+        // One delete per insert keeps exactly `keep` records per store.
         if (seq > this.#keep) ops.push({ type: 'del', sublevel: this.#upd, key: `${store}!${pad(seq - this.#keep)}` });
       }
     }
@@ -482,10 +484,6 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
   }
 }
 
-/** An error of the caller's `decide`: passed on as it is, not as a storage failure. */
-class CallerError {
-  constructor(readonly error: unknown) {}
-}
 
 /** The index entries a payment has (key → value), so a write can replace the old ones. */
 function indexEntriesOf(p: Payment): Map<string, unknown> {
@@ -504,20 +502,9 @@ function indexEntriesOf(p: Payment): Map<string, unknown> {
   return out;
 }
 
-function checkId(id: string): void {
-  if (typeof id !== 'string' || !UUID_PATTERN.test(id)) throw new TypeError('a payment id is a UUID (the event id)');
-}
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAYMENT_READ) throw new TypeError(`limit must be 1..${MAX_PAYMENT_READ}`);
-}
 function checkInt(v: unknown, what: string): number {
   if (!Number.isSafeInteger(v) || (v as number) < 0) throw new TillgateError(E.corrupt, `stored ${what} is malformed`);
   return v as number;
-}
-function checkPayment(v: unknown, id: string): Payment {
-  const parsed = storedPaymentSchema.safeParse(v);
-  if (!parsed.success || parsed.data.id !== id) throw new TillgateError(E.corrupt, `stored payment ${id} is malformed`);
-  return parsed.data;
 }
 
 /**

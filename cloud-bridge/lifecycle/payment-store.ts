@@ -13,11 +13,13 @@
  * id order, upserts, inserts the update records and moves the cursor.
  */
 import { z } from 'zod';
+import { TillgateError } from '../../protocol/errors.js';
+import { UUID_PATTERN } from '../../protocol/ids.js';
 import type { Payment, PaymentState } from './machine.js';
 
 export type LifecycleStoreState = 'opening' | 'open' | 'closing' | 'closed';
 
-/** Stable codes (STYLE 7). */
+/** Stable codes. */
 export const LIFECYCLE_ERROR_CODES = {
   /** Closing or closed: retry elsewhere (HTTP 503). */
   closed: 'LIFECYCLE_CLOSED',
@@ -25,7 +27,7 @@ export const LIFECYCLE_ERROR_CODES = {
   locked: 'LIFECYCLE_LOCKED',
   /** Storage failed: retryable (HTTP 503). */
   io: 'LIFECYCLE_IO',
-  /** A stored record failed its read-back check (STYLE 10). */
+  /** A stored record failed its read-back check. */
   corrupt: 'LIFECYCLE_CORRUPT',
 } as const;
 
@@ -35,7 +37,7 @@ export type CursorName = (typeof CURSOR_NAMES)[number];
 
 /** Most payments one `apply` may touch: a feed page of 500 events plus room. */
 export const MAX_APPLY_PAYMENTS = 1_000;
-/** Largest page any read may ask for (STYLE 9). */
+/** Largest page any read may ask for. */
 export const MAX_PAYMENT_READ = 1_000;
 /** Update records kept per store: a gateway more than this far behind re-reads from the oldest kept. */
 export const DEFAULT_UPDATES_KEEP_PER_STORE = 100_000;
@@ -117,7 +119,7 @@ export interface PaymentStore {
   close(): Promise<void>;
 }
 
-// ---- the stored record, checked when read back (STYLE 10) ------------------------------------
+// ---- the stored record, checked when read back ------------------------------------
 
 const ms = z.number().int().min(0).max(8.64e15);
 const eventFactSchema = z.object({
@@ -175,4 +177,26 @@ export function samplesOf(p: Payment): { charged: LatencySample | null; authoris
     chargedAtMs: p.chargedAtMs,
     authorisedAtMs: p.authorisedAtMs,
   };
+}
+
+/** An error of the caller's `decide`, carried through a store's storage-error handling unchanged. */
+export class CallerError {
+  constructor(readonly error: unknown) {}
+}
+
+/** A payment id as every PaymentStore takes it: a UUID (the event id). */
+export function checkId(id: string): void {
+  if (typeof id !== 'string' || !UUID_PATTERN.test(id)) throw new TypeError('a payment id is a UUID (the event id)');
+}
+
+/** A read limit as every PaymentStore takes it: 1..MAX_PAYMENT_READ. */
+export function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAYMENT_READ) throw new TypeError(`limit must be 1..${MAX_PAYMENT_READ}`);
+}
+
+/** A stored payment read back: schema-checked and the id it was stored under, else LIFECYCLE corrupt. */
+export function checkPayment(v: unknown, id: string): Payment {
+  const parsed = storedPaymentSchema.safeParse(v);
+  if (!parsed.success || parsed.data.id !== id) throw new TillgateError(LIFECYCLE_ERROR_CODES.corrupt, `stored payment ${id} is malformed`);
+  return parsed.data;
 }

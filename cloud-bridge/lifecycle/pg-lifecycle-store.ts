@@ -17,7 +17,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { TillgateError } from '../../protocol/errors.js';
-import { UUID_PATTERN } from '../../protocol/ids.js';
 import { notificationRequestItemSchema, type NotificationRequestItem } from '../../protocol/adyen.js';
 import { inTransaction, type RetryPolicy } from '../pg/database.js';
 import type { Payment, PaymentState } from './machine.js';
@@ -26,7 +25,6 @@ import {
   isNewsForStore,
   LIFECYCLE_ERROR_CODES as E,
   MAX_APPLY_PAYMENTS,
-  MAX_PAYMENT_READ,
   samplesOf,
   storedPaymentSchema,
   updateOf,
@@ -40,6 +38,10 @@ import {
   type PaymentStore,
   type StoreCounters,
   type StoredUpdate,
+  CallerError,
+  checkId,
+  checkLimit,
+  checkPayment,
 } from './payment-store.js';
 import { inboxKey, MAX_INBOX_ACCEPT, MAX_INBOX_ITEM_BYTES, MAX_INBOX_READ, type AcceptOutcome, type InboxEntry, type WebhookInbox } from './webhook-inbox.js';
 
@@ -61,10 +63,6 @@ const updateSchema = z.object({
   state: z.enum(['pending', 'captured', 'authorised', 'refused', 'cancelled', 'inconsistent']), charged: z.boolean(), contradicted: z.boolean(),
 });
 
-/** An error of the caller's `decide`: passed on as it is, not as a storage failure. */
-class CallerError {
-  constructor(readonly error: unknown) {}
-}
 
 export class PgLifecycleStore implements PaymentStore, WebhookInbox {
   #state: LifecycleStoreState = 'open';
@@ -383,7 +381,7 @@ export class PgLifecycleStore implements PaymentStore, WebhookInbox {
         'INSERT INTO lifecycle_updates (store, seq, record) SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[])',
         [updates.map((u) => u.store), updates.map((u) => u.seq), updates.map((u) => JSON.stringify(u.record))],
       );
-      // Each store keeps its newest `keep` records (STYLE 9).
+      // Each store keeps its newest `keep` records.
       for (const store of new Set(updates.map((u) => u.store))) {
         await client.query('DELETE FROM lifecycle_updates WHERE store = $1 AND seq <= $2', [store, (seqs.get(store) ?? 0) - this.#keep]);
       }
@@ -411,21 +409,10 @@ export class PgLifecycleStore implements PaymentStore, WebhookInbox {
   }
 }
 
-function checkId(id: string): void {
-  if (typeof id !== 'string' || !UUID_PATTERN.test(id)) throw new TypeError('a payment id is a UUID (the event id)');
-}
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAYMENT_READ) throw new TypeError(`limit must be 1..${MAX_PAYMENT_READ}`);
-}
 function int(value: unknown, what: string, min = 0): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min) throw new TillgateError(E.corrupt, `stored ${what} is malformed`);
   return n;
-}
-function checkPayment(v: unknown, id: string): Payment {
-  const parsed = storedPaymentSchema.safeParse(v);
-  if (!parsed.success || parsed.data.id !== id) throw new TillgateError(E.corrupt, `stored payment ${id} is malformed`);
-  return parsed.data;
 }
 function checkCounters(v: unknown, store: string): Omit<StoreCounters, 'store'> {
   const parsed = countersSchema.safeParse(v);

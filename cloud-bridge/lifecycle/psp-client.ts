@@ -1,9 +1,10 @@
 /**
- * The PSP's status API, as the reconciliation job sees it (STYLE 3: a network edge is an
+ * The PSP's status API, as the reconciliation job sees it (a network edge is an
  * interface): `status(merchantReference)` → what the PSP says about the payment. The production
  * client speaks `GET {pspUrl}/v1/payments/{merchantReference}` (protocol/psp-api.ts); tests hand
  * in a fake.
  */
+import { readBoundedStream } from '../../lib/bounded-read.js';
 import { TillgateError } from '../../protocol/errors.js';
 import { MAX_PSP_RESPONSE_BYTES, pspPaymentStatusSchema, type PspPaymentStatus } from '../../protocol/psp-api.js';
 
@@ -58,19 +59,6 @@ export class HttpPspClient implements PspClient {
 }
 
 async function readBounded(res: Response): Promise<string> {
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_PSP_RESPONSE_BYTES) {
-      await reader.cancel();
-      throw new TillgateError(PSP_UNAVAILABLE, `the PSP status API answered more than ${MAX_PSP_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const tooLarge = () => new TillgateError(PSP_UNAVAILABLE, `the PSP status API answered more than ${MAX_PSP_RESPONSE_BYTES} bytes`);
+  return (await readBoundedStream(res.body, MAX_PSP_RESPONSE_BYTES, tooLarge)).toString('utf8');
 }
