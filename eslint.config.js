@@ -1,7 +1,7 @@
 // Lint: typescript-eslint's recommended rules with type information, so that promises nobody
 // awaits or handles (`no-floating-promises`) and promises handed where a plain callback is expected
 // (`no-misused-promises`, e.g. an async listener whose rejection would vanish) are errors in every
-// program. Plus the house rules (STYLE 13).
+// program. Plus the house rules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -24,7 +24,7 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-restricted-syntax': [
         'error',
-        { selector: 'TSEnumDeclaration', message: 'Use an `as const` object instead of enum (STYLE 13).' },
+        { selector: 'TSEnumDeclaration', message: 'Use an `as const` object instead of enum.' },
       ],
     },
   },

@@ -1,6 +1,6 @@
 /**
  * Options of `tillgate start` / `npm start` (DESIGN §3.5): the whole system on one machine with
- * embedded defaults. One schema for flags, `TILLGATE_*` env vars and a config file (STYLE 8).
+ * embedded defaults. One schema for flags, `TILLGATE_*` env vars and a config file.
  */
 import { z } from 'zod';
 import type { OptionSpecs } from '../lib/config.js';

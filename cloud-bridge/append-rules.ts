@@ -1,5 +1,5 @@
 /**
- * How one append places its items, as a pure function both ledgers share (STYLE: decisions are
+ * How one append places its items, as a pure function both ledgers share (decisions are
  * values): given the locked heads and what storage already holds, it returns each item's outcome,
  * the items to store and the moved heads. The storage-specific code only reads the inputs under
  * its locks and writes the result.

@@ -44,7 +44,7 @@ export interface FeedEntry {
   readonly event: FeedEventFields;
 }
 
-/** Largest page of the feed a caller may ask for (STYLE 9). */
+/** Largest page of the feed a caller may ask for. */
 export const MAX_FEED_READ = 10_000;
 
 export interface LedgerFeed {

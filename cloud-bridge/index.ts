@@ -183,7 +183,7 @@ async function openLedger(options: CloudOptions, clock: Clock, logger: Logger, m
 function listen(app: Hono, options: CloudOptions): Promise<{ server: Server; info: AddressInfo }> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.httpPort, hostname: options.host }) as Server;
-    // Slow or stuck clients cannot hold a socket forever (STYLE 9).
+    // Slow or stuck clients cannot hold a socket forever.
     server.requestTimeout = options.requestTimeoutMs;
     server.headersTimeout = Math.min(options.requestTimeoutMs, 60_000);
     server.once('error', reject);

@@ -1,5 +1,5 @@
 /**
- * Argument checks every `Ledger` implementation runs before it touches storage (STYLE 5: public
+ * Argument checks every `Ledger` implementation runs before it touches storage (public
  * methods validate). A failure is a programming mistake of the caller, so it is a TypeError thrown
  * synchronously, not a code.
  */

@@ -13,10 +13,10 @@ import type { ChainHead } from '../protocol/chain.js';
 import type { RejectCode } from '../protocol/errors.js';
 import type { FeedEventFields, LedgerFeed } from './feed.js';
 
-/** Lifecycle is one state field (STYLE 6). */
+/** Lifecycle is one state field. */
 export type LedgerState = 'opening' | 'open' | 'closing' | 'closed';
 
-/** Stable codes of ledger failures (STYLE 7). */
+/** Stable codes of ledger failures. */
 export const LEDGER_ERROR_CODES = {
   /** The ledger is closing or closed: the request may be retried elsewhere (HTTP 503). */
   closed: 'LEDGER_CLOSED',
@@ -24,7 +24,7 @@ export const LEDGER_ERROR_CODES = {
   locked: 'LEDGER_LOCKED',
   /** The storage failed to read or write: retryable (HTTP 503). */
   io: 'LEDGER_IO',
-  /** A stored record failed its read-back check (STYLE 10): never served, alarm, not retryable. */
+  /** A stored record failed its read-back check: never served, alarm, not retryable. */
   corrupt: 'LEDGER_CORRUPT',
   /** A transaction kept losing races (serialization failure, deadlock) past its retries: retry later (503). */
   contended: 'LEDGER_CONTENDED',
@@ -108,7 +108,7 @@ export interface TerminalHead extends ChainHead {
   readonly terminal: string;
 }
 
-/** Largest page any read may ask for: reads are bounded (STYLE 9). */
+/** Largest page any read may ask for: reads are bounded. */
 export const MAX_LEDGER_READ = 10_000;
 /** Largest append: one ingest request (protocol MAX_INGEST_EVENTS) with room to spare. */
 export const MAX_LEDGER_APPEND = 10_000;

@@ -1,5 +1,5 @@
 /**
- * What the LevelDB ledger stores, and the read-back checks (STYLE 10) of what comes out of it: a
+ * What the LevelDB ledger stores, and the read-back checks of what comes out of it: a
  * value is checked like outside input before it is served or compared; one that fails is
  * LEDGER_CORRUPT (an alarm, never served).
  */

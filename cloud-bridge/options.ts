@@ -1,6 +1,6 @@
 /**
  * Options of the cloud-bridge (`tillgate cloud`, DESIGN §3.5): one schema for flags, env vars,
- * config file and `startCloud()` (STYLE 8). Every limit is named, has a default and a reason.
+ * config file and `startCloud()`. Every limit is named, has a default and a reason.
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';

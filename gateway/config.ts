@@ -1,7 +1,7 @@
 /**
- * Gateway options (STYLE 8): `DEFAULT_*` constants, one zod schema that validates, fills defaults
+ * Gateway options: `DEFAULT_*` constants, one zod schema that validates, fills defaults
  * and is frozen by `loadConfig`, and `GATEWAY_OPTION_SPECS` for flags, `TILLGATE_*` env vars, the
- * config file and `--help` (DESIGN §3.5). Every limit is a named option with its reason (STYLE 9).
+ * config file and `--help` (DESIGN §3.5). Every limit is a named option with its reason.
  */
 import { z } from 'zod';
 import { TillgateError } from '../protocol/errors.js';

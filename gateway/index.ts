@@ -1,5 +1,5 @@
 /**
- * The one place that wires the gateway's production objects (STYLE 3): event store, group
+ * The one place that wires the gateway's production objects: event store, group
  * committer, ingest pipeline, Aedes broker and its sockets, disk monitor, status topic, HTTP app.
  * `wireExtensions` is where the forwarder, WAN monitor, cron jobs and status page plug in.
  */
@@ -57,7 +57,7 @@ import { DEFAULT_SCRUB_CHUNK_RECORDS, DEFAULT_SCRUB_PAUSE_MS, scrubStore } from 
 
 export type { GatewayOptions, GatewayOptionsInput } from './config.js';
 
-/** Injected edges (STYLE 3, 11): time, logs, and test hooks. */
+/** Injected edges: time, logs, and test hooks. */
 export interface GatewayDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;

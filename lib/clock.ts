@@ -1,4 +1,4 @@
-/** Time is injected (STYLE 11): production uses the system clock, tests a fake one. */
+/** Time is injected: production uses the system clock, tests a fake one. */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;

@@ -1,5 +1,5 @@
 /**
- * One parse step for options (STYLE 8): defaults < config file < environment < flags, validated by
+ * One parse step for options: defaults < config file < environment < flags, validated by
  * one schema, frozen. Every flag `--mqtt-port` has the env var `TILLGATE_MQTT_PORT` and the config
  * file key `mqttPort` (DESIGN §3.5). An invalid value is a startup error that names the key.
  *

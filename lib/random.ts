@@ -1,4 +1,4 @@
-/** Seeded randomness for simulators (STYLE 11): a run can be repeated from its seed. Shared by the terminal fleet simulator and the gateway's failure-prediction simulator. */
+/** Seeded randomness for simulators: a run can be repeated from its seed. Shared by the terminal fleet simulator and the gateway's failure-prediction simulator. */
 
 /** mulberry32: a small, fast 32-bit PRNG; uniform [0, 1). Not for keys or ids. */
 export function seededRandom(seed: number): () => number {

@@ -28,7 +28,7 @@ export const ADYEN_EVENT_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 /** The merchant's HMAC key: hex, as Adyen's Customer Area shows it (32 bytes = 64 hex digits). */
 export const ADYEN_HMAC_KEY_PATTERN = /^(?:[0-9A-Fa-f]{2}){16,64}$/;
 
-/** Bounds of one item (STYLE 9): Adyen's references are 16–80 characters; room to spare. */
+/** Bounds of one item: Adyen's references are 16–80 characters; room to spare. */
 const MAX_REFERENCE_CHARS = 256;
 const MAX_ADDITIONAL_DATA_ENTRIES = 64;
 const MAX_ADDITIONAL_DATA_VALUE_CHARS = 2048;

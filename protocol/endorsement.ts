@@ -26,13 +26,13 @@ export const ENDORSEMENT_TYP = 'tillgate-endorsement';
 export const ENDORSEMENT_VERSION = 1 as const;
 /**
  * Largest endorsement in characters. The biggest valid one (two 64-character ids) is ~620; the
- * bound leaves room and keeps 1,000 enrollments of an ingest request under 1 MiB (STYLE 9).
+ * bound leaves room and keeps 1,000 enrollments of an ingest request under 1 MiB.
  */
 export const MAX_ENDORSEMENT_CHARS = 1024;
 /** Most provisioning keys a verifier trusts at once: a current one and a few being rotated out. */
 export const MAX_PROVISIONING_KEYS = 64;
 
-/** Stable codes of every way an endorsement can fail (STYLE 7); tests and operators match on these. */
+/** Stable codes of every way an endorsement can fail; tests and operators match on these. */
 export const ENDORSEMENT_ERROR_CODES = {
   /** The enrollment carries no endorsement. */
   missing: 'ENDORSEMENT_MISSING',

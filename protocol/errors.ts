@@ -1,5 +1,5 @@
 /**
- * Stable error codes. Callers and tests match on `code`, never on messages (STYLE 7).
+ * Stable error codes. Callers and tests match on `code`, never on messages.
  * The reject codes are part of the wire contract (DESIGN §3.3): never rename one. They are an open
  * set (DESIGN §3.4): these are the codes this version sends; a receiver must accept any code of the
  * form `WIRE_CODE_PATTERN` from a newer peer and treat one it does not know as a permanent

@@ -4,7 +4,7 @@ import { REJECT_CODES, WIRE_CODE_PATTERN } from './errors.js';
 import { idSchema, terminalIdSchema, UUID_PATTERN } from './ids.js';
 import { MAX_JWS_BYTES } from './event.js';
 
-/** Limits of one ingest request: a batch is bounded in count and bytes (STYLE 9). */
+/** Limits of one ingest request: a batch is bounded in count and bytes. */
 export const MAX_INGEST_EVENTS = 1000;
 export const MAX_INGEST_ENROLLMENTS = 1000;
 export const MAX_INGEST_BODY_BYTES = 20 * 1024 * 1024;

@@ -54,7 +54,7 @@ function assertRaw(raw: Uint8Array): void {
 
 /**
  * A bounded LRU of parsed public keys by base64url raw key. Bounded because enrollments come from
- * outside (STYLE 9); 4,096 keys covers the largest store many times over.
+ * outside; 4,096 keys covers the largest store many times over.
  */
 export class KeyCache {
   readonly #max: number;

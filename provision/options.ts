@@ -1,6 +1,6 @@
 /**
  * Options of `tillgate provision init|endorse` (DESIGN §3.5): one schema each for flags,
- * `TILLGATE_*` env vars and a config file (STYLE 8).
+ * `TILLGATE_*` env vars and a config file.
  */
 import { z } from 'zod';
 import type { OptionSpecs } from '../lib/config.js';

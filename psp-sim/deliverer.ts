@@ -58,7 +58,7 @@ export class Deliverer {
     private readonly logger: Logger,
   ) {}
 
-  /** Room for `n` more notifications (STYLE 9: the queue is bounded). */
+  /** Room for `n` more notifications (the queue is bounded). */
   hasRoom(n: number): boolean {
     return this.#heap.length + n <= this.o.maxPending;
   }

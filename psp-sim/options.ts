@@ -1,6 +1,6 @@
 /**
  * Options of `tillgate psp-sim` (DESIGN §3.5): one schema for flags, env vars and config file
- * (STYLE 8). The delay distribution follows the seed's measurement (Mews): most authorisation
+ *. The delay distribution follows the seed's measurement (Mews): most authorisation
  * notifications within seconds (95 % within 30 s), the slowest 5 % spread up to 20 minutes.
  */
 import { z } from 'zod';

@@ -138,7 +138,7 @@ export class PspSimulator {
   #remember(record: TruthRecord): void {
     this.#records.push(record);
     this.#byReference.set(record.merchantReference, { record, n: this.#first + this.#records.length - 1 });
-    // Bounded (STYLE 9): the oldest payments are forgotten first.
+    // Bounded: the oldest payments are forgotten first.
     while (this.#byReference.size > this.#o.maxPayments) {
       const oldest = this.#records[0] as TruthRecord;
       this.#byReference.delete(oldest.merchantReference);

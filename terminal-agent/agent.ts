@@ -1,6 +1,6 @@
 /**
  * The terminal agent: one place that wires the outbox, recorder, publisher and health reporter
- * (STYLE 3). `startAgent` takes the parts; `startAgentFromDir` is the production wiring.
+ *. `startAgent` takes the parts; `startAgentFromDir` is the production wiring.
  */
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../lib/clock.js';

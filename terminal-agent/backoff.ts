@@ -13,7 +13,7 @@ export interface BackoffOptions {
 /** 250 ms first, never more than 15 s: a cashier should not wait long after the WiFi returns. */
 export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 250, capMs: 15_000 });
 
-/** `random` returns a number in [0, 1) (injected, STYLE 11). */
+/** `random` returns a number in [0, 1) (injected). */
 export function backoffDelayMs(attempt: number, options: BackoffOptions, random: () => number): number {
   const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);

@@ -1,5 +1,5 @@
 /**
- * Where the terminal's chain stands against the gateway's, as one state field (STYLE 6). It
+ * Where the terminal's chain stands against the gateway's, as one state field. It
  * decides what `record()` answers: a success only while what is recorded will be sent.
  */
 import { AGENT_ERROR_CODES } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * Stable error codes of the terminal agent (STYLE 7). The payment app shows `code` to the cashier,
+ * Stable error codes of the terminal agent. The payment app shows `code` to the cashier,
  * so these are part of the agent's API: never rename one.
  */
 export const AGENT_ERROR_CODES = {

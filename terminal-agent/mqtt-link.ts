@@ -28,7 +28,7 @@ export interface MqttLinkOptions {
   readonly terminal: string;
   readonly password: string;
   readonly clock: Clock;
-  /** Uniform [0, 1): jitter (injected, STYLE 11). */
+  /** Uniform [0, 1): jitter (injected). */
   readonly random: () => number;
   readonly logger: Logger;
   readonly limits: Pick<PublisherLimits, 'connectTimeoutMs' | 'keepaliveS' | 'closeTimeoutMs'>;

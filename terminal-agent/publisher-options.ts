@@ -1,4 +1,4 @@
-/** Limits of the publisher (STYLE 9): each a named option with its reason. */
+/** Limits of the publisher: each a named option with its reason. */
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 
 export interface PublisherLimits {

@@ -45,7 +45,7 @@ export interface PublisherOptions {
   /** Re-signs unacknowledged events onto the gateway's head (shares the recorder's queue). */
   readonly resequencer: Pick<Resequencer, 'run'>;
   readonly clock: Clock;
-  /** Uniform [0, 1): jitter (injected, STYLE 11). */
+  /** Uniform [0, 1): jitter (injected). */
   readonly random: () => number;
   readonly logger: Logger;
   readonly limits?: Partial<PublisherLimits>;

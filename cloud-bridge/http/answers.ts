@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorBody } from '../../protocol/ingest-api.js';
 
-/** Stable codes of HTTP answers (STYLE 7). The gateway branches on the status, people on the code. */
+/** Stable codes of HTTP answers. The gateway branches on the status, people on the code. */
 export const HTTP_ERROR_CODES = {
   malformed: 'MALFORMED',
   unauthorized: 'UNAUTHORIZED',

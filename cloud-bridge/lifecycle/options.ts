@@ -1,7 +1,7 @@
 /**
  * Options of the payment lifecycle (DESIGN §3.5, §3.6), spread into the cloud-bridge's one option
  * schema (cloud-bridge/options.ts) like the gateway's delivery options. Every limit is named, has a
- * unit in its name, a default and a reason (STYLE 9).
+ * unit in its name, a default and a reason.
  */
 import { z } from 'zod';
 import { ADYEN_HMAC_KEY_PATTERN } from '../../protocol/adyen.js';

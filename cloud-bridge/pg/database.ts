@@ -86,7 +86,7 @@ export function toLedgerError(err: unknown): Error {
  */
 export interface RetryPolicy {
   readonly retryMax: number;
-  /** Injected randomness (STYLE 11) for the jitter between attempts. */
+  /** Injected randomness for the jitter between attempts. */
   readonly random: () => number;
   /** Told of every retry (metrics). */
   readonly onRetry?: (sqlState: string) => void;

@@ -38,7 +38,7 @@ import { appendIn, lockHeads } from './pg-append.js';
 export interface PgLedgerOptions extends DatabaseOptions {
   readonly migrationLockTimeoutMs: number;
   readonly logger: Logger;
-  /** Injected randomness for retry jitter (STYLE 11). */
+  /** Injected randomness for retry jitter. */
   readonly random?: () => number;
   /** Told of every retried transaction (metrics). */
   readonly onRetry?: (sqlState: string) => void;

@@ -1,5 +1,5 @@
 /**
- * Read-back checks (STYLE 10) of what comes out of PostgreSQL: a row is checked like outside input
+ * Read-back checks of what comes out of PostgreSQL: a row is checked like outside input
  * before it is served or compared, and one that fails is LEDGER_CORRUPT (an alarm, never served).
  * bigint columns arrive as strings from node-postgres; they are turned into safe integers here.
  */

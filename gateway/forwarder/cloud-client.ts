@@ -1,5 +1,5 @@
 /**
- * The network edge of the forwarder (STYLE 3): one ingest call and one health probe, each answered
+ * The network edge of the forwarder: one ingest call and one health probe, each answered
  * with an outcome the forwarder can act on without knowing HTTP. Production: http-cloud-client.ts;
  * the admin WAN toggle wraps it (link-gate.ts); tests hand in faults.
  */

@@ -1,5 +1,5 @@
 /**
- * Wires the gateway's delivery side in one place (STYLE 3): the cloud client (behind the demo
+ * Wires the gateway's delivery side in one place: the cloud client (behind the demo
  * LinkGate), the forwarder, the WAN monitor, the retention job and their HTTP routes. The gateway
  * calls `startDelivery` once from its extension point in gateway/index.ts.
  */

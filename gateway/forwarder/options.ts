@@ -1,6 +1,6 @@
 /**
  * Options of the gateway's delivery side: forwarder, WAN monitor, retention and the status topic.
- * Each limit is named, has a unit in its name and a reason (STYLE 9). `deliveryOptionsShape` and
+ * Each limit is named, has a unit in its name and a reason. `deliveryOptionsShape` and
  * `DELIVERY_OPTION_SPECS` are spread into the gateway's one config schema (gateway/config.ts).
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Timers are injected (STYLE 11) so backoff, probes and retention run under a fake clock in tests.
+ * Timers are injected so backoff, probes and retention run under a fake clock in tests.
  * The handle is opaque: a fake returns whatever it likes.
  */
 export interface Timers {

@@ -1,7 +1,7 @@
 /**
  * What both HealthStore implementations share: validation, the latest sample per terminal in
  * memory, strictly increasing arrival times per subject (they are keys), listeners, counters and
- * the closed-state check. Public methods validate here; subclasses implement storage (STYLE 5).
+ * the closed-state check. Public methods validate here; subclasses implement storage.
  */
 import type { Clock } from '../../lib/clock.js';
 import { TillgateError } from '../../protocol/errors.js';

@@ -1,6 +1,6 @@
 /**
  * Options of the health history (roll-ups and retention), spread into the gateway's one config
- * schema (gateway/config.ts). Each limit is named, has a unit in its name and a reason (STYLE 9).
+ * schema (gateway/config.ts). Each limit is named, has a unit in its name and a reason.
  */
 import { z } from 'zod';
 import type { OptionSpecs } from '../../lib/config.js';

@@ -1,5 +1,5 @@
 /**
- * Roll-up arithmetic, pure (STYLE: decisions as functions returning values): samples and probes
+ * Roll-up arithmetic, pure (decisions as functions returning values): samples and probes
  * into 1-minute buckets, 1-minute buckets into hours. Counters (`reconnects`, `errors`) are summed
  * as increases; a counter that goes down means the agent restarted (DESIGN §5.3), and the new
  * value is its increase since then.

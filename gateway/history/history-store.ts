@@ -11,7 +11,7 @@ import { del, put, writeBatch, type BatchOp, type Db, type Section } from '../st
 import { alarmKey } from './tracker.js';
 import { assertRecord, isAlarmRecord, isBacklogSample, isOutageRecord, type AlarmRecord, type BacklogSample, type OutageRecord } from './records.js';
 
-/** The edge the recorder writes through (STYLE 3). */
+/** The edge the recorder writes through. */
 export interface HistoryStore {
   /** Records from `sinceMs` on (by start time; samples by time), oldest first, at most `limit` of each kind. */
   load(sinceMs: number, limit: number): Promise<{ alarms: AlarmRecord[]; outages: OutageRecord[]; samples: BacklogSample[] }>;

@@ -1,7 +1,7 @@
 /**
  * What the gateway keeps of its last hours (the `history` keyspace): problems with when they
  * started and ended, internet outages with the most that waited, and the backlog once a minute.
- * Checked before they are written and after they are read back (STYLE 10).
+ * Checked before they are written and after they are read back.
  */
 
 export type AlarmLevel = 'alarm' | 'warn' | 'info';

@@ -3,7 +3,7 @@
  * `{ sync: true }`, then all their PUBACKs are released, in submission order. One fsync of a
  * batch of 1,000 costs ~12 ms where 1,000 single synced puts cost ~300 ms.
  *
- * Bounded (STYLE 9): records and bytes per batch, and records waiting. One batch is in flight; what
+ * Bounded: records and bytes per batch, and records waiting. One batch is in flight; what
  * arrives meanwhile goes out as soon as it lands. When a batch fails (a disk error), it and
  * everything queued behind it fail: later items were checked against a chain that included the
  * failed ones, so they must not be written without them.

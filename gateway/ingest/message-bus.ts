@@ -1,6 +1,6 @@
 /**
  * How the gateway publishes its own MQTT messages (acks, rejects, status): an edge interface
- * (STYLE 3) so the ingest pipeline does not hold the broker. These publishes are internal: they do
+ * so the ingest pipeline does not hold the broker. These publishes are internal: they do
  * not pass the terminal ACL.
  */
 import type { Aedes } from 'aedes';

@@ -1,6 +1,6 @@
 /**
  * The ingest pipeline that runs inside Aedes' `authorizePublish` (DESIGN §5.1), as a named list of
- * steps (STYLE 2): parse → identity → key → verify → confirmed head → sequence → capacity → unique
+ * steps: parse → identity → key → verify → confirmed head → sequence → capacity → unique
  * id → append, then
  * the durable wait and the answer (ack / reject message) before the PUBACK.
  *

@@ -1,5 +1,5 @@
 /**
- * The alert state machine, a pure function (STYLE: decisions as values; the scorer only applies
+ * The alert state machine, a pure function (decisions as values; the scorer only applies
  * them): a subject's level moves clear → warning → critical when its risk stays at or above the
  * model's thresholds for `confirmMs`, and back when it stays below `clearAt` (or below
  * `criticalAt`) for `clearMs`, so one noisy sample neither raises nor clears an alert. While the

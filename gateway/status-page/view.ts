@@ -2,7 +2,7 @@
  * The status page's view model: one plain snapshot of everything a field technician needs, built
  * from the gateway's own numbers (store, forwarder, WAN monitor, health samples) at one instant.
  * Everything the page, the headline sentence and the live stream show comes from this one shape, so
- * the words can be unit-tested with plain objects and a fake clock (STYLE 11).
+ * the words can be unit-tested with plain objects and a fake clock.
  *
  * Times are ms since the Unix epoch on the gateway's clock; `null` means "not known yet".
  */

@@ -1,5 +1,5 @@
 /**
- * The gateway's storage edge (STYLE 3): what the ingest pipeline, enrollment and the status API
+ * The gateway's storage edge: what the ingest pipeline, enrollment and the status API
  * need from the store. `LevelEventStore` is the production implementation; the conformance suite
  * in test/gateway/event-store.conformance.ts describes the behaviour once.
  */

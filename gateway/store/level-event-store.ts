@@ -203,7 +203,7 @@ export class LevelEventStore implements EventStore {
     let firstEventStoredAtMs: number | null = null;
     for (const e of entries) {
       if (e.kind === 'event') {
-        // STYLE 10: the pipeline checked the chain; the store checks it again before writing.
+        // Defence in depth: the pipeline checked the chain; the store checks it again before writing.
         const head = heads.get(e.terminal) ?? this.#heads.get(e.terminal) ?? EMPTY_HEAD;
         if (e.seq !== head.seq + 1 || e.prev !== head.hash) throw new TypeError(`commit breaks the chain of ${e.terminal} at ${e.seq}`);
         if (chainHash(e.jws) !== e.hash) throw new TypeError(`commit: wrong hash for ${e.terminal}/${e.seq}`);
@@ -322,7 +322,7 @@ interface Loaded {
   readonly terminals: Map<string, TerminalRecord>;
 }
 
-/** Reads the small keyspaces (bounded by maxTerminals) and checks them (STYLE 10). */
+/** Reads the small keyspaces (bounded by maxTerminals) and checks them. */
 async function load(s: Sections): Promise<Loaded> {
   const ingest = assertIngestMeta(await s.meta.get('ingest'));
   const forward = await s.meta.get('forward');

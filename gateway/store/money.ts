@@ -79,7 +79,7 @@ export function addAmount(sums: Readonly<Record<string, number>>, currency: stri
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
-/** True when `value` is a well-formed MoneyTotals read back from disk (STYLE 10). */
+/** True when `value` is a well-formed MoneyTotals read back from disk. */
 export function isMoneyTotals(value: unknown): value is MoneyTotals {
   if (typeof value !== 'object' || value === null) return false;
   return TX_CLASSES.every((cls) => {

@@ -1,6 +1,6 @@
 /**
  * What the event store keeps, and the invariants checked when a record is written and when it is
- * read back (STYLE 10). A record that fails its check on read means a corrupt or foreign data dir:
+ * read back. A record that fails its check on read means a corrupt or foreign data dir:
  * that is a crash (`STORE_CORRUPT`), never a silent skip.
  */
 import { TillgateError } from '../../protocol/errors.js';

@@ -1,5 +1,5 @@
 /**
- * Where the gateway keeps its place in the cloud's updates feed (STYLE 3: a storage edge is an
+ * Where the gateway keeps its place in the cloud's updates feed (a storage edge is an
  * interface). The file implementation writes a temp file, fsyncs it and renames it over the old one,
  * so a crash leaves either cursor whole. Losing a cursor only re-publishes updates the terminals
  * already have (they keep the latest state per payment): at least once, never a gap.
@@ -26,7 +26,7 @@ export class FileCursorStore implements UpdatesCursorStore {
       throw err;
     }
     const cursor = (JSON.parse(text) as { cursor?: unknown }).cursor;
-    // Read-back check (STYLE 10): a damaged file restarts from the beginning (at least once).
+    // Read-back check: a damaged file restarts from the beginning (at least once).
     return updatesCursorSchema.safeParse(cursor).success ? (cursor as string) : '0';
   }
 

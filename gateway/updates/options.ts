@@ -1,7 +1,7 @@
 /**
  * Options of the gateway's updates follower (DESIGN §3.6: the gateway follows the cloud's
  * `GET /v1/stores/{store}/updates` and publishes each change on `P/{terminal}/updates`), spread into
- * the gateway's one config schema. Each limit is named, has a unit and a reason (STYLE 9).
+ * the gateway's one config schema. Each limit is named, has a unit and a reason.
  */
 import { z } from 'zod';
 import type { OptionSpecs } from '../../lib/config.js';

@@ -20,7 +20,7 @@ export const SEAL_VERSION = 0x01;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 
-/** Stable codes of sealing failures (STYLE 7). */
+/** Stable codes of sealing failures. */
 export const AT_REST_ERROR_CODES = {
   /** The value names a key the key provider does not have (key file replaced or retired too early). */
   keyUnknown: 'AT_REST_KEY_UNKNOWN',

@@ -175,7 +175,7 @@ export class LevelOutbox implements Outbox {
       throw new TillgateError(AGENT_ERROR_CODES.OUTBOX_SEQUENCE, `append seq ${record.seq} after head ${this.#m.head.seq}`);
     }
     const idem = idempotency === undefined ? undefined : idempotencySchema.parse(idempotency);
-    // STYLE 10: check before it is written. The record names its key, so a re-sequence can move it.
+    // Checked before it is written. The record names its key, so a re-sequence can move it.
     const valid = recordSchema.parse(idem === undefined ? record : { ...record, idempotencyKey: idem.key });
     if (idem !== undefined) {
       assertKeyFor(valid, idem);
@@ -201,7 +201,7 @@ export class LevelOutbox implements Outbox {
   async idempotencyRecord(k: string): Promise<IdempotencyRecord | undefined> {
     this.#assertOpen();
     const raw = await this.#keys.get(k);
-    return raw === undefined ? undefined : idempotencySchema.parse(JSON.parse(raw)); // STYLE 10
+    return raw === undefined ? undefined : idempotencySchema.parse(JSON.parse(raw)); // checked as read back
   }
 
   idempotencyKeyCount(): number {
@@ -313,7 +313,7 @@ export class LevelOutbox implements Outbox {
   async #resequence(plan: ResequencePlan): Promise<void> {
     this.#assertOpen();
     checkPlan(plan, this.#m, this.#pending);
-    const moved = plan.moved.map((m) => ({ fromSeq: m.fromSeq, record: recordSchema.parse(m.record) })); // STYLE 10
+    const moved = plan.moved.map((m) => ({ fromSeq: m.fromSeq, record: recordSchema.parse(m.record) })); // checked as read back
     // Delivered records are acknowledged now: kept as retained until the cloud has them, like any
     // acknowledged record (the next ack deletes what the cloud holds).
     const refused = plan.refused;
@@ -381,7 +381,7 @@ export class LevelOutbox implements Outbox {
       const k = names[i];
       const raw = k === undefined ? undefined : byKey.get(k);
       if (raw === undefined) return undefined;
-      const idem = idempotencySchema.parse(JSON.parse(raw)); // STYLE 10: checked as read back
+      const idem = idempotencySchema.parse(JSON.parse(raw)); // checked as read back
       return idem.id === e.id ? idem : undefined;
     });
   }

@@ -6,7 +6,7 @@
  * *retained*, so a gateway restored from an older backup can be refilled (`rewind`). Events the
  * gateway refused for good are set aside with their code, never resent and never lost; the rest are
  * re-sequenced onto the gateway's head.
- * One interface, several implementations, one conformance suite (STYLE 4).
+ * One interface, several implementations, one conformance suite.
  */
 import type { ChainHead } from '../../protocol/chain.js';
 import { TillgateError } from '../../protocol/errors.js';
@@ -233,7 +233,7 @@ export interface Outbox {
   setAsideAbove(seq: number, limit: number): Promise<number>;
 }
 
-/** The idempotency record names the event it is appended with (STYLE 10; a recorder bug otherwise). */
+/** The idempotency record names the event it is appended with (a recorder bug otherwise). */
 export function assertKeyFor(record: OutboxRecord, idem: IdempotencyRecord): void {
   if (idem.seq !== record.seq || idem.id !== record.id) throw new TypeError('idempotency record does not name the appended event');
 }
@@ -454,7 +454,7 @@ export function prunedVerdict(plan: PrunePlan): AckVerdict {
 }
 
 /**
- * Checks a re-sequence plan against the pending records before anything is written (STYLE 10):
+ * Checks a re-sequence plan against the pending records before anything is written:
  * it must account for every pending record above `deliveredUpTo` exactly once, under its own id,
  * renumbered from `base.seq + 1`. A plan that would drop a payment is a bug: `OUTBOX_SEQUENCE`.
  */

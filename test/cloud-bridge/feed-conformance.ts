@@ -1,5 +1,5 @@
 /**
- * The `LedgerFeed` contract (cloud-bridge/feed.ts) written once (STYLE 4) and run against every
+ * The `LedgerFeed` contract (cloud-bridge/feed.ts) written once and run against every
  * implementation: the ledgers' feeds, and the in-memory feed the lifecycle's unit tests use (a test
  * double passes the suite of the interface it stands in for). A harness appends through whatever
  * writes its feed (a ledger's `append`, or the double's own), and reopens the same storage.

@@ -1,5 +1,5 @@
 /**
- * The `Ledger` contract written once (STYLE 4), run against every implementation: LevelDB and
+ * The `Ledger` contract written once, run against every implementation: LevelDB and
  * PostgreSQL. A harness opens the same underlying storage again after a close, so restarts are
  * part of the contract, and can open a second "replica" on the same storage: a second ledger
  * instance on the same database for PostgreSQL, the same instance for LevelDB (one process per

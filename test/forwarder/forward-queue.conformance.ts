@@ -1,5 +1,5 @@
 /**
- * The ForwardQueue behaviour (gateway/forward-queue.ts), written once (STYLE 4) and run against
+ * The ForwardQueue behaviour (gateway/forward-queue.ts), written once and run against
  * every implementation: the LevelDB queue of the event store and the in-memory test double the
  * forwarder tests use. Order and bounds of reads, the cursor, money by class, dead letters, and
  * retention: age counts from the cloud's acceptance, a dead letter is never deleted however old,

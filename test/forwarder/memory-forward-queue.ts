@@ -1,6 +1,6 @@
 /**
  * An in-memory ForwardQueue: a test double of the seam in gateway/forward-queue.ts, so the
- * forwarder is tested fast and alone (STYLE 3). It passes the same conformance suite as the LevelDB
+ * forwarder is tested fast and alone. It passes the same conformance suite as the LevelDB
  * queue (test/forwarder/forward-queue.conformance.ts): positions from 1, the cursor never moves
  * backward, readAfter bounds by count and bytes (at least one entry), money by class, and retention
  * that counts age from the cloud's acceptance and never touches a dead letter or anything past the

@@ -1,5 +1,5 @@
 /**
- * The EventStore behaviour, written once (STYLE 4) and run against every implementation: commits,
+ * The EventStore behaviour, written once and run against every implementation: commits,
  * restart without a scan, the forward queue as the store fills it, invariants, and a closed store
  * failing with a code. The queue's own contract (money, dead letters, retention) is the ForwardQueue
  * conformance suite (test/forwarder/forward-queue.conformance.ts).

@@ -1,5 +1,5 @@
 /**
- * The HealthStore behaviour, written once (STYLE 4) and run against every implementation: samples
+ * The HealthStore behaviour, written once and run against every implementation: samples
  * kept in arrival order with bounded history, WAN probes, 1-minute and 1-hour roll-ups by the
  * cursor (idempotent, bounded per run), retention, reopening (durable ones), and a closed store
  * failing with a code.

@@ -1,4 +1,4 @@
-/** Tests assert error codes, never messages (STYLE 7). */
+/** Tests assert error codes, never messages. */
 
 /** The `code` of what `fn` throws; undefined when it does not throw, 'NO_CODE' for an uncoded error. */
 export function codeOf(fn: () => unknown): string | undefined {

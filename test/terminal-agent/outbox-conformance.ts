@@ -1,5 +1,5 @@
 /**
- * The Outbox conformance suite (STYLE 4): every implementation runs these same tests. `durable`
+ * The Outbox conformance suite: every implementation runs these same tests. `durable`
  * implementations also get the reopen tests (what was appended is there after close + open).
  */
 import { afterEach, describe, expect, it } from 'vitest';

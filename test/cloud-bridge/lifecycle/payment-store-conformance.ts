@@ -1,5 +1,5 @@
 /**
- * The `PaymentStore` contract (cloud-bridge/lifecycle/payment-store.ts) written once (STYLE 4),
+ * The `PaymentStore` contract (cloud-bridge/lifecycle/payment-store.ts) written once,
  * run against every implementation (LevelDB; PostgreSQL). A harness reopens the same storage, so
  * restarts are part of the contract.
  */

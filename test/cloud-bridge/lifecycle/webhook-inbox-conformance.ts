@@ -1,5 +1,5 @@
 /**
- * The `WebhookInbox` contract (cloud-bridge/lifecycle/webhook-inbox.ts) written once (STYLE 4),
+ * The `WebhookInbox` contract (cloud-bridge/lifecycle/webhook-inbox.ts) written once,
  * run against every implementation (LevelDB; PostgreSQL): durable, deduplicated on
  * `(pspReference, eventCode, success)`, a gapless log in the order things were accepted.
  */
