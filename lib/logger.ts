@@ -2,6 +2,8 @@
  * A small JSON-lines logger. Secrets and card data never reach a log (house rule): fields whose
  * names look secret are replaced, and anything shaped like a card number is masked in every string.
  */
+import { UUID_PATTERN } from '../protocol/ids.js';
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -61,6 +63,10 @@ export function redact(value: unknown, depth: number): unknown {
 }
 
 function redactString(s: string): string {
+  // An id (a UUID: dash-joined hex groups of at most 12 digits) is never a card number, by the
+  // same rule the ingest's card-number check uses; masking its digit groups made ids in alarms
+  // unreadable.
+  if (UUID_PATTERN.test(s)) return s;
   const clipped = s.length > MAX_STRING_CHARS ? `${s.slice(0, MAX_STRING_CHARS)}…` : s;
   // Any 13–19 digit run (with or without separators) is masked, Luhn-valid or not: a log line
   // is no place to find out whether a number was a card.
