@@ -91,7 +91,7 @@ async function trainMain(argv: string[]): Promise<number> {
   const source = sourceOf(o);
   const { model, sweep } = await train(source, { ...DEFAULT_TRAIN, seed: o.seed, l2: o.l2, negativeRate: o.negativeRate, precisionTarget: o.precisionTarget, describe: o.seeds === undefined ? {} : { seeds: o.seeds, fleet: fleetOf(o) } });
   await writeFile(o.output, `${JSON.stringify(model, null, 2)}\n`);
-  if (o.report !== undefined) await writeFile(o.report, `${JSON.stringify(sweep, null, 2)}\n`);
+  if (o.report !== undefined) await writeFile(o.report, `${JSON.stringify(sweep, (key, value: unknown) => (key === 'familyCatches' ? undefined : value), 2)}\n`);
   // No second pass over the training data to score it: figures on the data a model was fitted to
   // flatter it, and the pass doubles the run. `tillgate predict eval` on other seeds measures it.
   process.stderr.write(`model ${model.version} written to ${o.output}; measure it on other seeds with tillgate predict eval --model ${o.output}\n`);

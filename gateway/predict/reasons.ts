@@ -51,7 +51,13 @@ function terminalSentence(family: string, terminal: string, f: TerminalFacts): s
       if (f.batteryPct === null) return null;
       const drain = f.drainPctPerH !== null && f.drainPctPerH >= 1 ? `, falling ${round(f.drainPctPerH)} %/h` : '';
       const empty = f.emptyInMin !== null ? `, empty in ${aboutDuration(f.emptyInMin)}` : '';
-      const worn = f.drainPctPerH !== null && f.drainPctPerH >= 25 ? ' (the battery drains unusually fast: replace it if this repeats)' : '';
+      // Against the terminal's own usual drain once it is known; until then, against what a shift on
+      // one charge allows (a handheld that loses a quarter of its charge an hour will not last one).
+      const usual = f.usualDrainPctPerH !== null && f.usualDrainPctPerH > 0 ? f.usualDrainPctPerH : null;
+      const times = f.drainPctPerH !== null && usual !== null ? f.drainPctPerH / usual : 0;
+      const worn = times >= 2
+        ? ` (it drains ${round(times)}× faster than usual: the battery is worn, replace it)`
+        : usual === null && f.drainPctPerH !== null && f.drainPctPerH >= 25 ? ' (the battery drains unusually fast: replace it if this repeats)' : '';
       return `battery at ${round(f.batteryPct)} %${drain}${empty}: put ${terminal} on its charger${worn}`;
     }
     case 'wifi': {

@@ -1,6 +1,6 @@
 /** Each detector on a fake clock: what it says about noise, a lasting change, an outlier, a restart. */
 import { describe, expect, it } from 'vitest';
-import { CounterSurge, Cusum, Ewma, RobustBaseline, RobustSlope } from '../../gateway/predict/detectors/index.js';
+import { CounterSurge, Cusum, Ewma, RobustBaseline, RobustSlope, SteadyClimb } from '../../gateway/predict/detectors/index.js';
 import { normal, seededRandom } from '../../lib/random.js';
 import { FakeClock } from '../support/fake-clock.js';
 
@@ -16,6 +16,15 @@ describe('detectors', () => {
     long.update(0, clock.now());
     expect(short.update(100, clock.now() + MIN)).toBeCloseTo(100 * (1 - Math.exp(-0.1)), 6);
     expect(long.update(100, clock.now() + 60 * MIN)).toBeGreaterThan(99);
+  });
+
+  it('ewma - with a capped step, learns from the time spent in something and not from the pauses between', () => {
+    const clock = new FakeClock();
+    const capped = new Ewma(10 * MIN, MIN);
+    capped.update(0, clock.now());
+    // Twelve hours away weigh no more than one minute.
+    expect(capped.update(100, clock.now() + 12 * HOUR)).toBeCloseTo(100 * (1 - Math.exp(-0.1)), 6);
+    expect(() => new Ewma(10 * MIN, 0)).toThrow(RangeError);
   });
 
   it('robust baseline - scores an outlier high without moving much, and learns a lasting shift', () => {
@@ -89,6 +98,33 @@ describe('detectors', () => {
     s.update(5, clock.now());
     expect(Math.abs(s.slopePerH)).toBeLessThan(1);
     expect(s.hoursTo(0, 'down')).toBeGreaterThan(24);
+  });
+
+  it('steady climb - sees a round trip that keeps rising window after window, not one jump to a plateau or noise', () => {
+    const random = seededRandom(3);
+    const run = (logRttAt: (minutes: number) => number) => {
+      const clock = new FakeClock();
+      const c = new SteadyClimb({ tauMs: 2 * MIN, minScale: 0.1, windowMs: 5 * MIN, windows: 3 });
+      const seen: number[] = [];
+      for (let m = 0; m < 60; m += 0.25) {
+        // Noise, and now and then one probe several times slower than the rest.
+        const spike = random() < 0.01 ? Math.log(3 + 5 * random()) : 0;
+        c.update(logRttAt(m) + 0.2 * normal(random) + spike, clock.now());
+        clock.advance(15_000);
+        seen.push(c.value);
+      }
+      return { last: c.value, max: Math.max(...seen) };
+    };
+    const base = Math.log(40);
+    // Degrading: 10× slower over an hour, faster toward the end (the shape before an outage).
+    const degrading = run((m) => base + Math.log(1 + 9 * (m / 60) ** 2));
+    // Congestion: three times slower at minute 20, then flat.
+    const congested = run((m) => base + (m >= 20 ? Math.log(3) : 0));
+    const quiet = run(() => base);
+    expect(degrading.last).toBeGreaterThan(0.1);
+    expect(congested.max).toBeLessThan(0.1);
+    expect(congested.last).toBeLessThan(0.05);
+    expect(quiet.max).toBeLessThan(0.1);
   });
 
   it('counter surge - sees a burst against a quiet baseline, counts a restart from zero, and calms down', () => {

@@ -1,7 +1,8 @@
 /** The scorer: alerts on level changes only, subjects independent of interleaving, order and bounds enforced, reasons in words. */
 import { describe, expect, it } from 'vitest';
 import { parseRecordLine, requireRecord } from '../../gateway/predict/records.js';
-import { aboutDuration } from '../../gateway/predict/reasons.js';
+import { TERMINAL_FEATURES } from '../../gateway/predict/features/terminal.js';
+import { aboutDuration, terminalReasons } from '../../gateway/predict/reasons.js';
 import { FleetScorer } from '../../gateway/predict/scorer.js';
 import type { PredictionAlert } from '../../protocol/prediction.js';
 import { drainingBattery, testModel } from './support/test-model.js';
@@ -59,6 +60,23 @@ describe('scorer', () => {
     lines.length = 0;
     for (let i = 0; i < 300; i++, t += 2_000) probe(false); // the link is simply down for 10 minutes
     expect(score([...down, ...lines]).alerts).toEqual([]);
+  });
+
+  it('reasons - call a battery worn when it drains much faster than its own usual, and not when it drains as usual', () => {
+    const facts = {
+      batteryPct: 31, charging: false, drainPctPerH: 24, usualDrainPctPerH: 8, emptyInMin: 78, rssiDbm: -60, rssiUsualDbm: -60, rssiFallingDbPerH: 0,
+      reconnects15Min: 0, errors15Min: 0, errorsUsualPerH: 0, outboxDepth: 0, outboxOldestAgeS: 0, rttMs: 8, rttUsualMs: 8, firmware: '4.3.0',
+    };
+    const c = Float64Array.from(TERMINAL_FEATURES, (f) => (f.startsWith('battery.') ? 1 : 0));
+    const [worn] = terminalReasons('lane 7', facts, TERMINAL_FEATURES, c);
+    expect(worn).toBe('battery at 31 %, falling 24 %/h, empty in about 1 h 20 min: put lane 7 on its charger (it drains 3× faster than usual: the battery is worn, replace it)');
+    const [usual] = terminalReasons('lane 7', { ...facts, usualDrainPctPerH: 20 }, TERMINAL_FEATURES, c);
+    expect(usual).not.toContain('worn');
+    // A terminal with no history yet: only a drain no shift could last through is called unusual.
+    const [fresh] = terminalReasons('lane 7', { ...facts, usualDrainPctPerH: null, drainPctPerH: 30 }, TERMINAL_FEATURES, c);
+    expect(fresh).toContain('(the battery drains unusually fast: replace it if this repeats)');
+    const [freshSlow] = terminalReasons('lane 7', { ...facts, usualDrainPctPerH: null, drainPctPerH: 12 }, TERMINAL_FEATURES, c);
+    expect(freshSlow).not.toContain('unusually');
   });
 
   it('reasons - say durations the way people do', () => {

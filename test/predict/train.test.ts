@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { fitLogistic } from '../../gateway/predict/train/logistic.js';
 import { parseModel } from '../../gateway/predict/model/model.js';
 import { simSource } from '../../gateway/predict/sources.js';
-import { DEFAULT_TRAIN, train } from '../../gateway/predict/train/train.js';
+import { chooseThresholds, DEFAULT_TRAIN, SILENT_WARN_AT, train } from '../../gateway/predict/train/train.js';
+import type { SweepPoint } from '../../gateway/predict/eval/evaluate.js';
 import { normal, seededRandom } from '../../lib/random.js';
 import { codeOf } from '../support/codes.js';
 import { testModel } from './support/test-model.js';
@@ -37,6 +38,20 @@ describe('training', () => {
     const other = await train(source, { ...options, seed: 8 });
     expect(other.model.version).not.toBe(a.model.version);
   }, 120_000);
+
+  it('thresholds - count a failure two families both caught once, so a family that only repeats another stays silent', () => {
+    const point = (warnAt: number, alerts: number, trueAlerts: number, detected: number): SweepPoint => ({ warnAt, alerts, trueAlerts, detected, failures: 10, precision: trueAlerts / alerts, recall: detected / 10 });
+    // Family A catches failures 0–5 with 6 true alerts of 7; family B catches 0–3 again, and 9 alerts of its 12 are true.
+    const a = [point(0.5, 7, 6, 6)];
+    const b = [point(0.5, 12, 9, 4)];
+    const flags = (caught: number[]) => Uint8Array.from({ length: 10 }, (_, i) => (caught.includes(i) ? 1 : 0));
+    // Added up, B looks like 4 more catches at a precision the target allows (15/19 ≥ 0.75)…
+    expect(chooseThresholds([a, b], 0.75)).toEqual([0.5, 0.5]);
+    // …but it catches nothing A does not: with the failures named, B stays silent.
+    expect(chooseThresholds([a, b], 0.75, [[flags([0, 1, 2, 3, 4, 5])], [flags([0, 1, 2, 3])]])).toEqual([0.5, SILENT_WARN_AT]);
+    // A family that catches failures nobody else does is still taken.
+    expect(chooseThresholds([a, b], 0.75, [[flags([0, 1, 2, 3, 4, 5])], [flags([6, 7, 8, 9])]])).toEqual([0.5, 0.5]);
+  });
 
   it('model - refuses a file that is not a model, or whose features this code does not compute', () => {
     const model = testModel();

@@ -7,12 +7,19 @@
 
 export class Ewma {
   readonly #tauMs: number;
+  readonly #maxStepMs: number;
   #value = Number.NaN;
   #lastMs = Number.NaN;
 
-  constructor(tauMs: number) {
+  /**
+   * `maxStepMs` caps the weight of one gap: an average of what happens while something is going
+   * on (a battery draining) learns from the time spent in it, not from the pauses between.
+   */
+  constructor(tauMs: number, maxStepMs = Number.POSITIVE_INFINITY) {
     if (!(tauMs > 0)) throw new RangeError('tauMs must be positive');
+    if (!(maxStepMs > 0)) throw new RangeError('maxStepMs must be positive');
     this.#tauMs = tauMs;
+    this.#maxStepMs = maxStepMs;
   }
 
   get value(): number {
@@ -27,7 +34,7 @@ export class Ewma {
     if (Number.isNaN(this.#value)) {
       this.#value = x;
     } else {
-      const dt = Math.max(0, atMs - this.#lastMs);
+      const dt = Math.min(this.#maxStepMs, Math.max(0, atMs - this.#lastMs));
       const alpha = 1 - Math.exp(-dt / this.#tauMs);
       this.#value += alpha * (x - this.#value);
     }
@@ -50,6 +57,8 @@ export interface RobustBaselineOptions {
   readonly minScale: number;
   /** Samples before z-scores mean anything; until then `z()` is 0. */
   readonly warmupSamples: number;
+  /** Caps the weight of one gap between samples (see Ewma); default none. */
+  readonly maxStepMs?: number;
 }
 
 export class RobustBaseline {
@@ -60,8 +69,8 @@ export class RobustBaseline {
 
   constructor(options: RobustBaselineOptions) {
     this.#o = options;
-    this.#level = new Ewma(options.tauMs);
-    this.#dev = new Ewma(options.tauMs);
+    this.#level = new Ewma(options.tauMs, options.maxStepMs);
+    this.#dev = new Ewma(options.tauMs, options.maxStepMs);
   }
 
   get level(): number {

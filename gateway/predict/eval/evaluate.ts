@@ -14,7 +14,7 @@ import type { RecordSource } from '../sources.js';
 import type { FailureMode } from '../sim/events.js';
 import { findFailures, type Failure } from './failures.js';
 import {
-  averagePrecision, emptyCounts, histogramAveragePrecision, matchSubject, mergeCounts, precisionOf, quantile, recallOf, type MatchCounts,
+  averagePrecision, countedOnsets, emptyCounts, histogramAveragePrecision, matchSubject, mergeCounts, precisionOf, quantile, recallOf, type MatchCounts,
 } from './metrics.js';
 
 const DAY_MS = 86_400_000;
@@ -57,6 +57,11 @@ export interface KindFigures {
   readonly sweep: readonly SweepPoint[];
   /** Each family's own alerts over the thresholds (training picks each family's threshold here). */
   readonly familySweeps: Readonly<Record<string, readonly SweepPoint[]>>;
+  /**
+   * With `catches`: per family, per threshold, a flag per failure of this kind that the family
+   * caught there, so that training can count a failure two families both caught once.
+   */
+  readonly familyCatches?: Readonly<Record<string, readonly Uint8Array[]>>;
 }
 
 export interface EvalReport {
@@ -78,6 +83,8 @@ export interface EvaluateOptions {
   readonly untilMs?: number;
   /** Overrides the model's thresholds (train uses this to try its own). */
   readonly sweep?: readonly number[];
+  /** Also say which failures each family caught at each threshold (`familyCatches`). */
+  readonly catches?: boolean;
 }
 
 interface SubjectRun {
@@ -182,6 +189,9 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
     let counts = emptyCounts();
     const sweepCounts = thresholds.map(() => emptyCounts());
     const familyCounts = new Map<string, MatchCounts[]>();
+    const total = options.catches === true ? selected.reduce((n, run) => n + countedOnsets(run.onsets, fromMs).length, 0) : 0;
+    const familyCatches = new Map<string, Uint8Array[]>();
+    let offset = 0;
     let subjectDays = 0;
     for (const run of selected) {
       const c = emptyCounts();
@@ -190,9 +200,12 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
       thresholds.forEach((_, k) => matchSubject(run.sweepAlerts[k]!, run.onsets, fromMs, endMs, sweepCounts[k]!));
       run.scorer.families.forEach((fam, f) => {
         const list = familyCounts.get(fam.model.name) ?? thresholds.map(() => emptyCounts());
-        thresholds.forEach((_, k) => matchSubject(run.familyAlerts[f]![k]!, run.onsets, fromMs, endMs, list[k]!));
+        const flags = options.catches === true ? (familyCatches.get(fam.model.name) ?? thresholds.map(() => new Uint8Array(total))) : null;
+        thresholds.forEach((_, k) => matchSubject(run.familyAlerts[f]![k]!, run.onsets, fromMs, endMs, list[k]!, flags === null ? undefined : { flags: flags[k]!, offset }));
         familyCounts.set(fam.model.name, list);
+        if (flags !== null) familyCatches.set(fam.model.name, flags);
       });
+      offset += options.catches === true ? countedOnsets(run.onsets, fromMs).length : 0;
       subjectDays += Math.max(0, run.scorer.lastMs - Math.max(run.firstMs, fromMs)) / DAY_MS;
     }
     const points = (list: MatchCounts[]): SweepPoint[] =>
@@ -204,7 +217,8 @@ export async function evaluate(model: RiskModel, source: RecordSource, options: 
     const familySweeps = Object.fromEntries([...familyCounts].map(([name, list]) => [name, points(list)]));
     const pos = kind === 'all' ? sumHist(hist.terminal.pos, hist.wan.pos) : hist[kind].pos;
     const neg = kind === 'all' ? sumHist(hist.terminal.neg, hist.wan.neg) : hist[kind].neg;
-    return summarize(counts, selected.length, subjectDays, sweep, familySweeps, histogramAveragePrecision(pos, neg));
+    const out = summarize(counts, selected.length, subjectDays, sweep, familySweeps, histogramAveragePrecision(pos, neg));
+    return options.catches === true ? { ...out, familyCatches: Object.fromEntries(familyCatches) } : out;
   };
 
   return {

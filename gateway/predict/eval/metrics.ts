@@ -24,8 +24,17 @@ export const emptyCounts = (): MatchCounts => ({ alerts: 0, trueAlerts: 0, censo
  * `fromMs` and failures before `fromMs + 10 min` are outside the window; alerts after
  * `endMs - 2 h` that match nothing are censored.
  */
-export function matchSubject(alertsMs: readonly number[], onsetsMs: readonly number[], fromMs: number, endMs: number, into: MatchCounts): void {
-  const onsets = onsetsMs.filter((o) => o >= fromMs + WARNING_MIN_LEAD_MS);
+/** Which failures were caught: `flags[offset + i]` is set when the subject's i-th counted failure was. */
+export interface CaughtFlags {
+  readonly flags: Uint8Array;
+  readonly offset: number;
+}
+
+/** The failures of a subject that count (those from `fromMs + 10 min` on). */
+export const countedOnsets = (onsetsMs: readonly number[], fromMs: number): number[] => onsetsMs.filter((o) => o >= fromMs + WARNING_MIN_LEAD_MS);
+
+export function matchSubject(alertsMs: readonly number[], onsetsMs: readonly number[], fromMs: number, endMs: number, into: MatchCounts, caught?: CaughtFlags): void {
+  const onsets = countedOnsets(onsetsMs, fromMs);
   for (const a of alertsMs) {
     if (a < fromMs) continue;
     const hit = onsets.some((o) => o - a >= WARNING_MIN_LEAD_MS && o - a <= WARNING_MAX_LEAD_MS);
@@ -38,7 +47,7 @@ export function matchSubject(alertsMs: readonly number[], onsetsMs: readonly num
       into.alerts++;
     }
   }
-  for (const o of onsets) {
+  for (const [i, o] of onsets.entries()) {
     into.failures++;
     let lead = -1;
     for (const a of alertsMs) {
@@ -49,6 +58,7 @@ export function matchSubject(alertsMs: readonly number[], onsetsMs: readonly num
     if (lead >= 0) {
       into.detected++;
       into.leadsMs.push(lead);
+      if (caught !== undefined) caught.flags[caught.offset + i] = 1;
     }
   }
 }

@@ -56,6 +56,8 @@ export interface TerminalFacts {
   readonly charging: boolean | null;
   /** % per hour, positive while draining; null until the slope is known. */
   readonly drainPctPerH: number | null;
+  /** This terminal's usual drain off its charger, %/h; null until it has drained for a while. */
+  readonly usualDrainPctPerH: number | null;
   /** Minutes until empty at the current drain; null when not draining. */
   readonly emptyInMin: number | null;
   readonly rssiDbm: number | null;
@@ -85,8 +87,12 @@ const weakness = (rssiDbm: number) => sigmoid((-74 - rssiDbm) / 4);
 
 export class TerminalDetectors {
   readonly #batterySlope = new RobustSlope({ tauMs: 40 * MIN_MS, clipZ: 3, minScale: 0.6, minPoints: 8, minSpanMs: 6 * MIN_MS });
-  /** The terminal's usual drain off its charger (%/h): a worn battery drains several times faster. */
-  readonly #usualDrain = new RobustBaseline({ tauMs: 72 * HOUR_MS, clipZ: 2.5, minScale: 1, warmupSamples: 60 });
+  /**
+   * The terminal's usual drain off its charger (%/h): a worn battery drains several times faster.
+   * It learns over about a day of draining (two or three days of use), not of wall time: without the cap, the first slope
+   * after a night on the charger would weigh as much as hours of draining and drag the baseline.
+   */
+  readonly #usualDrain = new RobustBaseline({ tauMs: 24 * HOUR_MS, clipZ: 2.5, minScale: 1, warmupSamples: 60, maxStepMs: MIN_MS });
   readonly #rssi = new RobustBaseline({ tauMs: 6 * HOUR_MS, clipZ: 2.5, minScale: 2, warmupSamples: 20 });
   readonly #rssiCusum = new Cusum({ k: 1, cap: 400, direction: 'down' });
   readonly #weakLong = new Ewma(45 * MIN_MS);
@@ -198,6 +204,7 @@ export class TerminalDetectors {
       batteryPct: pct,
       charging: this.#charging,
       drainPctPerH: slope === null ? null : Math.max(0, -slope),
+      usualDrainPctPerH: this.#usualDrain.samples >= 60 ? this.#usualDrain.level : null,
       emptyInMin: Number.isFinite(tteH) ? tteH * 60 : null,
       rssiDbm: typeof s?.rssiDbm === 'number' ? s.rssiDbm : null,
       rssiUsualDbm: Number.isNaN(this.#rssi.level) ? null : this.#rssi.level,

@@ -3,11 +3,12 @@
  * the round trip's robust baseline (on a log scale: a link twice as slow is as notable at 30 ms as
  * at 300 ms), its CUSUM and trend, and lost probes as time-weighted fractions over 10 minutes,
  * an hour and a day (probes come faster while failing; weighting by time keeps that from inflating
- * the loss). `down` says the link is failing right now (a run of failed probes past a minute):
+ * the loss), and whether the round trip has kept rising window after window (a link degrading
+ * toward an outage) rather than jumping once to a plateau (congestion). `down` says the link is failing right now (a run of failed probes past a minute):
  * that is the present, not a prediction, and the status page already says it.
  */
 import { FAILURE_SILENCE_MS } from '../../../protocol/prediction.js';
-import { Cusum, Ewma, RobustSlope, SeasonalBaseline } from '../detectors/index.js';
+import { Cusum, Ewma, RobustSlope, SeasonalBaseline, SteadyClimb } from '../detectors/index.js';
 
 const MIN_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -19,6 +20,7 @@ export const WAN_FEATURES = [
   'rtt.cusum',
   'rtt.rising',
   'rtt.ratio',
+  'rtt.climb',
   'loss.recent',
   'loss.hour',
   'loss.surge',
@@ -49,6 +51,8 @@ export class WanDetectors {
   readonly #rttCusum = new Cusum({ k: 1, cap: 400, direction: 'up' });
   readonly #rttSlope = new RobustSlope({ tauMs: 30 * MIN_MS, clipZ: 2.5, minScale: 0.1, minPoints: 10, minSpanMs: 8 * MIN_MS });
   readonly #rttRecent = new Ewma(10 * MIN_MS);
+  /** Risen in each of the last three 5-minute windows (a 2-minute robust average: ~8 probes). */
+  readonly #rttClimb = new SteadyClimb({ tauMs: 2 * MIN_MS, minScale: 0.1, windowMs: 5 * MIN_MS, windows: 3 });
   readonly #lossRecent = new Ewma(10 * MIN_MS);
   readonly #lossHour = new Ewma(HOUR_MS);
   readonly #lossDay = new Ewma(24 * HOUR_MS);
@@ -76,6 +80,7 @@ export class WanDetectors {
       this.#rttCusum.reset();
       this.#rttSlope.reset();
       this.#rttRecent.reset();
+      this.#rttClimb.reset();
       this.#lossRecent.reset();
       this.#lossHour.reset();
     }
@@ -94,6 +99,7 @@ export class WanDetectors {
       this.#rttCusum.update(clip(this.#rttZ, -6, 6));
       this.#rttSlope.update(logRtt, atMs);
       this.#rttRecent.update(logRtt, atMs);
+      this.#rttClimb.update(logRtt, atMs);
       this.#lastRttMs = rttMs;
     }
     this.#lastMs = atMs;
@@ -107,12 +113,14 @@ export class WanDetectors {
     out[1] = Math.log1p(this.#rttCusum.value) / 3;
     out[2] = clip(this.#rttSlope.slopePerH, 0, 10);
     out[3] = Number.isNaN(base) || !this.#rttRecent.ready ? 0 : clip(this.#rttRecent.value - base, -1, 4);
-    out[4] = Math.sqrt(recent);
-    out[5] = Math.sqrt(this.#lossHour.ready ? this.#lossHour.value : 0);
-    out[6] = Math.max(0, Math.log((recent + 0.01) / (usual + 0.01))) / 2;
+    // Natural log per 5-minute window: 0.1 is about 10 % slower every 5 minutes.
+    out[4] = clip(this.#rttClimb.value, -0.5, 1) * 4;
+    out[5] = Math.sqrt(recent);
+    out[6] = Math.sqrt(this.#lossHour.ready ? this.#lossHour.value : 0);
+    out[7] = Math.max(0, Math.log((recent + 0.01) / (usual + 0.01))) / 2;
     // Loss climbing: the last 10 minutes worse than the last hour.
-    out[7] = Math.max(0, Math.sqrt(recent) - Math.sqrt(this.#lossHour.ready ? this.#lossHour.value : 0));
-    out[8] = this.#failingSinceMs === null ? 0 : Math.log1p((this.#lastMs - this.#failingSinceMs) / 1000) / 4;
+    out[8] = Math.max(0, Math.sqrt(recent) - Math.sqrt(this.#lossHour.ready ? this.#lossHour.value : 0));
+    out[9] = this.#failingSinceMs === null ? 0 : Math.log1p((this.#lastMs - this.#failingSinceMs) / 1000) / 4;
   }
 
   facts(): WanFacts {

@@ -13,9 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import { seededRandom } from '../../../lib/random.js';
-import { WARNING_MAX_LEAD_MS } from '../../../protocol/prediction.js';
+import { WARNING_MAX_LEAD_MS, WARNING_MIN_LEAD_MS } from '../../../protocol/prediction.js';
 import { findFailures } from '../eval/failures.js';
-import { evaluate, type EvalReport, type SweepPoint } from '../eval/evaluate.js';
+import { evaluate, type EvalReport, type KindFigures, type SweepPoint } from '../eval/evaluate.js';
 import { TERMINAL_FAMILIES, TERMINAL_FEATURES, TerminalDetectors } from '../features/terminal.js';
 import { WAN_FAMILIES, WAN_FEATURES, WanDetectors } from '../features/wan.js';
 import { basisValue, MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModel, type AlertParams, type RiskModel, type SubjectModel } from '../model/model.js';
@@ -29,6 +29,8 @@ export interface TrainOptions {
   readonly negativeRate: number;
   /** A sample is a positive when its subject fails within this long… */
   readonly positiveWithinMs: number;
+  /** …but not sooner than this: a warning that late is not a true one (§3.7), so it is left out. */
+  readonly positiveAfterMs: number;
   /** …and a negative when it does not fail within this long; in between it is left out. */
   readonly negativeBeyondMs: number;
   /** Only records before this are used (a time split); default all. */
@@ -48,9 +50,12 @@ export interface TrainOptions {
 export const DEFAULT_TRAIN: Omit<TrainOptions, 'seed'> = Object.freeze({
   l2: DEFAULT_LOGISTIC.l2,
   negativeRate: 0.05,
-  // Positives are the last hour before a failure, where the signs are; negatives have none for
-  // 2 hours (§3.7's horizon); the hour between is left out rather than called either.
+  // Positives are the last hour before a failure, where the signs are, except its last 10 minutes:
+  // a warning raised then is a false one by the §3.7 terms, so the model should learn the signs
+  // that come early, not the ones that only show at the end. Negatives have no failure for 2 hours
+  // (§3.7's horizon); what is between is left out rather than called either.
   positiveWithinMs: 60 * 60_000,
+  positiveAfterMs: WARNING_MIN_LEAD_MS,
   negativeBeyondMs: 2 * 3_600_000,
   precisionTarget: 0.8,
   criticalPrecision: 0.9,
@@ -145,7 +150,7 @@ export async function train(source: RecordSource, options: TrainOptions): Promis
       while (s.next < s.onsets.length && s.onsets[s.next]! <= r.atMs) s.next++;
       const o = s.onsets[s.next];
       const ahead = o === undefined ? Number.POSITIVE_INFINITY : o - r.atMs;
-      const positive = ahead <= options.positiveWithinMs;
+      const positive = ahead <= options.positiveWithinMs && ahead >= options.positiveAfterMs;
       if (!positive && ahead <= options.negativeBeyondMs) continue; // neither clearly
       if (!positive && r.atMs > endMs - Math.max(WARNING_MAX_LEAD_MS, options.negativeBeyondMs)) continue; // outcome not known yet
       if (positive) rows[s.kind].push(s.x, 1, 1);
@@ -171,18 +176,18 @@ export async function train(source: RecordSource, options: TrainOptions): Promis
 
   // 4. Thresholds, by the §3.7 terms on the same data.
   const provisional = parseModel({ format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: 'provisional', trained: {}, terminal, wan });
-  const swept = await evaluate(provisional, source, { untilMs });
+  const swept = await evaluate(provisional, source, { untilMs, catches: true });
   // Each kind on its own: a store needs warnings about its terminals and about its internet link,
   // so neither kind's precision budget may be spent by the other.
-  const withThresholds = (m: SubjectModel, sweeps: Readonly<Record<string, readonly SweepPoint[]>>): SubjectModel => {
-    const list = m.families.map((f) => sweeps[f.name] ?? []);
-    const chosen = chooseThresholds(list, options.precisionTarget);
+  const withThresholds = (m: SubjectModel, figures: KindFigures): SubjectModel => {
+    const list = m.families.map((f) => figures.familySweeps[f.name] ?? []);
+    const chosen = chooseThresholds(list, options.precisionTarget, m.families.map((f) => figures.familyCatches?.[f.name] ?? []));
     return { ...m, families: m.families.map((f, i) => ({ ...f, alerts: familyAlerts(chosen[i]!, list[i]!, options) })) };
   };
   const withAlerts: RiskModel = {
     ...provisional,
-    terminal: withThresholds(terminal, swept.terminal.familySweeps),
-    wan: withThresholds(wan, swept.wan.familySweeps),
+    terminal: withThresholds(terminal, swept.terminal),
+    wan: withThresholds(wan, swept.wan),
   };
   const version = `v${MODEL_FORMAT_VERSION}-s${options.seed}-${createHash('sha256').update(JSON.stringify([withAlerts.terminal, withAlerts.wan])).digest('hex').slice(0, 8)}`;
   const model = parseModel({
@@ -249,21 +254,37 @@ export const SILENT_WARN_AT = 1;
  * failures while their alerts together stay at `precisionTarget` or above, on the training data,
  * by the §3.7 terms (a family may stay silent). When no combination that catches anything reaches
  * the target, the one with the best F1 instead: a kind that cannot be that precise still warns
- * (its figures say how well). Families' catches are added up, so a failure two families both
- * caught counts twice here: a small overestimate that only steers the choice. Exhaustive: a few
- * families × ~40 thresholds.
+ * (its figures say how well). With `catches` (which failures each family caught at each sweep
+ * threshold) a failure two families both caught counts once; without, catches are added up.
+ * Alerts are added up: two families raising together are one alert of their subject, so the
+ * precision counted here errs low. Exhaustive: a few families × ~40 thresholds.
  */
-export function chooseThresholds(families: readonly (readonly SweepPoint[])[], precisionTarget: number): number[] {
-  const options = families.map((sweep) => [
-    { warnAt: SILENT_WARN_AT, alerts: 0, trueAlerts: 0, detected: 0 },
-    ...sweep.filter((p) => p.alerts > 0).map((p) => ({ warnAt: p.warnAt, alerts: p.alerts, trueAlerts: p.trueAlerts, detected: p.detected })),
+export function chooseThresholds(families: readonly (readonly SweepPoint[])[], precisionTarget: number, catches?: readonly (readonly Uint8Array[])[]): number[] {
+  const options = families.map((sweep, f) => [
+    { warnAt: SILENT_WARN_AT, alerts: 0, trueAlerts: 0, detected: 0, caught: null as Uint8Array | null },
+    ...sweep.flatMap((p, k) => (p.alerts > 0 ? [{ warnAt: p.warnAt, alerts: p.alerts, trueAlerts: p.trueAlerts, detected: p.detected, caught: catches?.[f]?.[k] ?? null }] : [])),
   ]);
   const failures = Math.max(1, ...families.flatMap((sweep) => sweep.map((p) => p.failures)));
+  // How many of the chosen families caught each failure, and how many failures at least one did.
+  const size = catches?.find((list) => list.length > 0)?.[0]?.length ?? 0;
+  const caughtBy = new Uint16Array(size);
+  let union = 0;
+  const add = (flags: Uint8Array | null, sign: 1 | -1) => {
+    if (flags === null) return;
+    for (let i = 0; i < flags.length; i++) {
+      if (flags[i] === 0) continue;
+      const before = caughtBy[i]!;
+      caughtBy[i] = before + sign;
+      if (sign === 1 && before === 0) union++;
+      else if (sign === -1 && before === 1) union--;
+    }
+  };
   let best: { detected: number; alerts: number; picks: number[] } = { detected: -1, alerts: 0, picks: options.map(() => 0) };
   let bestF1: { f1: number; picks: number[] } = { f1: -1, picks: options.map(() => 0) };
   const picks = options.map(() => 0);
-  const walk = (f: number, alerts: number, trueAlerts: number, detected: number): void => {
+  const walk = (f: number, alerts: number, trueAlerts: number, summed: number): void => {
     if (f === options.length) {
+      const detected = catches === undefined ? summed : union;
       const precise = alerts === 0 || trueAlerts >= precisionTarget * alerts;
       if (precise && (detected > best.detected || (detected === best.detected && alerts < best.alerts))) best = { detected, alerts, picks: [...picks] };
       const p = alerts === 0 ? 0 : trueAlerts / alerts;
@@ -274,7 +295,9 @@ export function chooseThresholds(families: readonly (readonly SweepPoint[])[], p
     }
     options[f]!.forEach((o, i) => {
       picks[f] = i;
-      walk(f + 1, alerts + o.alerts, trueAlerts + o.trueAlerts, detected + o.detected);
+      add(o.caught, 1);
+      walk(f + 1, alerts + o.alerts, trueAlerts + o.trueAlerts, summed + o.detected);
+      add(o.caught, -1);
     });
   };
   walk(0, 0, 0, 0);
