@@ -89,8 +89,9 @@ export class TerminalDetectors {
   readonly #batterySlope = new RobustSlope({ tauMs: 40 * MIN_MS, clipZ: 3, minScale: 0.6, minPoints: 8, minSpanMs: 6 * MIN_MS });
   /**
    * The terminal's usual drain off its charger (%/h): a worn battery drains several times faster.
-   * It learns over about a day of draining (two or three days of use), not of wall time: without the cap, the first slope
-   * after a night on the charger would weigh as much as hours of draining and drag the baseline.
+   * It learns over about a day of draining (two or three days of use), not of wall time: without
+   * the cap, the first slope after a night on the charger would weigh as much as hours of draining
+   * and drag the baseline.
    */
   readonly #usualDrain = new RobustBaseline({ tauMs: 24 * HOUR_MS, clipZ: 2.5, minScale: 1, warmupSamples: 60, maxStepMs: MIN_MS });
   readonly #rssi = new RobustBaseline({ tauMs: 6 * HOUR_MS, clipZ: 2.5, minScale: 2, warmupSamples: 20 });

@@ -4,8 +4,9 @@
  * at 300 ms), its CUSUM and trend, and lost probes as time-weighted fractions over 10 minutes,
  * an hour and a day (probes come faster while failing; weighting by time keeps that from inflating
  * the loss), and whether the round trip has kept rising window after window (a link degrading
- * toward an outage) rather than jumping once to a plateau (congestion). `down` says the link is failing right now (a run of failed probes past a minute):
- * that is the present, not a prediction, and the status page already says it.
+ * toward an outage) rather than jumping once to a plateau (congestion). `down` says the link is
+ * failing right now (a run of failed probes past a minute): that is the present, not a
+ * prediction, and the status page already says it.
  */
 import { FAILURE_SILENCE_MS } from '../../../protocol/prediction.js';
 import { Cusum, Ewma, RobustSlope, SeasonalBaseline, SteadyClimb } from '../detectors/index.js';

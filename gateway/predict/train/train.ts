@@ -3,12 +3,13 @@
  * simulator's seeds). Deterministic for a seed: the same records and seed give the same JSON.
  *  1. failures, by the §3.7 terms, from the records (eval/failures.ts);
  *  2. features at every record from the same detectors live scoring uses, labelled 1 when the
- *     subject fails within the next 2 hours; every positive kept, negatives subsampled with the
- *     seed and weighted back up; records whose outcome is not known yet (the last 2 hours) left out;
+ *     subject fails 10 to 60 minutes later and 0 when it does not fail within 2 hours (the rest
+ *     left out); every positive kept, negatives subsampled with the seed and weighted back up;
+ *     records whose outcome is not known yet (the last 2 hours) left out;
  *  3. an L2 logistic regression per family of signs (train/logistic.ts);
  *  4. alert thresholds: every family's warning threshold at once, the combination that catches
- *     the most failures while all alerts together keep `precisionTarget` on this same data, by
- *     the §3.7 terms (eval/evaluate.ts's sweeps); critical at `criticalPrecision`. Held-out seeds,
+ *     the most failures (each counted once) while all alerts together keep `precisionTarget` on
+ *     this same data, by the §3.7 terms (eval/evaluate.ts's sweeps); critical at `criticalPrecision`. Held-out seeds,
  *     not this step, say how well it generalizes.
  */
 import { createHash } from 'node:crypto';
