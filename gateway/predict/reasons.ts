@@ -1,5 +1,5 @@
 /**
- * Why a subject is at risk, in plain words with what to do (issue: "battery falling 9 %/h, empty in
+ * Why a subject is at risk, in plain words with what to do ("battery falling 9 %/h, empty in
  * about 40 min: put lane 7 on its charger"). The model says which detectors push the risk up (each
  * feature's contribution to the log-odds); the detectors' facts supply the numbers. A family
  * (battery, wifi, errors, outbox, rtt; the WAN's rtt and loss) speaks when its contributions add
