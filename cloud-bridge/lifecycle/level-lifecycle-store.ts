@@ -484,7 +484,6 @@ export class LevelLifecycleStore implements PaymentStore, WebhookInbox {
   }
 }
 
-
 /** The index entries a payment has (key → value), so a write can replace the old ones. */
 function indexEntriesOf(p: Payment): Map<string, unknown> {
   const out = new Map<string, unknown>();

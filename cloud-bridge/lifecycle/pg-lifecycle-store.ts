@@ -63,7 +63,6 @@ const updateSchema = z.object({
   state: z.enum(['pending', 'captured', 'authorised', 'refused', 'cancelled', 'inconsistent']), charged: z.boolean(), contradicted: z.boolean(),
 });
 
-
 export class PgLifecycleStore implements PaymentStore, WebhookInbox {
   #state: LifecycleStoreState = 'open';
   #inflight = 0;

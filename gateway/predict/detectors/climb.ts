@@ -2,8 +2,9 @@
  * A steady climb: how much a quantity (a log round trip) rose in each of the last few windows, and
  * the smallest of those rises. A link that degrades toward an outage keeps getting worse window
  * after window; congestion that sets in at once is one jump and then a plateau, so only one window
- * sees it rise and the smallest rise stays near zero. O(windows) state: a fast EWMA read at each
- * window boundary.
+ * sees it rise and the smallest rise stays near zero. O(windows) state: a fast robust average (a
+ * lone outlier is clipped, not averaged in, so one slow probe does not look like a climb) read at
+ * each window boundary.
  */
 import { RobustBaseline } from './ewma.js';
 

@@ -9,8 +9,8 @@
  *  3. an L2 logistic regression per family of signs (train/logistic.ts);
  *  4. alert thresholds: every family's warning threshold at once, the combination that catches
  *     the most failures (each counted once) while all alerts together keep `precisionTarget` on
- *     this same data, by the §3.7 terms (eval/evaluate.ts's sweeps); critical at `criticalPrecision`. Held-out seeds,
- *     not this step, say how well it generalizes.
+ *     this same data, by the §3.7 terms (eval/evaluate.ts's sweeps); critical at
+ *     `criticalPrecision`. Held-out seeds, not this step, say how well it generalizes.
  */
 import { createHash } from 'node:crypto';
 import { seededRandom } from '../../../lib/random.js';
