@@ -12,9 +12,13 @@ import { DEFAULT_TRAIN } from './train/train.js';
 /** Most seeds one command simulates: each is a whole fleet. */
 export const MAX_SEEDS = 64;
 /** The seeds the shipped model was trained on; held-out evaluations must use others. */
-export const DEFAULT_TRAIN_SEEDS = [1, 2, 3, 4] as const;
-/** Seeds of the held-out evaluation: never used in training. */
-export const DEFAULT_EVAL_SEEDS = [1001, 1002] as const;
+export const DEFAULT_TRAIN_SEEDS = [1, 2] as const;
+/**
+ * Seeds of the documented held-out evaluation: never used in training or in choosing a model.
+ * Eight fleets (864 failures at 20 stores × 5 terminals × 14 days), so that recall is known to
+ * about ±0.02 (one standard error) rather than ±0.04 with two.
+ */
+export const DEFAULT_EVAL_SEEDS = [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008] as const;
 
 const seedList = z
   .array(z.string().regex(/^\d{1,9}$/, 'seeds are whole numbers').transform(Number))

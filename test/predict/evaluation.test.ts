@@ -1,8 +1,8 @@
 /**
  * The shipped model on a small simulated fleet whose seed it was never trained on, measured by the
  * §3.7 terms. The floors guard against a regression in detectors, model or alerting; they are not
- * the measurement (`tillgate predict eval --seeds 1001,1002 --stores 20 --days 14 --model default`
- * is, see docs/failure-prediction.md). The fleet is deterministic, so the figures are too.
+ * the measurement (`tillgate predict eval` on the held-out seeds 1001–1008, 20 stores × 5 terminals
+ * × 14 days, is: see docs/failure-prediction.md). The fleet is deterministic, so the figures are too.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../gateway/predict/eval/evaluate.js';
