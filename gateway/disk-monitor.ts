@@ -14,6 +14,8 @@
  *   at start, before LevelDB opens, when the disk is too full for LevelDB to replay its log. It is
  *   put back once there is room again.
  * - At start a full disk is named (`DISK_FULL`, free bytes, what to do), not "Database failed to open".
+ * - A forecast: a robust slope of the disk's use over the last hours says when it reaches the mark
+ *   at the rate it is filling (`fillForecast`), so the page can warn a day ahead, not at the mark.
  *
  * The probe is injected so tests can simulate usage; the reserve is real file I/O in `dir`.
  */
@@ -21,6 +23,7 @@ import { open, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import { TillgateError } from '../protocol/errors.js';
+import { RobustSlope } from './predict/detectors/slope.js';
 import { DEFAULT_LEVEL_WRITE_BUFFER_BYTES } from './store/sections.js';
 
 export interface DiskUsage {
@@ -56,6 +59,22 @@ export const MAX_RESERVE_SHARE = 0.05;
 /** Writing the ballast: zeros in chunks of this size (the blocks must really be allocated). */
 const BALLAST_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * The fill forecast's slope: robust over about two hours of probes (LevelDB's compactions make the
+ * use saw up and down by megabytes) and known after half an hour.
+ */
+const FILL_SLOPE = { tauMs: 2 * 3_600_000, clipZ: 3, minScale: 0.01, minPoints: 12, minSpanMs: 30 * 60_000 } as const;
+/** Slower than this (percent of the disk per hour) is not filling: a week to fill 1 %. */
+const FILL_MIN_PCT_PER_H = 0.006;
+
+/** When the disk reaches the high-water mark at the rate it has been filling. */
+export interface FillForecast {
+  readonly usedPct: number;
+  readonly risingPctPerH: number;
+  /** Until the high-water mark (0 when past it). */
+  readonly fullInMs: number;
+}
+
 export interface DiskMonitorOptions {
   readonly dir: string;
   readonly highWaterPct: number;
@@ -64,6 +83,8 @@ export interface DiskMonitorOptions {
   readonly reserveBytes: number;
   readonly probe: DiskProbe;
   readonly logger: Logger;
+  /** The time of a probe, for the fill forecast (default: the system clock). */
+  readonly now?: () => number;
 }
 
 export type ReserveState = 'none' | 'held' | 'released';
@@ -79,6 +100,7 @@ export class DiskMonitor {
   #probing: Promise<void> | null = null;
   #reserveWork: Promise<void> = Promise.resolve();
   readonly #listeners = new Set<(accepting: boolean) => void>();
+  readonly #fill = new RobustSlope(FILL_SLOPE);
 
   constructor(options: DiskMonitorOptions) {
     this.#o = options;
@@ -140,6 +162,14 @@ export class DiskMonitor {
     return this.#reserve;
   }
 
+  /** When the disk reaches the mark at its recent rate; null until known, or while it is not filling. */
+  fillForecast(): FillForecast | null {
+    if (!this.#fill.ready || this.#fill.slopePerH < FILL_MIN_PCT_PER_H) return null;
+    const hours = this.#fill.hoursTo(this.#o.highWaterPct, 'up');
+    if (!Number.isFinite(hours)) return null;
+    return { usedPct: this.#fill.level, risingPctPerH: this.#fill.slopePerH, fullInMs: Math.max(0, hours * 3_600_000) };
+  }
+
   /**
    * Whether `bytes` more may be written now without passing the mark, counting what was written
    * since the last probe (with amplification). False also while not accepting.
@@ -190,6 +220,7 @@ export class DiskMonitor {
     this.#usage = usage;
     this.#writtenSinceProbe = Math.max(0, this.#writtenSinceProbe - writtenBefore);
     const usedPct = usage.totalBytes > 0 ? (this.#usedBytes(usage) / usage.totalBytes) * 100 : 0;
+    if (usage.totalBytes > 0) this.#fill.update(usedPct, (this.#o.now ?? Date.now)());
     this.#setAccepting(usedPct < this.#o.highWaterPct, usedPct);
     await this.#tendReserve(usage);
   }

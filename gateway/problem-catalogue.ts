@@ -129,6 +129,13 @@ export const PROBLEM_CATALOGUE = {
     action:
       "Free space on the gateway's disk now: it has started using the small reserve it keeps for this, and stops taking payments when the disk is full.",
   },
+  DISK_FILLING: {
+    level: 'warn',
+    subject: 'gateway',
+    title: 'Disk filling up',
+    action:
+      "Free space on the gateway's disk before then: remove other files on it, or give it a larger disk; never delete tillgate's data directory. If the internet is down, the payments waiting to be sent are what fills it: they leave by themselves once it is back.",
+  },
   TERMINAL_DISCONNECTED: {
     level: 'warn',
     subject: 'terminal',

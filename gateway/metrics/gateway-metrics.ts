@@ -33,6 +33,8 @@ export interface MetricsSources {
   integrityState(): IntegrityState;
   wanState(): WanState | 'unknown';
   diskFreeBytes(): number | null;
+  /** Seconds until the disk reaches its mark at the rate it has been filling; null while it is not filling. */
+  diskFullInSeconds?(): number | null;
   terminalsConnected(): number;
   /** Failure risk per subject (`terminal/<id>`, `wan`) when prediction runs. */
   risks?(): readonly { readonly subject: string; readonly risk: number; readonly level: string }[];
@@ -216,6 +218,14 @@ export function createGatewayMetrics(sources: MetricsSources, build: BuildInfo =
     collect() {
       // NaN, not 0, while unknown: 0 would page someone for a full disk that is not.
       this.set(sources.diskFreeBytes() ?? Number.NaN);
+    },
+  });
+  new Gauge({
+    name: 'tillgate_disk_full_in_seconds',
+    help: 'Seconds until the data disk reaches its high-water mark at the rate it has been filling (+Inf while it is not filling).',
+    registers,
+    collect() {
+      this.set(sources.diskFullInSeconds?.() ?? Number.POSITIVE_INFINITY);
     },
   });
   new Gauge({

@@ -27,6 +27,10 @@ export function gatewayMetricsSources(
       return w.source === 'unknown' ? 'unknown' : w.state;
     },
     diskFreeBytes: () => s.disk.usage()?.freeBytes ?? null,
+    diskFullInSeconds: () => {
+      const f = s.disk.fillForecast();
+      return f === null ? null : f.fullInMs / 1000;
+    },
     terminalsConnected: () => s.presence.connectedCount(),
     ...(s.prediction === undefined
       ? {}

@@ -188,6 +188,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
         })),
       },
       reserve: s.disk.reserve,
+      diskFill: s.disk.fillForecast(),
     },
     terminals,
     alarms: alarms.slice(0, limits.alarms),

@@ -6,8 +6,8 @@
  * refusing payments › payments refused by the cloud › conflicting or forged transactions › tills
  * refusing payments over their offline limits › keys without endorsement › tills not seen › a till
  * or the internet likely to fail soon (a critical failure prediction, gateway/predict) › disk
- * nearly full › tills just disconnected › wrong clocks › internet unreliable or sending behind ›
- * other refusals), and "All good" only when none applies.
+ * nearly full › a disk that will be full within a day › tills just disconnected › wrong clocks ›
+ * internet unreliable or sending behind › other refusals), and "All good" only when none applies.
  */
 import { PROBLEM_CATALOGUE, problemRank, type ProblemCode, type ProblemLevel } from '../problem-catalogue.js';
 import { formatBytes, formatDuration, plural } from './format.js';
@@ -28,6 +28,11 @@ import { integrityWords, offlineRefusalWords } from './words.js';
 export { silentForMs } from './terminal-problems.js';
 
 export type HeadlineLevel = 'ok' | ProblemLevel;
+
+/** A disk that reaches its mark sooner than this, at the rate it is filling, is a problem: a day's notice. */
+export const DISK_FILL_WARN_MS = 24 * 3_600_000;
+
+const formatRate = (pctPerH: number) => (pctPerH >= 10 ? String(Math.round(pctPerH)) : pctPerH >= 0.1 ? pctPerH.toFixed(1) : pctPerH.toFixed(2));
 
 export interface Problem {
   /** Stable code (gateway/problem-catalogue.ts) so tests and scripts never match on the words. */
@@ -57,6 +62,7 @@ export const PROBLEM_CODES = {
   keysNotEndorsed: 'KEYS_NOT_ENDORSED',
   terminalSilent: 'TERMINAL_SILENT',
   diskReserve: 'DISK_RESERVE',
+  diskFilling: 'DISK_FILLING',
   terminalDisconnected: 'TERMINAL_DISCONNECTED',
   clockSkew: 'CLOCK_SKEW',
   wanDegraded: 'WAN_DEGRADED',
@@ -178,6 +184,15 @@ function gatewayProblems(view: StatusView, options: HeadlineOptions): Problem[] 
     const free = storage.diskFreeBytes === null ? '' : `${formatBytes(storage.diskFreeBytes)} free; `;
     const mark = storage.diskHighWaterPct === null ? 'it stops taking payments when the disk is full' : `it stops taking payments at ${storage.diskHighWaterPct} % used`;
     out.push(problem('DISK_RESERVE', `Disk nearly full — ${free}${mark}`, ['gateway']));
+  }
+  const fill = storage.diskFill;
+  if (fill !== undefined && fill !== null && storage.accepting && storage.reserve !== 'released' && fill.fullInMs <= DISK_FILL_WARN_MS) {
+    const mark = storage.diskHighWaterPct === null ? 'full' : `at ${storage.diskHighWaterPct} % used, where it stops taking payments`;
+    out.push(problem(
+      'DISK_FILLING',
+      `Disk filling up — ${Math.round(fill.usedPct)} % used and rising ${formatRate(fill.risingPctPerH)} % an hour: ${mark} in about ${formatDuration(fill.fullInMs)}`,
+      ['gateway'],
+    ));
   }
   const predicted = predictedProblem(view);
   if (predicted !== null) out.push(predicted);

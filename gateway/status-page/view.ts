@@ -58,6 +58,8 @@ export interface StorageView {
   readonly integrity?: { readonly state: 'ok' | 'degraded' | 'damaged'; readonly problems: readonly StorageProblemView[] };
   /** The disk reserve: held, released (the disk is nearly full), or none configured. */
   readonly reserve?: 'none' | 'held' | 'released';
+  /** When the disk reaches its mark at the rate it has been filling; null while it is not filling. */
+  readonly diskFill?: { readonly usedPct: number; readonly risingPctPerH: number; readonly fullInMs: number } | null;
 }
 
 export interface StorageProblemView {

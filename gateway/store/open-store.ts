@@ -45,6 +45,7 @@ export async function openGatewayStorage(options: StorageOptions, deps: { clock:
     reserveBytes: options.diskReserveBytes,
     probe: deps.diskProbe,
     logger,
+    now: () => clock.now(),
   });
   const usage = await DiskMonitor.beforeOpen(options.dataDir, options.diskReserveBytes, deps.diskProbe, logger);
   let store: LevelEventStore;

@@ -46,6 +46,34 @@ describe('disk monitor', () => {
     expect(m.admits(1_000)).toBe(false);
   });
 
+  it('disk monitor - forecasts when a filling disk reaches its mark, through the saw of compactions, and not for a steady one', async () => {
+    dir = await makeTempDir('tillgate-disk-');
+    let t = Date.UTC(2026, 0, 5, 9);
+    let usedPct = 60;
+    monitor = new DiskMonitor({ dir, highWaterPct: 90, intervalMs: 3_600_000, reserveBytes: 0, logger: silentLogger, now: () => t, probe: async () => ({ totalBytes: 100 * GiB, freeBytes: ((100 - usedPct) / 100) * 100 * GiB }) });
+    await monitor.start();
+    expect(monitor.fillForecast()).toBeNull();
+    // Three hours of probes every 5 minutes: 0.5 % an hour, and a compaction's saw of ±0.1 %.
+    for (let i = 1; i <= 36; i++) {
+      t += 5 * 60_000;
+      usedPct = 60 + 0.5 * (i / 12) + (i % 3 === 0 ? -0.1 : 0.1);
+      await monitor.check();
+    }
+    const f = monitor.fillForecast();
+    expect(f?.risingPctPerH).toBeCloseTo(0.5, 1);
+    // From about 61.5 % at 0.5 %/h, the 90 % mark is about 57 hours away.
+    expect(f!.fullInMs / 3_600_000).toBeGreaterThan(52);
+    expect(f!.fullInMs / 3_600_000).toBeLessThan(62);
+    // It stops filling: five hours later the mark is more than a week away (or never reached).
+    const held = usedPct;
+    for (let i = 0; i < 60; i++) {
+      t += 5 * 60_000;
+      usedPct = held + (i % 2 === 0 ? 0.05 : -0.05);
+      await monitor.check();
+    }
+    expect(monitor.fillForecast()?.fullInMs ?? Number.POSITIVE_INFINITY).toBeGreaterThan(7 * 24 * 3_600_000);
+  });
+
   it('disk monitor - the reserve counts as used on disk or released, is released when the disk is nearly full, and comes back', async () => {
     let free = 50 * GiB;
     const m = await monitorOn(() => ({ totalBytes: 100 * GiB, freeBytes: free }));

@@ -4,11 +4,12 @@
  */
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle, type GatewayOptionsInput } from '../../gateway/index.js';
+import { startGateway, type GatewayDeps, type GatewayHandle, type GatewayOptionsInput } from '../../gateway/index.js';
 import { silentLogger } from '../../lib/logger.js';
 import { hasCode } from '../../protocol/errors.js';
 import { topics } from '../../protocol/topics.js';
 import { signChain, testSigner } from '../support/events.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { endorse } from '../support/provisioning.js';
 import { makeTempDir, removeDir } from '../support/temp.js';
 import { waitFor, within } from '../support/wait.js';
@@ -30,11 +31,11 @@ afterEach(async () => {
   dir = '';
 });
 
-async function start(extra: Partial<GatewayOptionsInput> = {}): Promise<GatewayHandle> {
+async function start(extra: Partial<GatewayOptionsInput> = {}, deps: Omit<GatewayDeps, 'logger'> = {}): Promise<GatewayHandle> {
   dir = await makeTempDir('tillgate-page-');
   gw = await startGateway(
     { dataDir: dir, store: STORE, gatewayId: 'g-9', adminToken: ADMIN, host: '127.0.0.1', mqttPort: 0, httpPort: 0, logLevel: 'silent', ...extra },
-    { logger: silentLogger },
+    { logger: silentLogger, ...deps },
   );
   return gw;
 }
@@ -98,6 +99,27 @@ describe('status page on a real gateway', () => {
     const html = await (await fetch(`${g.httpUrl}/`)).text();
     expect(headlineOf(html)).toBe('Possible tampering — terminal t-1 sent 1 transaction the gateway refused (BAD_SIGNATURE)');
     expect(html).toMatch(/<tr id="terminal-t-1" class="has-problem">.*?Connected.*?Possible tampering.*?>3<\/td>.*?BAD_SIGNATURE ×1/);
+  });
+
+  it('gateway page - a disk filling toward its mark is named a day ahead, with when, in the page, the status JSON and the metrics', async () => {
+    const clock = new FakeClock();
+    let usedPct = 60;
+    const g = await start({ diskHighWaterPct: 90, diskCheckIntervalMs: 3_600_000 }, {
+      clock,
+      diskProbe: async () => ({ totalBytes: 100 * 1024 ** 3, freeBytes: ((100 - usedPct) / 100) * 100 * 1024 ** 3 }),
+    });
+    expect(headlineOf(await (await fetch(`${g.httpUrl}/`)).text())).toMatch(/^All good/);
+    // Three hours of disk checks, filling 3 % an hour: about 69 % now, the 90 % mark 7 hours away.
+    for (let i = 1; i <= 36; i++) {
+      clock.advance(5 * 60_000);
+      usedPct = 60 + 3 * (i / 12);
+      await g.statusSources.disk.check();
+    }
+    expect(headlineOf(await (await fetch(`${g.httpUrl}/`)).text())).toMatch(/^Disk filling up — 69 % used and rising 3\.0 % an hour: at 90 % used, where it stops taking payments in about 7 h/);
+    const status = (await (await fetch(`${g.httpUrl}/api/status`)).json()) as { diskFullInS: number | null };
+    expect(status.diskFullInS! / 3600).toBeCloseTo(7, 0);
+    const m = parsePrometheusText(await (await fetch(`${g.httpUrl}/metrics`)).text());
+    expect(valueOf(m, 'tillgate_disk_full_in_seconds')! / 3600).toBeCloseTo(7, 0);
   });
 
   it('gateway page - basic auth guards reads when configured, health probes stay open', async () => {

@@ -289,6 +289,19 @@ describe('status page problems a technician acts on', () => {
     expect(buildHeadline(conflict).problems[0]?.action).toMatch(/restored from a backup, cloned or replaced, or someone is tampering/);
   });
 
+  it('problems - a disk that will reach its mark within a day is named with when, and one filling slowly is not', () => {
+    const base = healthyView(now);
+    const filling = (fullInMs: number) => ({ ...base, storage: { ...base.storage, diskFill: { usedPct: 71.6, risingPctPerH: 2.4, fullInMs } } });
+    const soon = buildHeadline(filling(7.5 * 3_600_000));
+    expect(soon.sentence).toBe('Disk filling up — 72 % used and rising 2.4 % an hour: at 90 % used, where it stops taking payments in about 7 h 30 min');
+    expect(soon.problems[0]).toMatchObject({ code: 'DISK_FILLING', level: 'warn', subjects: ['gateway'] });
+    expect(soon.problems[0]?.action).toContain('never delete tillgate');
+    expect(buildHeadline(filling(30 * 3_600_000)).level).toBe('ok');
+    // Once the reserve is in use, the more urgent "nearly full" says it instead.
+    const reserve = { ...filling(3_600_000), storage: { ...filling(3_600_000).storage, reserve: 'released' as const } };
+    expect(buildHeadline(reserve).problems.map((p) => p.code)).toEqual(['DISK_RESERVE']);
+  });
+
   it('problems - a full disk is still named when the storage is also damaged', () => {
     const damaged = storeDamagedView(now);
     const full = { ...damaged, storage: { ...damaged.storage, diskFreeBytes: 1024 ** 3, diskTotalBytes: 64 * 1024 ** 3 } };

@@ -82,6 +82,14 @@ describe('gateway metrics', () => {
     expect(valueOf(families, 'tillgate_disk_free_bytes')).toBe(1024);
   });
 
+  it('metrics - say when a filling disk reaches its mark, and +Inf while it is not filling', async () => {
+    let fullIn: number | null = null;
+    const metrics = createGatewayMetrics(sources({ diskFullInSeconds: () => fullIn }));
+    expect(valueOf(parsePrometheusText(await metrics.render()), 'tillgate_disk_full_in_seconds')).toBe(Number.POSITIVE_INFINITY);
+    fullIn = 27_000;
+    expect(valueOf(parsePrometheusText(await metrics.render()), 'tillgate_disk_full_in_seconds')).toBe(27_000);
+  });
+
   it('metrics - per terminal: last seen, connected, outbox depth, blocked and offline refusals; build info; runtime', async () => {
     const metrics = createGatewayMetrics(
       sources({ problems: async () => [{ code: 'TERMINAL_BLOCKED', level: 'alarm', subjects: ['t-02'] }, { code: 'TERMINAL_SILENT', level: 'warn', subjects: ['t-02', 't-03'] }] }),
