@@ -101,6 +101,13 @@ export const PROBLEM_CATALOGUE = {
     action:
       'While a till cannot confirm payments it approves card payments only within its offline limits. Fix what keeps it offline (the internet link, or the till\'s WiFi); until then take cash or another way for what it refuses.',
   },
+  OFFLINE_LIMIT_NEAR: {
+    level: 'warn',
+    subject: 'terminal',
+    title: 'Till near its offline limit',
+    action:
+      'The till is holding payments this gateway has not stored, and refuses card payments once they pass its offline limits. Fix what keeps the gateway from storing them first (a full disk, damaged storage, a blocked till or a restore being confirmed, above); the till then sends them by itself. Past the limit take cash or another way.',
+  },
   KEYS_NOT_ENDORSED: {
     level: 'warn',
     subject: 'terminal',

@@ -201,7 +201,7 @@ export async function readGatewayView(src: GatewayViewSources, limits: GatewayVi
 
 /** What the latest health sample says beyond signal and battery: chain, refusals, limits, clock. */
 function sampleFacts(latest: HealthEntry | undefined): Partial<TerminalView> {
-  if (latest === undefined) return { sampleAtMs: null, chain: null, blocked: null, offlineRefused: null, offlineLimits: null, clockSkewMs: null };
+  if (latest === undefined) return { sampleAtMs: null, chain: null, blocked: null, offlineRefused: null, offlineLimits: null, clockSkewMs: null, outboxOldestAgeS: null };
   const sample = latest.sample;
   const sentAtMs = Date.parse(sample.at);
   // The till's clock minus the gateway's at arrival (MQTT on a store LAN takes milliseconds).
@@ -218,6 +218,7 @@ function sampleFacts(latest: HealthEntry | undefined): Partial<TerminalView> {
     offlineRefused: refused === undefined ? null : { total: refused.total, byCode: refused.byCode ?? {}, lastAtMs },
     offlineLimits: l === undefined ? null : { maxTxAmountMinor: l.maxTxAmountMinor, maxUnackedAmountMinor: l.maxUnackedAmountMinor, maxUnackedCount: l.maxUnackedCount, maxUnackedAgeS: l.maxUnackedAgeS },
     clockSkewMs,
+    outboxOldestAgeS: sample.outboxOldestAgeS ?? null,
   };
 }
 

@@ -14,11 +14,13 @@ import { formatBytes, formatDuration, plural } from './format.js';
 import { moneyPhrase, waitingCountPhrase } from './money-words.js';
 import { offlineLimitsPhrase } from './offline-words.js';
 import {
+  nearOfflineLimit,
   notableRejects,
   problemsOfTerminal,
   SECURITY_REJECT_CODES,
   silentForMs,
   startedAtMs,
+  type OfflineLimitNear,
   type TerminalThresholds,
 } from './terminal-problems.js';
 import { dayTime } from './time-words.js';
@@ -59,6 +61,7 @@ export const PROBLEM_CODES = {
   conflict: 'CONFLICT',
   securityRejects: 'SECURITY_REJECTS',
   offlineRefused: 'OFFLINE_REFUSED',
+  offlineLimitNear: 'OFFLINE_LIMIT_NEAR',
   keysNotEndorsed: 'KEYS_NOT_ENDORSED',
   terminalSilent: 'TERMINAL_SILENT',
   diskReserve: 'DISK_RESERVE',
@@ -289,6 +292,13 @@ function terminalSentence(code: ProblemCode, terminals: readonly TerminalView[],
       const total = terminals.reduce((n, t) => n + (t.offlineRefused?.total ?? 0), 0);
       return `${terminals.length} terminals refused ${plural(total, 'card payment')} over their offline limits (${idList(terminals)})`;
     }
+    case 'OFFLINE_LIMIT_NEAR': {
+      if (one !== undefined) {
+        const n = nearOfflineLimit(one, view);
+        if (n !== null) return offlineLimitSentence(one.id, n);
+      }
+      return `${terminals.length} terminals are near their offline limits (${idList(terminals)}) — they hold payments this gateway has not stored, and refuse card payments past their limits`;
+    }
     case 'KEYS_NOT_ENDORSED': {
       const who = one !== undefined ? `Terminal ${one.id} has` : `${terminals.length} terminals (${idList(terminals)}) have`;
       return `${who} a key without the operator's endorsement — a cloud that checks endorsements refuses its payments`;
@@ -387,4 +397,12 @@ function idList(terminals: readonly TerminalView[]): string {
   const ids = terminals.slice(0, MAX_IDS_IN_SENTENCE).map((t) => t.id);
   const rest = terminals.length - ids.length;
   return rest > 0 ? `${ids.join(', ')} and ${rest} more` : ids.join(', ');
+}
+
+function offlineLimitSentence(id: string, n: OfflineLimitNear): string {
+  const held = `it holds ${plural(n.held, 'payment')} this gateway has not stored`;
+  if (n.inMs === null) return `Terminal ${id} holds ${n.held} payments this gateway has not stored, of the ${n.limitCount} its offline limit allows — past that it refuses card payments`;
+  const oldest = `the oldest ${formatDuration(n.oldestAgeMs)} old, its limit ${formatDuration(n.limitAgeMs)}`;
+  if (n.inMs <= 0) return `Terminal ${id} is at its offline limit and refuses card payments — ${held}, ${oldest}`;
+  return `Terminal ${id} will refuse card payments in about ${formatDuration(n.inMs)} — ${held}, ${oldest}`;
 }

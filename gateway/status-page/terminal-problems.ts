@@ -69,6 +69,42 @@ export function refusedOfflineRecently(t: TerminalView, nowMs: number, windowMs:
   return r.lastAtMs === null || nowMs - r.lastAtMs <= windowMs;
 }
 
+/** A till whose oldest payment not stored here reaches its age limit sooner than this is named. */
+export const OFFLINE_LIMIT_WARN_MS = 60 * 60_000;
+/** …and one holding this share of the payments its limit allows. */
+export const OFFLINE_COUNT_WARN_SHARE = 0.8;
+
+export interface OfflineLimitNear {
+  /** Until its oldest payment not stored here passes the age limit (≤ 0: past it); null when the count is what is near. */
+  readonly inMs: number | null;
+  readonly oldestAgeMs: number;
+  readonly limitAgeMs: number;
+  readonly held: number;
+  readonly limitCount: number;
+}
+
+/**
+ * A till that still reports (so it is on and reachable) but holds payments this gateway has not
+ * stored, close to its own offline limits: the age of the oldest grows a second a second, so the
+ * time left is the limit minus that age, counted on from the sample. Null when not near, or when the
+ * till already refuses (that is `OFFLINE_REFUSED`).
+ */
+export function nearOfflineLimit(t: TerminalView, view: StatusView): OfflineLimitNear | null {
+  const limits = t.offlineLimits;
+  const sampleAtMs = t.sampleAtMs;
+  if (limits === undefined || limits === null || sampleAtMs === undefined || sampleAtMs === null || silentForMs(t, view) !== null) return null;
+  const held = t.outboxDepth ?? 0;
+  const age = t.outboxOldestAgeS ?? 0;
+  if (held <= 0 || age <= 0) return null;
+  const oldestAgeMs = age * 1000 + Math.max(0, view.nowMs - sampleAtMs);
+  const limitAgeMs = limits.maxUnackedAgeS * 1000;
+  const inMs = limitAgeMs > 0 ? limitAgeMs - oldestAgeMs : null;
+  const byAge = inMs !== null && inMs <= OFFLINE_LIMIT_WARN_MS;
+  const byCount = limits.maxUnackedCount > 0 && held >= OFFLINE_COUNT_WARN_SHARE * limits.maxUnackedCount;
+  if (!byAge && !byCount) return null;
+  return { inMs: byAge ? inMs : null, oldestAgeMs, limitAgeMs, held, limitCount: limits.maxUnackedCount };
+}
+
 /** Every problem of one terminal, most urgent first. */
 export function problemsOfTerminal(t: TerminalView, view: StatusView, th: TerminalThresholds): ProblemCode[] {
   const out: ProblemCode[] = [];
@@ -80,6 +116,7 @@ export function problemsOfTerminal(t: TerminalView, view: StatusView, th: Termin
     if (codes.some((c) => c !== 'CONFLICT' && !SECURITY_REJECT_CODES.has(c))) out.push('REJECTS');
   }
   if (refusedOfflineRecently(t, view.nowMs, th.offlineRefusedWindowMs)) out.push('OFFLINE_REFUSED');
+  else if (nearOfflineLimit(t, view) !== null) out.push('OFFLINE_LIMIT_NEAR');
   if ((t.keysNotEndorsed ?? 0) > 0) out.push('KEYS_NOT_ENDORSED');
   const silentMs = silentForMs(t, view);
   if (silentMs !== null) out.push(silentMs > th.silentTerminalAfterMs ? 'TERMINAL_SILENT' : 'TERMINAL_DISCONNECTED');

@@ -35,6 +35,8 @@ function statusBadges(t: TerminalView, problems: readonly ProblemCode[], view: S
         return { tone: 'alarm', text: 'Possible tampering' };
       case 'OFFLINE_REFUSED':
         return { tone: 'warn', text: `Refused ${plural(t.offlineRefused?.total ?? 0, 'payment')} over offline limits`, title: offlineRefusalWords(t.offlineRefused?.byCode ?? {}) };
+      case 'OFFLINE_LIMIT_NEAR':
+        return { tone: 'warn', text: 'Near its offline limit', title: 'holds payments this gateway has not stored; past its limit it refuses card payments' };
       case 'KEYS_NOT_ENDORSED':
         return { tone: 'warn', text: 'Key not endorsed', title: 'a cloud that checks endorsements refuses its payments' };
       case 'TERMINAL_SILENT':

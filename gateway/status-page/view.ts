@@ -121,6 +121,8 @@ export interface TerminalView {
   readonly offlineLimits?: OfflineLimitsView | null;
   /** The till's clock minus the gateway's, from its latest health sample; null when unknown. */
   readonly clockSkewMs?: number | null;
+  /** Age of the oldest payment the till holds that this gateway has not stored, from its latest sample. */
+  readonly outboxOldestAgeS?: number | null;
 }
 
 export interface OfflineLimitsView {

@@ -122,6 +122,29 @@ describe('status page on a real gateway', () => {
     expect(valueOf(m, 'tillgate_disk_full_in_seconds')! / 3600).toBeCloseTo(7, 0);
   });
 
+  it('gateway page - a till reporting payments held close to its offline limit is named from its health sample', async () => {
+    const g = await start();
+    const signer = testSigner('t-1');
+    const enrolled = await g.app.request('/api/terminals', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-1', signer) }),
+    });
+    const { password } = (await enrolled.json()) as { password: string };
+    client = await within(
+      connectAsync(`mqtt://127.0.0.1:${g.mqttPort}`, { clientId: 't-1', username: 't-1', password, protocolVersion: 4, reconnectPeriod: 0 }),
+      10_000,
+      'connect',
+    );
+    const offlineLimits = { maxTxAmountMinor: 10_000, maxUnackedAmountMinor: 50_000, maxUnackedCount: 50, maxUnackedAgeS: 4 * 3_600 };
+    const sample = { at: new Date().toISOString(), rssiDbm: -55, outboxDepth: 45, outboxOldestAgeS: 600, batteryPct: 77, offlineLimits };
+    await client.publishAsync(topics.health(STORE, 't-1'), JSON.stringify(sample), { qos: 1 });
+    await waitFor(async () => headlineOf(await (await fetch(`${g.httpUrl}/`)).text())?.startsWith('Terminal t-1 holds 45 payments') === true, { what: 'the offline-limit headline' });
+    const html = await (await fetch(`${g.httpUrl}/`)).text();
+    expect(headlineOf(html)).toBe('Terminal t-1 holds 45 payments this gateway has not stored, of the 50 its offline limit allows — past that it refuses card payments');
+    expect(html).toContain('Near its offline limit');
+  });
+
   it('gateway page - basic auth guards reads when configured, health probes stay open', async () => {
     const g = await start({ statusUser: 'tech', statusPassword: 'store-42-secret' });
     expect((await fetch(`${g.httpUrl}/`)).status).toBe(401);

@@ -302,6 +302,22 @@ describe('status page problems a technician acts on', () => {
     expect(buildHeadline(reserve).problems.map((p) => p.code)).toEqual(['DISK_RESERVE']);
   });
 
+  it('problems - a till holding payments close to its offline limits says when it will refuse card payments', () => {
+    const base = healthyView(now);
+    const limits = { maxTxAmountMinor: 10_000, maxUnackedAmountMinor: 50_000, maxUnackedCount: 50, maxUnackedAgeS: 4 * 3_600 };
+    const holding = (over: Parameters<typeof terminal>[2]) => ({ ...base, terminals: [terminal('t-03', now, { offlineLimits: limits, sampleAtMs: now - 30_000, ...over }), ...base.terminals.slice(3)] });
+    // 3 h 29 min 30 s old at the sample, 30 s ago: 30 minutes left.
+    const byAge = buildHeadline(holding({ outboxDepth: 12, outboxOldestAgeS: 3 * 3_600 + 29 * 60 + 30 }));
+    expect(byAge.sentence).toBe('Terminal t-03 will refuse card payments in about 30 min — it holds 12 payments this gateway has not stored, the oldest 3 h 30 min old, its limit 4 h');
+    expect(byAge.problems[0]).toMatchObject({ code: 'OFFLINE_LIMIT_NEAR', level: 'warn', subjects: ['t-03'] });
+    expect(buildHeadline(holding({ outboxDepth: 45, outboxOldestAgeS: 600 })).sentence).toBe('Terminal t-03 holds 45 payments this gateway has not stored, of the 50 its offline limit allows — past that it refuses card payments');
+    // Far from both limits, or silent (its age is not known to grow), or already refusing: not this problem.
+    expect(buildHeadline(holding({ outboxDepth: 12, outboxOldestAgeS: 600 })).level).toBe('ok');
+    expect(buildHeadline(holding({ outboxDepth: 45, outboxOldestAgeS: 600, connected: false, lastSeenAtMs: now - 30 * MIN_MS })).problems.map((p) => p.code)).not.toContain('OFFLINE_LIMIT_NEAR');
+    const refusing = holding({ outboxDepth: 50, outboxOldestAgeS: 600, offlineRefused: { total: 2, byCode: { MAX_UNACKED_COUNT: 2 }, lastAtMs: now - MIN_MS } });
+    expect(buildHeadline(refusing).problems.map((p) => p.code)).toEqual(['OFFLINE_REFUSED']);
+  });
+
   it('problems - a full disk is still named when the storage is also damaged', () => {
     const damaged = storeDamagedView(now);
     const full = { ...damaged, storage: { ...damaged.storage, diskFreeBytes: 1024 ** 3, diskTotalBytes: 64 * 1024 ** 3 } };
