@@ -4,10 +4,11 @@
  * fix. Problems are ranked by the problem catalogue (gateway/problem-catalogue.ts: storage damaged ›
  * storage full › storage lost data › internet down › the cloud refusing the gateway › a till
  * refusing payments › payments refused by the cloud › conflicting or forged transactions › tills
- * refusing payments over their offline limits › keys without endorsement › tills not seen › a till
- * or the internet likely to fail soon (a critical failure prediction, gateway/predict) › disk
- * nearly full › a disk that will be full within a day › tills just disconnected › wrong clocks ›
- * internet unreliable or sending behind › other refusals), and "All good" only when none applies.
+ * refusing payments over their offline limits › tills near their offline limits › keys without
+ * endorsement › tills not seen › a till or the internet likely to fail soon (a critical failure
+ * prediction, gateway/predict) › disk nearly full › a disk that will be full within a day › tills
+ * just disconnected › wrong clocks › internet unreliable or sending behind › other refusals), and
+ * "All good" only when none applies.
  */
 import { PROBLEM_CATALOGUE, problemRank, type ProblemCode, type ProblemLevel } from '../problem-catalogue.js';
 import { formatBytes, formatDuration, plural } from './format.js';
