@@ -42,6 +42,23 @@ async function start(extra: Partial<GatewayOptionsInput> = {}, deps: Omit<Gatewa
 
 const headlineOf = (html: string) => /<h1 id="headline">([^<]*)<\/h1>/.exec(html)?.[1];
 
+/** Enrolls `id` with an endorsed key and connects it as the shared MQTT `client`; returns its signer. */
+async function enrollAndConnect(g: GatewayHandle, id: string): Promise<ReturnType<typeof testSigner>> {
+  const signer = testSigner(id);
+  const enrolled = await g.app.request('/api/terminals', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ terminal: id, publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, id, signer) }),
+  });
+  const { password } = (await enrolled.json()) as { password: string };
+  client = await within(
+    connectAsync(`mqtt://127.0.0.1:${g.mqttPort}`, { clientId: id, username: id, password, protocolVersion: 4, reconnectPeriod: 0 }),
+    10_000,
+    'connect',
+  );
+  return signer;
+}
+
 describe('status page on a real gateway', () => {
   it('gateway page - a fresh gateway without a cloud says so in words', async () => {
     const g = await start();
@@ -56,23 +73,12 @@ describe('status page on a real gateway', () => {
 
   it('gateway page - metrics count real ingest and rejects and parse as Prometheus text', async () => {
     const g = await start();
-    const signer = testSigner('t-1');
-    const enrolled = await g.app.request('/api/terminals', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-1', signer) }),
-    });
-    const { password } = (await enrolled.json()) as { password: string };
-    client = await within(
-      connectAsync(`mqtt://127.0.0.1:${g.mqttPort}`, { clientId: 't-1', username: 't-1', password, protocolVersion: 4, reconnectPeriod: 0 }),
-      10_000,
-      'connect',
-    );
+    const signer = await enrollAndConnect(g, 't-1');
     const events = await signChain(signer, STORE, 't-1', 4);
-    for (const e of events.slice(0, 3)) await client.publishAsync(topics.events(STORE, 't-1'), e.jws, { qos: 1 });
+    for (const e of events.slice(0, 3)) await client!.publishAsync(topics.events(STORE, 't-1'), e.jws, { qos: 1 });
     const [h, , s] = (events[3]?.jws ?? '').split('.');
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...events[3]?.payload, amount: 1 })).toString('base64url')}.${s}`;
-    await client.publishAsync(topics.events(STORE, 't-1'), tampered, { qos: 1 });
+    await client!.publishAsync(topics.events(STORE, 't-1'), tampered, { qos: 1 });
 
     const res = await fetch(`${g.httpUrl}/metrics`);
     expect(res.status).toBe(200);
@@ -124,21 +130,10 @@ describe('status page on a real gateway', () => {
 
   it('gateway page - a till reporting payments held close to its offline limit is named from its health sample', async () => {
     const g = await start();
-    const signer = testSigner('t-1');
-    const enrolled = await g.app.request('/api/terminals', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ terminal: 't-1', publicKey: signer.publicKeyRaw.toString('base64url'), endorsement: endorse(STORE, 't-1', signer) }),
-    });
-    const { password } = (await enrolled.json()) as { password: string };
-    client = await within(
-      connectAsync(`mqtt://127.0.0.1:${g.mqttPort}`, { clientId: 't-1', username: 't-1', password, protocolVersion: 4, reconnectPeriod: 0 }),
-      10_000,
-      'connect',
-    );
+    await enrollAndConnect(g, 't-1');
     const offlineLimits = { maxTxAmountMinor: 10_000, maxUnackedAmountMinor: 50_000, maxUnackedCount: 50, maxUnackedAgeS: 4 * 3_600 };
     const sample = { at: new Date().toISOString(), rssiDbm: -55, outboxDepth: 45, outboxOldestAgeS: 600, batteryPct: 77, offlineLimits };
-    await client.publishAsync(topics.health(STORE, 't-1'), JSON.stringify(sample), { qos: 1 });
+    await client!.publishAsync(topics.health(STORE, 't-1'), JSON.stringify(sample), { qos: 1 });
     await waitFor(async () => headlineOf(await (await fetch(`${g.httpUrl}/`)).text())?.startsWith('Terminal t-1 holds 45 payments') === true, { what: 'the offline-limit headline' });
     const html = await (await fetch(`${g.httpUrl}/`)).text();
     expect(headlineOf(html)).toBe('Terminal t-1 holds 45 payments this gateway has not stored, of the 50 its offline limit allows — past that it refuses card payments');
