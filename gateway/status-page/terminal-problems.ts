@@ -86,8 +86,9 @@ export interface OfflineLimitNear {
 /**
  * A till that still reports (so it is on and reachable) but holds payments this gateway has not
  * stored, close to its own offline limits: the age of the oldest grows a second a second, so the
- * time left is the limit minus that age, counted on from the sample. Null when not near, or when the
- * till already refuses (that is `OFFLINE_REFUSED`).
+ * time left is the limit minus that age, counted on from the sample. The count is every payment it
+ * holds, where its limit counts the approved ones only: it errs early, never late. Null when not
+ * near, or when the till already refuses (that is `OFFLINE_REFUSED`).
  */
 export function nearOfflineLimit(t: TerminalView, view: StatusView): OfflineLimitNear | null {
   const limits = t.offlineLimits;
