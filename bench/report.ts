@@ -5,7 +5,7 @@ export interface Figure {
   readonly value: number;
   /** Unit, e.g. "events/s", "ms", "MB". */
   readonly unit: string;
-  /** The target from the issue, if any, e.g. ">= 5000". */
+  /** The target the figure is held to, if any, e.g. ">= 5000". */
   readonly target?: string;
   /** A reference measured in the same run, e.g. "raw Ed25519 verify, 1 core". */
   readonly reference?: string;
