@@ -165,9 +165,15 @@ export class DiskMonitor {
   /** When the disk reaches the mark at its recent rate; null until known, or while it is not filling. */
   fillForecast(): FillForecast | null {
     if (!this.#fill.ready || this.#fill.slopePerH < FILL_MIN_PCT_PER_H) return null;
+    // Ready and rising, so the time to the mark is finite (0 when past it).
     const hours = this.#fill.hoursTo(this.#o.highWaterPct, 'up');
-    if (!Number.isFinite(hours)) return null;
-    return { usedPct: this.#fill.level, risingPctPerH: this.#fill.slopePerH, fullInMs: Math.max(0, hours * 3_600_000) };
+    return { usedPct: this.#fill.level, risingPctPerH: this.#fill.slopePerH, fullInMs: hours * 3_600_000 };
+  }
+
+  /** `fillForecast` in whole seconds until the mark, as /api/status and /metrics say it; null while not filling. */
+  fullInSeconds(): number | null {
+    const f = this.fillForecast();
+    return f === null ? null : Math.round(f.fullInMs / 1000);
   }
 
   /**

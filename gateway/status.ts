@@ -10,7 +10,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { OfflineQueueStats } from './broker/bounded-persistence.js';
 import type { ConnectionGate } from './broker/connection-gate.js';
 import type { AclCounters } from './broker/hooks.js';
-import type { DiskMonitor, FillForecast } from './disk-monitor.js';
+import type { DiskMonitor } from './disk-monitor.js';
 import type { ForwardQueue } from './forward-queue.js';
 import type { HealthEntry, HealthStore } from './health/health-store.js';
 import type { StoreIntegrity } from './integrity.js';
@@ -121,7 +121,7 @@ export function buildStatus(src: StatusSources) {
     diskHighWaterPct: src.diskHighWaterPct,
     diskReserve: src.disk.reserve,
     // At the rate the disk has been filling: seconds until the high-water mark (null: not filling).
-    diskFullInS: fullInS(src.disk.fillForecast()),
+    diskFullInS: src.disk.fullInSeconds(),
     // The same shape as /api/forwarder's `backlog` (gateway/api-shapes.ts).
     backlog: backlogJson(src.queue, src.clock),
     ingest: { ...src.pipeline.counts, commits: { ...src.committer.stats, ...src.committer.commitDurations() } },
@@ -153,8 +153,4 @@ function predictionStatus(src: StatusSources) {
     atRisk: p.list().filter((r) => r.level !== 'clear').map((r) => ({ subject: r.subject, ...riskSummary(r) })),
     recentAlerts: p.recentAlerts(STATUS_RECENT_ALERTS).map((a) => ({ at: a.at, subject: a.subject, level: a.level, risk: a.risk, reasons: a.reasons })),
   };
-}
-
-function fullInS(f: FillForecast | null): number | null {
-  return f === null ? null : Math.round(f.fullInMs / 1000);
 }

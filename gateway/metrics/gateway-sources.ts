@@ -27,10 +27,7 @@ export function gatewayMetricsSources(
       return w.source === 'unknown' ? 'unknown' : w.state;
     },
     diskFreeBytes: () => s.disk.usage()?.freeBytes ?? null,
-    diskFullInSeconds: () => {
-      const f = s.disk.fillForecast();
-      return f === null ? null : f.fullInMs / 1000;
-    },
+    diskFullInSeconds: () => s.disk.fullInSeconds(),
     terminalsConnected: () => s.presence.connectedCount(),
     ...(s.prediction === undefined
       ? {}
